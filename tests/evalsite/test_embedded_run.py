@@ -1,0 +1,139 @@
+"""The embedded default end to end: the real processes of `make demo` on SQLite + filesystem broker.
+
+Starts `python -m evalsite.launcher` (what `make demo` runs) in a private var/ folder with no
+service variables, waits for it to report all green, checks /healthz, the pages and a task round
+trip on each queue, stops it with Ctrl-C (SIGINT) and checks nothing it started is left. Then
+starts it a second time on the same folder: `make demo` must be idempotent.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, embedded_env
+
+pytestmark = pytest.mark.slow
+READY = "The platform is running"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_using(var_dir: Path) -> list[int]:
+    """Pids of every process whose environment names this var/ folder (pool children too)."""
+    marker = f"EVALSITE_VAR_DIR={var_dir}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def start_launcher(env: dict, port: int) -> tuple[subprocess.Popen, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalsite.launcher", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        lines.append(line)
+        if READY in line:
+            return proc, lines
+    proc.kill()
+    pytest.fail("launcher never became ready:\n" + "".join(lines))
+
+
+def stop_launcher(proc: subprocess.Popen, var_dir: Path) -> str:
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in `make demo` sends
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    deadline = time.monotonic() + 10
+    while processes_using(var_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_using(var_dir) == [], "processes left behind after Ctrl-C"
+    return out
+
+
+def check_running_platform(base: str, env: dict) -> None:
+    status, body = get(f"{base}/healthz")
+    health = json.loads(body)
+    assert status == 200 and health["down"] == [], health
+    assert health["checks"]["database"]["detail"].startswith("sqlite")
+    assert health["checks"]["broker"]["detail"].startswith("broker filesystem ")
+
+    status, landing = get(f"{base}/")
+    assert status == 200 and 'href="/admin/"' in landing
+    css = re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', landing)
+    assert css, "static files are not served through the manifest storage"
+    assert get(base + css.group(1))[0] == 200  # whitenoise serves it, no nginx needed
+    assert get(f"{base}/admin/login/")[0] == 200
+
+    ping = subprocess.run(
+        [sys.executable, "manage.py", "ping_workers", "--timeout", "30"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert "queue 'synth': answered by" in ping.stdout
+    assert "queue 'cpu': answered by" in ping.stdout
+
+
+@contextmanager
+def running_launcher(env: dict, port: int, var_dir: Path):
+    """Yield the launcher's start-up output; on exit, Ctrl-C it and check that it stopped."""
+    proc, lines = start_launcher(env, port)
+    try:
+        yield "".join(lines)
+    except BaseException:
+        proc.kill()
+        raise
+    out = stop_launcher(proc, var_dir)
+    assert "Stopped." in out
+
+
+def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
+    env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": ""}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running_launcher(env, port, tmp_path) as output:
+        assert re.search(r"Created admin account 'scientist' with password '\S+'", output)
+        check_running_platform(base, env)
+    with running_launcher(env, port, tmp_path) as output:  # same var/ again: idempotent
+        assert "password unchanged" in output
+        check_running_platform(base, env)
