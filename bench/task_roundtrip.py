@@ -4,9 +4,9 @@
 
 For each broker it starts a real `celery worker` (solo pool), sends `n` ping tasks one after
 another and waits for each answer (the client polls for the result every 10 ms, so the figure is
-the broker's latency, not the result backend's). Prints median and p95 per broker and, last, the ratio of the
-filesystem broker's median to Redis' — the price of running without servers. Skips Redis (and the
-ratio) when no Redis answers.
+the broker's latency, not the result backend's). Prints median and p95 per broker and, last,
+the ratio of the filesystem broker's median to Redis' — the price of running without servers.
+Skips Redis (and the ratio) when no Redis answers.
 """
 
 import argparse

@@ -182,7 +182,9 @@ def run_all(args: argparse.Namespace) -> int:
     log_dir.mkdir(exist_ok=True)
     base = f"http://{args.host}:{args.port}"
     children: dict[str, subprocess.Popen] = {}
-    # Ctrl-C and SIGTERM both lead to the same clean stop below.
+    # Ctrl-C and SIGTERM both lead to the same clean stop below. SIGINT is set explicitly because
+    # a shell starts background jobs with it ignored, and Python then never raises on it.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         children["web server"] = start("web", web_command(args), log_dir)

@@ -1,7 +1,10 @@
+from importlib import import_module
+
 from django.core.management.base import BaseCommand
 
-# Each app adds its demo data here as it gains models (corpora, systems, a MUSHRA test).
-# Every seeder must be idempotent: `make demo` runs them on every start.
+# Each app adds its seeder here as it gains models (corpora, systems, a MUSHRA test): a dotted
+# path to a function that returns one line to print. Every seeder must be idempotent, because
+# `make demo` runs them on every start.
 SEEDERS: list[str] = []
 
 
@@ -13,5 +16,4 @@ class Command(BaseCommand):
             self.stdout.write("No demo data to seed yet.")
         for dotted in SEEDERS:
             module, func = dotted.rsplit(".", 1)
-            seeder = getattr(__import__(module, fromlist=[func]), func)
-            self.stdout.write(seeder())
+            self.stdout.write(getattr(import_module(module), func)())
