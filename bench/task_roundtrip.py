@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from evalsite.launcher import worker_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CLIENT = """
@@ -45,22 +47,7 @@ print(json.dumps(times))
 
 def measure(env: dict, n: int) -> list[float]:
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "evalsite",
-            "worker",
-            "-Q",
-            "synth,cpu",
-            "--pool",
-            "solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "WARNING",
-        ],
+        [*worker_command(pool="solo", concurrency=1), "--without-mingle", "--without-gossip"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -66,7 +66,10 @@ def web_command(args: argparse.Namespace) -> list[str]:
     ]
 
 
-def worker_command(args: argparse.Namespace) -> list[str]:
+def worker_command(
+    *, queues: str = "synth,cpu", pool: str = "prefork", concurrency: int = 2
+) -> list[str]:
+    """The `celery worker` command line; tests and benchmarks start their workers with it too."""
     # The parent process of a worker never touches CUDA (DESIGN.md §4): models load in the task.
     return [
         sys.executable,
@@ -76,11 +79,11 @@ def worker_command(args: argparse.Namespace) -> list[str]:
         "evalsite",
         "worker",
         "-Q",
-        args.queues,
+        queues,
         "--pool",
-        args.pool,
+        pool,
         "--concurrency",
-        str(args.concurrency),
+        str(concurrency),
         "--loglevel",
         "INFO",
     ]
@@ -163,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalsite.settings")
     if args.mode == "worker":
-        os.execv(sys.executable, worker_command(args))
+        argv = worker_command(queues=args.queues, pool=args.pool, concurrency=args.concurrency)
+        os.execv(sys.executable, argv)
     if not port_is_free(args.host, args.port):
         print(f"Port {args.port} on {args.host} is in use; choose another with PORT=…", flush=True)
         return 2
@@ -188,7 +192,8 @@ def run_all(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         children["web server"] = start("web", web_command(args), log_dir)
-        children["worker"] = start("worker", [*worker_command(args), "-n", "demo@%h"], log_dir)
+        worker = worker_command(concurrency=args.concurrency)
+        children["worker"] = start("worker", [*worker, "--hostname", "demo@%h"], log_dir)
         print(f"Starting web server and worker (logs in {log_dir}) …", flush=True)
         if wait_until_healthy(f"{base}/healthz", children, args.ready_timeout) is None:
             print(f"See {log_dir}/web.log and {log_dir}/worker.log", flush=True)

@@ -7,7 +7,6 @@ is set (CI sets all three, so a missing service can never turn into a quiet gree
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from evalsite.launcher import worker_command
 from evalsite.tasks import ping
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,20 +123,9 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
     hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
     argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "evalsite",
-        "worker",
-        "-Q",
-        "synth,cpu",
-        "--pool",
-        "solo",
+        *worker_command(pool="solo", concurrency=1),
         "--hostname",
         hostname,
-        "--loglevel",
-        "INFO",
         "--without-mingle",
         "--without-gossip",
     ]

@@ -26,11 +26,15 @@ print(json.dumps({
 """
 
 
-def probe(env: dict) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+def run_python(code: str, env: dict) -> str:
+    """Run code in a fresh interpreter: settings are read once, at import, from the environment."""
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+
+
+def probe(env: dict) -> dict:
+    return json.loads(run_python(PROBE, env).strip().splitlines()[-1])
 
 
 def test_embedded_default_needs_no_variables(tmp_path):
@@ -56,9 +60,7 @@ def test_database_url_switches_the_engine(tmp_path):
         "import django; django.setup(); from django.conf import settings; "
         "d = settings.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['PORT'])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = run_python(code, env).split()
     assert out == ["django.db.backends.postgresql", "elsewhere", "1"]
 
 
@@ -68,9 +70,7 @@ def test_broker_url_switches_broker_and_result_backend(tmp_path):
         "import django; django.setup(); from evalsite.celery import app; "
         "print(app.conf.broker_url, app.conf.result_backend)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = run_python(code, env).split()
     assert out == ["redis://127.0.0.1:1/3", "redis://127.0.0.1:1/3"]
 
 
