@@ -169,6 +169,19 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 35 * 60)
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT", 2.0))
 HEALTH_BROKER_TIMEOUT = float(os.environ.get("HEALTH_BROKER_TIMEOUT", 2.0))
 
+# --- Imports and stimulus preparation -------------------------------------------------------------
+# Bounds on what one import may bring in (uploads, folders, zips): per file and in total.
+IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_TOTAL_BYTES = envint("IMPORT_MAX_TOTAL_BYTES", 4 * 1024 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The preparation policy every imported stimulus gets unless a test asks for another; one policy
+# (one sample rate, one loudness target) for all stimuli that are compared.
+STIMULUS_POLICY = {
+    "sample_rate": envint("STIMULUS_SAMPLE_RATE", 48000),
+    "target_lufs": float(os.environ.get("STIMULUS_TARGET_LUFS", -23.0)),
+    "true_peak_ceiling": float(os.environ.get("STIMULUS_TRUE_PEAK_CEILING", 0.0)),
+}
+
 # --- Admin account for the demo -----------------------------------------------------------------
 ADMIN_USERNAME = os.environ.get("EVALSITE_ADMIN_USER", "scientist")
 ADMIN_PASSWORD = os.environ.get("EVALSITE_ADMIN_PASSWORD", "")

@@ -1,1 +1,184 @@
-"""Models arrive with their issues; the app exists so the layout of DESIGN.md §3 holds."""
+"""Systems, corpora, utterances and stimuli (DESIGN.md §2): what is compared, on which sentences.
+
+Stored file names never contain a system's name or an uploaded file's name: sources are stored
+by content hash and prepared stimuli by the hash of what made them, so nothing a listener could
+ever receive names a system.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+AUDIO_KINDS = ("wav", "flac", "ogg")
+
+
+class System(models.Model):
+    """Something whose audio is compared: recordings, pre-rendered audio or a TTS checkpoint."""
+
+    class Kind(models.TextChoices):
+        RECORDING = "recording", "Natural recordings"
+        RENDERED = "rendered", "Pre-rendered audio"
+        CHECKPOINT = "checkpoint", "Model checkpoint"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    backend = models.CharField(max_length=100, blank=True, help_text="Checkpoints only.")
+    backend_config = models.JSONField(default=dict, blank=True)
+    capabilities = models.JSONField(default=list, blank=True)
+    # Pickle-based checkpoints (TorchScript …) load only when an administrator trusts the system.
+    trusted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="system_kind_valid",
+                condition=Q(kind__in=["recording", "rendered", "checkpoint"]),
+            ),
+            models.CheckConstraint(
+                name="system_checkpoint_has_backend",
+                condition=~Q(kind="checkpoint") | ~Q(backend=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CheckpointFile(models.Model):
+    """One file of a checkpoint system, hashed at registration (part of every provenance)."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(max_length=100, help_text="e.g. model, config")
+    file = models.FileField(upload_to="checkpoints/")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "role"], name="checkpoint_file_role_unique"),
+            models.CheckConstraint(name="checkpoint_sha256_set", condition=~Q(sha256="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.role}"
+
+
+class Corpus(models.Model):
+    """A set of test sentences; its natural recordings, if any, form one `recording` system."""
+
+    name = models.CharField(max_length=200, unique=True)
+    default_language = models.CharField(max_length=35, default="en")
+    description = models.TextField(blank=True)
+    recordings = models.OneToOneField(
+        System, null=True, blank=True, on_delete=models.SET_NULL, related_name="corpus"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "corpora"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Utterance(models.Model):
+    """One test sentence with its conditioning: language, speaker, style, prosody reference."""
+
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="utterances")
+    key = models.CharField(max_length=200)
+    text = models.TextField()
+    language = models.CharField(max_length=35)
+    speaker = models.CharField(max_length=200, blank=True)
+    style = models.CharField(max_length=100, blank=True)
+    prosody_reference = models.FileField(upload_to="sources/", blank=True)
+    recording = models.FileField(upload_to="sources/", blank=True)
+
+    class Meta:
+        ordering = ["corpus", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["corpus", "key"], name="utterance_key_unique"),
+            models.CheckConstraint(name="utterance_text_not_empty", condition=~Q(text="")),
+            models.CheckConstraint(name="utterance_key_not_empty", condition=~Q(key="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.corpus}/{self.key}"
+
+
+class Stimulus(models.Model):
+    """One system's audio for one utterance under one condition, prepared under one policy.
+
+    ``source`` is the audio as imported or synthesized; ``audio`` the prepared file (resampled,
+    loudness-normalised, metadata-free) made by a `cpu` task. ``condition`` holds the condition
+    parameters (e.g. speaker, style, or ``{"anchor": "lp3500"}`` for an anchor made from the
+    recording); ``condition_key`` is its canonical hash so the unique constraint can use it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for preparation"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="stimuli")
+    utterance = models.ForeignKey(Utterance, on_delete=models.CASCADE, related_name="stimuli")
+    condition = models.JSONField(default=dict, blank=True)
+    condition_key = models.CharField(max_length=64, blank=True)
+    policy = models.JSONField(default=dict)
+    policy_key = models.CharField(max_length=64)
+    source = models.FileField(upload_to="sources/", blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    audio = models.FileField(upload_to="stimuli/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    loudness_lufs = models.FloatField(null=True, blank=True)
+    true_peak_dbtp = models.FloatField(null=True, blank=True)
+    provenance = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    prepared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "stimuli"
+        ordering = ["utterance", "system", "condition_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "utterance", "condition_key", "policy_key"],
+                name="stimulus_unique_per_condition_and_policy",
+            ),
+            models.CheckConstraint(
+                name="stimulus_status_valid", condition=Q(status__in=["pending", "ready", "failed"])
+            ),
+            # A ready stimulus has its file and its measurements.
+            models.CheckConstraint(
+                name="stimulus_ready_is_complete",
+                condition=~Q(status="ready")
+                | (
+                    ~Q(audio="")
+                    & Q(sample_rate__gte=8000)
+                    & Q(channels__gte=1)
+                    & Q(duration__gt=0)
+                    & Q(loudness_lufs__isnull=False)
+                    & Q(true_peak_dbtp__isnull=False)
+                    & ~Q(sha256="")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" {self.condition}" if self.condition else ""
+        return f"{self.system} · {self.utterance}{suffix}"
+
+    @property
+    def is_anchor(self) -> bool:
+        return "anchor" in self.condition

@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -112,15 +113,27 @@ def wait_for_worker(queues: tuple[str, ...], proc: subprocess.Popen, timeout: fl
                     raise
 
 
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    media_root: Path
+
+
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real ``celery worker`` process on both queues, on the broker this test run uses.
 
     It shares the test database (its DATABASE_URL is pytest-django's test DB) so tasks can read
-    what a test wrote. Module-scoped: starting a worker costs a few seconds.
+    what a test wrote, and its own media folder; tests that exchange files with it use the
+    ``worker_media`` fixture. Module-scoped: starting a worker costs a few seconds.
     """
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
+    folder = tmp_path_factory.mktemp("worker")
+    log_path = folder / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of_test_db(),
+        "MEDIA_ROOT": str(folder / "media"),
+    }
     hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
     argv = [
         *worker_command(pool="solo", concurrency=1),
@@ -133,7 +146,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_worker(("synth", "cpu"), proc)
-        yield proc
+        yield Worker(proc=proc, media_root=folder / "media")
     except Exception:
         print(log_path.read_text())
         raise
@@ -144,6 +157,13 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def worker_media(celery_worker, settings) -> Path:
+    """This test and the worker read and write the same media folder."""
+    settings.MEDIA_ROOT = celery_worker.media_root
+    return celery_worker.media_root
 
 
 @pytest.fixture

@@ -39,4 +39,4 @@ def test_task_round_trip_through_a_real_worker_on_redis(redis_broker, celery_wor
     token = uuid.uuid4().hex
     reply = ping.apply_async((token,), queue=queue).get(timeout=30)
     assert reply["token"] == token
-    assert reply["pid"] == celery_worker.pid != os.getpid()
+    assert reply["pid"] == celery_worker.proc.pid != os.getpid()

@@ -1,0 +1,163 @@
+"""Admin for systems, corpora and stimuli, with the two imports as admin pages."""
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from evalsite.errors import InputError
+from synth_workers.models import CheckpointFile, Corpus, Stimulus, System, Utterance
+from synth_workers.services import corpus_import, rendered_import
+
+
+class CorpusImportForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    manifest = forms.FileField(
+        help_text="CSV or JSONL: key, text, language, speaker, style, prosody_reference, recording"
+    )
+    audio = forms.FileField(required=False, help_text="A zip of the audio files the manifest names")
+    default_language = forms.CharField(max_length=35, initial="en")
+    skip_bad = forms.BooleanField(required=False, help_text="Import the rest and list what was bad")
+
+
+class RenderedImportForm(forms.Form):
+    corpus = forms.ModelChoiceField(queryset=Corpus.objects.all())
+    system_name = forms.CharField(max_length=200)
+    audio = forms.FileField(help_text="A zip whose file names are utterance keys")
+    pattern = forms.CharField(initial="{key}", help_text="Path of each file; {key} = the key")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    skip_bad = forms.BooleanField(required=False, help_text="Import the rest and list what was bad")
+
+
+def _as_temp_file(upload: UploadedFile, folder: str) -> Path:
+    path = Path(folder) / "upload.zip"
+    with path.open("wb") as f:
+        for chunk in upload.chunks():
+            f.write(chunk)
+    return path
+
+
+def _run_import(request, form_class, title: str, run):
+    """Shared admin page flow: validate the form, run the import, report problems per line."""
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                report = run(form.cleaned_data, folder)
+        except InputError as exc:
+            form.add_error(None, exc.message)
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        else:
+            for problem in report.skipped:
+                messages.warning(request, f"Skipped: {problem}")
+            messages.success(
+                request, f"Imported {report.created} audio file(s); preparation queued."
+            )
+            return redirect(reverse("admin:synth_workers_stimulus_changelist"))
+    context = {**admin.site.each_context(request), "form": form, "title": title}
+    return render(request, "admin/synth_workers/import.html", context)
+
+
+class CheckpointFileInline(admin.TabularInline):
+    model = CheckpointFile
+    extra = 0
+    readonly_fields = ["sha256", "size"]
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "backend", "trusted", "owner", "created_at"]
+    list_filter = ["kind", "trusted"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CheckpointFileInline]
+    change_list_template = "admin/synth_workers/system_changelist.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Trusting a system lets pickle-based checkpoints load: administrators only.
+        return [] if request.user.is_superuser else ["trusted"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_rendered_view)
+        return [path("import/", view, name="synth_workers_system_import"), *super().get_urls()]
+
+    def import_rendered_view(self, request):
+        def run(data, folder):
+            return rendered_import(
+                corpus=data["corpus"],
+                system_name=data["system_name"],
+                audio_path=_as_temp_file(data["audio"], folder),
+                pattern=data["pattern"],
+                description=data["description"],
+                skip_bad=data["skip_bad"],
+                owner=request.user,
+            )
+
+        return _run_import(request, RenderedImportForm, "Import pre-rendered audio", run)
+
+
+@admin.register(Corpus)
+class CorpusAdmin(admin.ModelAdmin):
+    list_display = ["name", "default_language", "recordings", "preparation", "created_at"]
+    search_fields = ["name"]
+    change_list_template = "admin/synth_workers/corpus_changelist.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_corpus_view)
+        return [path("import/", view, name="synth_workers_corpus_import"), *super().get_urls()]
+
+    def import_corpus_view(self, request):
+        def run(data, folder):
+            upload = data["manifest"]
+            return corpus_import(
+                name=data["name"],
+                manifest_name=upload.name,
+                manifest_data=upload.read(),
+                audio_path=_as_temp_file(data["audio"], folder) if data["audio"] else None,
+                default_language=data["default_language"],
+                skip_bad=data["skip_bad"],
+                owner=request.user,
+            )
+
+        return _run_import(request, CorpusImportForm, "Import a corpus", run)
+
+    @admin.display(description="stimuli prepared")
+    def preparation(self, corpus: Corpus) -> str:
+        counts = Counter(
+            Stimulus.objects.filter(utterance__corpus=corpus).values_list("status", flat=True)
+        )
+        total = sum(counts.values())
+        failed = f", {counts['failed']} failed" if counts["failed"] else ""
+        return f"{counts['ready']} / {total}{failed}"
+
+
+@admin.register(Utterance)
+class UtteranceAdmin(admin.ModelAdmin):
+    list_display = ["key", "corpus", "language", "speaker", "style", "text"]
+    list_filter = ["corpus", "language"]
+    search_fields = ["key", "text"]
+
+
+@admin.register(Stimulus)
+class StimulusAdmin(admin.ModelAdmin):
+    list_display = [
+        "utterance",
+        "system",
+        "condition",
+        "status",
+        "sample_rate",
+        "loudness_lufs",
+        "true_peak_dbtp",
+        "duration",
+    ]
+    list_filter = ["status", "system", "utterance__corpus"]
+    readonly_fields = [f.name for f in Stimulus._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # stimuli come from imports and synthesis, never typed in

@@ -1,0 +1,315 @@
+"""Corpus and pre-rendered audio imports: validate everything first, then write in one transaction.
+
+An import with any refusal changes nothing, unless ``skip_bad`` is given: then the rest is
+imported and the report lists what was skipped. Every file is checked with the audio validator
+before anything is stored, so a refusal names the file and the reason (unreadable, too long,
+silent, wrong rate …). Preparation (resample, loudness, anchors) runs afterwards on `cpu` workers.
+"""
+
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.text import slugify
+
+from evalsite.errors import InputError
+from synth_workers import audio
+from synth_workers.manifest import ManifestRow, parse_manifest
+from synth_workers.models import Corpus, Stimulus, System, Utterance
+from synth_workers.services.preparation import (
+    current_policy,
+    enqueue_preparation,
+    policy_as_dict,
+    stimulus_key,
+)
+from synth_workers.sources import AudioSource, Limits, open_audio_source
+
+Progress = Callable[[int, int], None]
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+@dataclass
+class ImportReport:
+    corpus: Corpus
+    system: System | None = None
+    created: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckedAudio:
+    """An audio file that passed validation, ready to store."""
+
+    data: bytes
+    sha256: str
+    suffix: str
+
+
+def import_limits() -> Limits:
+    return Limits(settings.IMPORT_MAX_FILE_BYTES, settings.IMPORT_MAX_TOTAL_BYTES)
+
+
+def check_audio(source: AudioSource, name: str) -> CheckedAudio:
+    """Read and validate one file; InputError naming the file when it is refused."""
+    data = source.read(name)
+    try:
+        audio.validate(audio.read_audio(io.BytesIO(data)))
+    except audio.AudioError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return CheckedAudio(data, hashlib.sha256(data).hexdigest(), _suffix_of(data))
+
+
+def _suffix_of(data: bytes) -> str:
+    """The stored suffix comes from the content, never from the uploaded name."""
+    return {b"RIFF": ".wav", b"fLaC": ".flac", b"OggS": ".ogg"}.get(data[:4], ".audio")
+
+
+class NewFiles:
+    """Stores sources by content hash and remembers which files it created.
+
+    The stored name says nothing about the system or the uploaded name, and identical files
+    share one copy. A failed import removes only what it created: storage is left as it was.
+    """
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def store(self, checked: CheckedAudio) -> str:
+        name = f"sources/{checked.sha256[:2]}/{checked.sha256}{checked.suffix}"
+        if not default_storage.exists(name):
+            self.created.append(default_storage.save(name, ContentFile(checked.data)))
+        return name
+
+
+@contextmanager
+def new_files_removed_on_error() -> Iterator[NewFiles]:
+    files = NewFiles()
+    try:
+        yield files
+    except BaseException:
+        for name in files.created:
+            default_storage.delete(name)
+        raise
+
+
+def _settle(problems: list[str], skip_bad: bool, what: str, report: ImportReport) -> None:
+    if problems and not skip_bad:
+        raise InputError(f"{what} refused; nothing was imported", problems)
+    report.skipped.extend(problems)
+
+
+def corpus_import(
+    *,
+    name: str,
+    manifest_name: str,
+    manifest_data: bytes,
+    audio_path: Path | None = None,
+    default_language: str = "en",
+    skip_bad: bool = False,
+    owner=None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """A corpus from a manifest (+ a folder or zip holding its recordings / prosody references).
+
+    Natural recordings become the stimuli of a system of kind ``recording`` named after the corpus.
+    """
+    if Corpus.objects.filter(name=name).exists():
+        raise InputError(f"a corpus named '{name}' already exists")
+    rows, problems = parse_manifest(manifest_name, manifest_data, default_language)
+    if any(r.recording or r.prosody_reference for r in rows) and audio_path is None:
+        raise InputError(
+            f"{manifest_name} names audio files; give the folder or zip that holds them"
+        )
+    checked: dict[str, CheckedAudio] = {}
+    if audio_path is None:
+        rows_ok = rows
+    else:
+        with open_audio_source(audio_path, import_limits()) as source:
+            problems.extend(source.refused)
+            rows_ok = _check_row_audio(rows, source, manifest_name, checked, problems, progress)
+    report = ImportReport(corpus=Corpus(name=name, default_language=default_language))
+    _settle(problems, skip_bad, f"corpus '{name}'", report)
+    if not rows_ok:
+        raise InputError(f"corpus '{name}': no row could be imported", report.skipped)
+    with new_files_removed_on_error() as stored, transaction.atomic():
+        corpus = report.corpus
+        corpus.save()
+        if any(row.recording for row in rows_ok):
+            corpus.recordings = System.objects.create(
+                name=f"{name} recordings",
+                slug=_free_slug(f"{name}-recordings"),
+                kind=System.Kind.RECORDING,
+                owner=owner,
+                description=f"Natural recordings of corpus {name}",
+            )
+            corpus.save(update_fields=["recordings"])
+        policy = current_policy()
+        for row in rows_ok:
+            utt = Utterance(
+                corpus=corpus,
+                key=row.key,
+                text=row.text,
+                language=row.language,
+                speaker=row.speaker,
+                style=row.style,
+            )
+            for column in ("recording", "prosody_reference"):
+                if getattr(row, column):
+                    setattr(utt, column, stored.store(checked[getattr(row, column)]))
+            utt.save()
+            if row.recording:
+                _create_stimulus(
+                    corpus.recordings, utt, checked[row.recording], utt.recording.name, policy
+                )
+                report.created += 1
+        report.system = corpus.recordings
+    return report
+
+
+def _check_row_audio(
+    rows: list[ManifestRow],
+    source: AudioSource,
+    manifest_name: str,
+    checked: dict[str, CheckedAudio],
+    problems: list[str],
+    progress: Progress | None,
+) -> list[ManifestRow]:
+    """Rows whose audio files exist and pass validation; one problem per bad row otherwise."""
+    ok = []
+    for done, row in enumerate(rows, start=1):
+        row_problems = []
+        for column in ("recording", "prosody_reference"):
+            path = getattr(row, column)
+            if not path or path in checked:
+                continue
+            if path not in source:
+                row_problems.append(
+                    f"{manifest_name}, line {row.line}: {column} file '{path}' "
+                    f"not found in {source.label}"
+                )
+                continue
+            try:
+                checked[path] = check_audio(source, path)
+            except InputError as exc:
+                row_problems.append(f"{manifest_name}, line {row.line}: {exc}")
+        problems.extend(row_problems)
+        if not row_problems:
+            ok.append(row)
+        if progress:
+            progress(done, len(rows))
+    return ok
+
+
+def rendered_import(
+    *,
+    corpus: Corpus,
+    system_name: str,
+    audio_path: Path,
+    pattern: str = "{key}",
+    description: str = "",
+    skip_bad: bool = False,
+    owner=None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """A system's pre-rendered audio: one file per utterance, found by ``pattern``.
+
+    ``pattern`` is the file's path inside the folder/zip with ``{key}`` standing for the
+    utterance key, with or without its extension ("{key}" matches key.wav, key.flac or key.ogg;
+    "{key}/encodec_6.wav" matches one file in a folder per utterance).
+    """
+    if "{key}" not in pattern:
+        raise InputError(f"pattern '{pattern}' must contain {{key}}")
+    if System.objects.filter(name=system_name).exists():
+        raise InputError(f"a system named '{system_name}' already exists")
+    utterances = list(corpus.utterances.order_by("key"))
+    report = ImportReport(corpus=corpus)
+    problems: list[str] = []
+    checked: dict[int, CheckedAudio] = {}
+    with open_audio_source(audio_path, import_limits()) as source:
+        problems.extend(source.refused)
+        found = _match_files(source, utterances, pattern, problems)
+        for done, (utt, file_name) in enumerate(found.items(), start=1):
+            try:
+                checked[utt.pk] = check_audio(source, file_name)
+            except InputError as exc:
+                problems.append(str(exc))
+            if progress:
+                progress(done, len(found))
+    _settle(problems, skip_bad, f"audio of system '{system_name}'", report)
+    if not checked:
+        raise InputError(f"system '{system_name}': no file could be imported", report.skipped)
+    with new_files_removed_on_error() as stored, transaction.atomic():
+        report.system = System.objects.create(
+            name=system_name,
+            slug=_free_slug(system_name),
+            kind=System.Kind.RENDERED,
+            owner=owner,
+            description=description,
+        )
+        policy = current_policy()
+        for utt in utterances:
+            if utt.pk in checked:
+                name = stored.store(checked[utt.pk])
+                _create_stimulus(report.system, utt, checked[utt.pk], name, policy)
+                report.created += 1
+    return report
+
+
+def _match_files(
+    source: AudioSource, utterances: list[Utterance], pattern: str, problems: list[str]
+) -> dict[Utterance, str]:
+    """Each utterance's file; unmatched utterances and files are problems, by name."""
+    found: dict[Utterance, str] = {}
+    for utt in utterances:
+        candidate = pattern.replace("{key}", utt.key)
+        options = (
+            [candidate]
+            if candidate.lower().endswith(AUDIO_SUFFIXES)
+            else [candidate + suffix for suffix in AUDIO_SUFFIXES]
+        )
+        matches = [name for name in options if name in source]
+        if len(matches) == 1:
+            found[utt] = matches[0]
+        elif matches:
+            problems.append(f"utterance '{utt.key}': several files match ({', '.join(matches)})")
+        else:
+            problems.append(f"utterance '{utt.key}': no file '{options[0]}' in {source.label}")
+    if "/" not in pattern:  # a flat folder: a stray audio file is probably a typo in a key
+        used = set(found.values())
+        for name in source.names():
+            if name.lower().endswith(AUDIO_SUFFIXES) and name not in used:
+                problems.append(f"{name}: no utterance with this key in corpus")
+    return found
+
+
+def _create_stimulus(
+    system: System, utt: Utterance, checked: CheckedAudio, source_name: str, policy
+) -> Stimulus:
+    stim = Stimulus.objects.create(
+        system=system,
+        utterance=utt,
+        condition={},
+        condition_key=stimulus_key({}),
+        policy=policy_as_dict(policy),
+        policy_key=policy.key(),
+        source=source_name,
+        source_sha256=checked.sha256,
+        provenance={"origin": "import"},
+    )
+    enqueue_preparation(stim)
+    return stim
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:90] or "system"
+    slug, n = base, 2
+    while System.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
