@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from evalsite.errors import InputError
 from synth_workers.models import CheckpointFile, Corpus, Stimulus, System, Utterance
@@ -42,7 +43,7 @@ def _as_temp_file(upload: UploadedFile, folder: str) -> Path:
     return path
 
 
-def _run_import(request, form_class, title: str, run):
+def _run_import(request, form_class, title: str, run, done_url: str):
     """Shared admin page flow: validate the form, run the import, report problems per line."""
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +60,7 @@ def _run_import(request, form_class, title: str, run):
             messages.success(
                 request, f"Imported {report.created} audio file(s); preparation queued."
             )
-            return redirect(reverse("admin:synth_workers_stimulus_changelist"))
+            return redirect(done_url)
     context = {**admin.site.each_context(request), "form": form, "title": title}
     return render(request, "admin/synth_workers/import.html", context)
 
@@ -99,7 +100,8 @@ class SystemAdmin(admin.ModelAdmin):
                 owner=request.user,
             )
 
-        return _run_import(request, RenderedImportForm, "Import pre-rendered audio", run)
+        done = reverse("admin:synth_workers_corpus_changelist")
+        return _run_import(request, RenderedImportForm, "Import pre-rendered audio", run, done)
 
 
 @admin.register(Corpus)
@@ -125,7 +127,8 @@ class CorpusAdmin(admin.ModelAdmin):
                 owner=request.user,
             )
 
-        return _run_import(request, CorpusImportForm, "Import a corpus", run)
+        done = reverse("admin:synth_workers_corpus_changelist")
+        return _run_import(request, CorpusImportForm, "Import a corpus", run, done)
 
     @admin.display(description="stimuli prepared")
     def preparation(self, corpus: Corpus) -> str:
@@ -134,7 +137,14 @@ class CorpusAdmin(admin.ModelAdmin):
         )
         total = sum(counts.values())
         failed = f", {counts['failed']} failed" if counts["failed"] else ""
-        return f"{counts['ready']} / {total}{failed}"
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {} / {}{}',
+            counts["ready"],
+            max(total, 1),
+            counts["ready"],
+            total,
+            failed,
+        )
 
 
 @admin.register(Utterance)

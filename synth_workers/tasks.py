@@ -7,14 +7,21 @@ everything else here to `cpu`.
 from celery import shared_task
 from django.db import OperationalError
 
-from synth_workers.services.preparation import stimulus_prepare
+from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
 
 
 @shared_task(
     name="synth_workers.tasks.prepare_stimulus",
+    bind=True,
     autoretry_for=(OperationalError,),  # e.g. SQLite busy: transient, retry with backoff
     retry_backoff=True,
     max_retries=5,
 )
-def prepare_stimulus(stimulus_id: int) -> str:
-    return stimulus_prepare(stimulus_id=stimulus_id)
+def prepare_stimulus(self, stimulus_id: int) -> str:
+    try:
+        return stimulus_prepare(stimulus_id=stimulus_id)
+    except OperationalError:
+        raise
+    except Exception as exc:  # a bug or a storage failure: say so on the stimulus, then fail
+        stimulus_fail(stimulus_id=stimulus_id, reason=f"internal error while preparing: {exc}")
+        raise

@@ -70,11 +70,16 @@ def stimulus_prepare(*, stimulus_id: int) -> str:
             for label, anchor_audio in audio.prepare_anchors(prepared, policy).items():
                 outputs[_anchor_stimulus(stim, label)] = anchor_audio
     except audio.AudioError as exc:
-        Stimulus.objects.filter(pk=stim.pk).update(status=Stimulus.Status.FAILED, error=str(exc))
+        stimulus_fail(stimulus_id=stim.pk, reason=str(exc))
         return "failed"
     for target, clip in outputs.items():
         _store_prepared(target, clip, policy)
     return "prepared"
+
+
+def stimulus_fail(*, stimulus_id: int, reason: str) -> None:
+    """Record why a stimulus cannot be prepared, so it never waits as "pending" forever."""
+    Stimulus.objects.filter(pk=stimulus_id).update(status=Stimulus.Status.FAILED, error=reason)
 
 
 def _anchor_stimulus(reference: Stimulus, label: str) -> Stimulus:

@@ -39,6 +39,8 @@ def test_scientist_imports_a_corpus_and_a_system_from_admin(admin_client, tmp_pa
     assert resp.status_code == 302, resp.content.decode()[:2000]
     corpus = Corpus.objects.get(name="web")
     assert corpus.recordings.stimuli.count() == 2
+    listing = admin_client.get(resp.url).content.decode()  # where the scientist lands
+    assert '<progress value="0" max="2"></progress> 0 / 2' in listing
 
     rendered = {f"{k}.wav": write_tone(tmp_path / "r" / f"{k}.wav", seed=5) for k in "ab"}
     resp = admin_client.post(

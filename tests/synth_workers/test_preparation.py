@@ -1,0 +1,75 @@
+"""Preparation service: failures are recorded on the stimulus, anchors are made once."""
+
+import io
+
+import numpy as np
+import soundfile
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from synth_workers.models import Corpus, Stimulus, System, Utterance
+from synth_workers.services.preparation import (
+    current_policy,
+    policy_as_dict,
+    stimulus_prepare,
+)
+from synth_workers.tasks import prepare_stimulus
+from tests.synth_workers.audio_files import tone
+
+
+def stored_wav(samples: np.ndarray, rate: int = 16000) -> str:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="WAV")
+    return default_storage.save("sources/test.wav", ContentFile(buffer.getvalue()))
+
+
+def make_stimulus(source: str, kind: str = System.Kind.RECORDING) -> Stimulus:
+    system = System.objects.create(name=f"s-{kind}", slug=f"s-{kind}", kind=kind)
+    corpus = Corpus.objects.create(name=f"c-{kind}")
+    utt = Utterance.objects.create(corpus=corpus, key="k1", text="Hello.", language="en")
+    policy = current_policy()
+    return Stimulus.objects.create(
+        system=system,
+        utterance=utt,
+        policy=policy_as_dict(policy),
+        policy_key=policy.key(),
+        source=source,
+        source_sha256="0" * 64,
+    )
+
+
+def test_recording_preparation_makes_its_two_anchors_once(db):
+    stim = make_stimulus(stored_wav(tone(seconds=1.5)))
+    assert stimulus_prepare(stimulus_id=stim.pk) == "prepared"
+    Stimulus.objects.filter(pk=stim.pk).update(status=Stimulus.Status.PENDING)
+    assert stimulus_prepare(stimulus_id=stim.pk) == "prepared"  # again: no new rows
+    rows = list(Stimulus.objects.filter(system=stim.system))
+    assert len(rows) == 3
+    assert {r.condition.get("anchor") for r in rows} == {None, "anchor_35", "anchor_70"}
+    assert all(r.status == Stimulus.Status.READY and r.sample_rate == 48000 for r in rows)
+
+
+def test_rendered_audio_gets_no_anchors(db):
+    stim = make_stimulus(stored_wav(tone(seconds=1.5)), kind=System.Kind.RENDERED)
+    assert stimulus_prepare(stimulus_id=stim.pk) == "prepared"
+    assert Stimulus.objects.count() == 1
+
+
+def test_a_stimulus_that_cannot_reach_the_target_fails_with_the_reason(db):
+    clicks = np.zeros(48000, dtype=np.float32)
+    clicks[::4800] = 0.9  # peaky and quiet: −23 LUFS would need peaks far above full scale
+    stim = make_stimulus(stored_wav(clicks, rate=48000))
+    assert stimulus_prepare(stimulus_id=stim.pk) == "failed"
+    stim.refresh_from_db()
+    assert stim.status == Stimulus.Status.FAILED
+    assert "above the ceiling of 0 dBTP; lower the loudness target" in stim.error
+    assert not Stimulus.objects.filter(condition_key__gt="").exists()  # no anchors of a failure
+
+
+def test_an_unexpected_error_marks_the_stimulus_failed_instead_of_pending(db):
+    stim = make_stimulus("sources/never-stored.wav")
+    result = prepare_stimulus.apply(args=(stim.pk,))
+    assert result.failed()
+    stim.refresh_from_db()
+    assert stim.status == Stimulus.Status.FAILED
+    assert stim.error.startswith("internal error while preparing:")
