@@ -182,6 +182,11 @@ STIMULUS_POLICY = {
     "true_peak_ceiling": float(os.environ.get("STIMULUS_TRUE_PEAK_CEILING", 0.0)),
 }
 
+# --- Synthesis workers --------------------------------------------------------------------------
+SYNTH_DEVICE = os.environ.get("SYNTH_DEVICE", "auto")  # auto | cpu | cuda[:N]
+SYNTH_BATCH_SIZE = envint("SYNTH_BATCH_SIZE", 8)
+SYNTH_MODEL_CACHE_SIZE = envint("SYNTH_MODEL_CACHE_SIZE", 2)  # loaded models kept per worker
+
 # --- Admin account for the demo -----------------------------------------------------------------
 ADMIN_USERNAME = os.environ.get("EVALSITE_ADMIN_USER", "scientist")
 ADMIN_PASSWORD = os.environ.get("EVALSITE_ADMIN_PASSWORD", "")

@@ -12,8 +12,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from evalsite.errors import InputError
-from synth_workers.models import CheckpointFile, Corpus, Stimulus, System, Utterance
+from synth_workers.models import CheckpointFile, Corpus, Stimulus, SynthesisJob, System, Utterance
 from synth_workers.services import corpus_import, rendered_import
+from synth_workers.services.synthesis import job_cancel
 
 
 class CorpusImportForm(forms.Form):
@@ -171,3 +172,31 @@ class StimulusAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # stimuli come from imports and synthesis, never typed in
+
+
+@admin.register(SynthesisJob)
+class SynthesisJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "system", "corpus", "status", "progress", "created_at"]
+    list_filter = ["status", "system"]
+    readonly_fields = [f.name for f in SynthesisJob._meta.fields]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # jobs are created with `manage.py synthesize` (a form comes later)
+
+    @admin.display(description="progress")
+    def progress(self, job: SynthesisJob) -> str:
+        url = reverse("synth_workers:job", args=[job.pk])
+        return format_html(
+            '<a href="{}"><progress value="{}" max="{}"></progress> {} / {}</a>',
+            url,
+            job.done + job.failed,
+            max(job.total, 1),
+            job.done,
+            job.total,
+        )
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel(self, request, queryset) -> None:
+        for job in queryset:
+            job_cancel(job=job)

@@ -32,6 +32,9 @@ class System(models.Model):
     capabilities = models.JSONField(default=list, blank=True)
     # Pickle-based checkpoints (TorchScript …) load only when an administrator trusts the system.
     trusted = models.BooleanField(default=False)
+    # A checkpoint becomes usable once a worker has synthesized one sentence with it.
+    usable = models.BooleanField(default=True)
+    check_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -182,3 +185,74 @@ class Stimulus(models.Model):
     @property
     def is_anchor(self) -> bool:
         return "anchor" in self.condition
+
+
+class SynthesisJob(models.Model):
+    """Render every utterance of a corpus under every point of a condition grid with one system.
+
+    The job's items are the source of truth for progress (DESIGN.md §4), not Celery's results:
+    counts are updated by the batches as items finish.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="jobs")
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="jobs")
+    grid = models.JSONField(default=dict, blank=True, help_text='e.g. {"style": ["dj", "news"]}')
+    controls = models.JSONField(default=dict, blank=True)
+    seed = models.IntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="job_counts_within_total",
+                condition=Q(done__lte=models.F("total")) & Q(failed__lte=models.F("total")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk}: {self.system} × {self.corpus}"
+
+
+class SynthesisItem(models.Model):
+    """One utterance under one grid point. ``key`` is its idempotency key: a hash of the
+    checkpoint hashes, backend name and version, text, all conditioning and the seed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    job = models.ForeignKey(SynthesisJob, on_delete=models.CASCADE, related_name="items")
+    utterance = models.ForeignKey(Utterance, on_delete=models.CASCADE)
+    condition = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    stimulus = models.ForeignKey(Stimulus, null=True, blank=True, on_delete=models.SET_NULL)
+    seconds = models.FloatField(null=True, blank=True, help_text="synthesis time")
+
+    class Meta:
+        ordering = ["job", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="synthesis_item_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.utterance.key} {self.condition}"

@@ -8,6 +8,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
+from synth_workers.services.registration import system_check
+from synth_workers.services.synthesis import batch_run
 
 
 @shared_task(
@@ -25,3 +27,18 @@ def prepare_stimulus(self, stimulus_id: int) -> str:
     except Exception as exc:  # a bug or a storage failure: say so on the stimulus, then fail
         stimulus_fail(stimulus_id=stimulus_id, reason=f"internal error while preparing: {exc}")
         raise
+
+
+@shared_task(
+    name="synth_workers.tasks.synth_batch",  # synth_* → the `synth` queue
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def synth_batch(job_id: int, item_ids: list[int]) -> dict:
+    return batch_run(job_id=job_id, item_ids=item_ids)
+
+
+@shared_task(name="synth_workers.tasks.synth_check_system")
+def synth_check_system(system_id: int) -> str:
+    return system_check(system_id=system_id)

@@ -6,16 +6,12 @@ before anything is stored, so a refusal names the file and the reason (unreadabl
 silent, wrong rate …). Preparation (resample, loudness, anchors) runs afterwards on `cpu` workers.
 """
 
-import hashlib
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -29,6 +25,7 @@ from synth_workers.services.preparation import (
     policy_as_dict,
     stimulus_key,
 )
+from synth_workers.services.storage import CheckedAudio, new_files_removed_on_error
 from synth_workers.sources import AudioSource, Limits, open_audio_source
 
 Progress = Callable[[int, int], None]
@@ -43,15 +40,6 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class CheckedAudio:
-    """An audio file that passed validation, ready to store."""
-
-    data: bytes
-    sha256: str
-    suffix: str
-
-
 def import_limits() -> Limits:
     return Limits(settings.IMPORT_MAX_FILE_BYTES, settings.IMPORT_MAX_TOTAL_BYTES)
 
@@ -63,40 +51,7 @@ def check_audio(source: AudioSource, name: str) -> CheckedAudio:
         audio.validate(audio.read_audio(io.BytesIO(data)))
     except audio.AudioError as exc:
         raise InputError(f"{name}: {exc}") from None
-    return CheckedAudio(data, hashlib.sha256(data).hexdigest(), _suffix_of(data))
-
-
-def _suffix_of(data: bytes) -> str:
-    """The stored suffix comes from the content, never from the uploaded name."""
-    return {b"RIFF": ".wav", b"fLaC": ".flac", b"OggS": ".ogg"}.get(data[:4], ".audio")
-
-
-class NewFiles:
-    """Stores sources by content hash and remembers which files it created.
-
-    The stored name says nothing about the system or the uploaded name, and identical files
-    share one copy. A failed import removes only what it created: storage is left as it was.
-    """
-
-    def __init__(self) -> None:
-        self.created: list[str] = []
-
-    def store(self, checked: CheckedAudio) -> str:
-        name = f"sources/{checked.sha256[:2]}/{checked.sha256}{checked.suffix}"
-        if not default_storage.exists(name):
-            self.created.append(default_storage.save(name, ContentFile(checked.data)))
-        return name
-
-
-@contextmanager
-def new_files_removed_on_error() -> Iterator[NewFiles]:
-    files = NewFiles()
-    try:
-        yield files
-    except BaseException:
-        for name in files.created:
-            default_storage.delete(name)
-        raise
+    return CheckedAudio.of(data)
 
 
 def _settle(problems: list[str], skip_bad: bool, what: str, report: ImportReport) -> None:

@@ -145,13 +145,50 @@ def running_launcher(env: dict, port: int, var_dir: Path, **start_options):
     assert "Stopped." in out
 
 
+DEMO_STATE = """
+import json, django
+django.setup()
+from synth_workers.models import Stimulus, SynthesisJob
+print(json.dumps({
+    "jobs": sorted(SynthesisJob.objects.values_list("status", "done", "failed", "total")),
+    "stimuli": sorted(set(Stimulus.objects.values_list("status", flat=True))),
+}))
+"""
+
+
+def wait_for_demo_synthesis(env: dict, timeout: float = 180) -> dict:
+    """The demo's jobs are rendered by the real worker and their stimuli prepared."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(
+            [sys.executable, "-c", DEMO_STATE],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        state = json.loads(out.strip().splitlines()[-1])
+        if (
+            state["jobs"]
+            and all(j[0] == "done" for j in state["jobs"])
+            and state["stimuli"] == ["ready"]
+        ):
+            return state
+        assert time.monotonic() < deadline, f"demo synthesis did not finish: {state}"
+        time.sleep(1)
+
+
 def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
     env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": ""}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running_launcher(env, port, tmp_path) as output:
         assert re.search(r"Created admin account 'scientist' with password '\S+'", output)
+        assert "synthesis queued: /synthesis/jobs/" in output
         check_running_platform(base, env)
+        state = wait_for_demo_synthesis(env)
+        assert [(done, failed) for _, done, failed, _ in state["jobs"]] == [(5, 0), (10, 0)]
     # The same var/ again (idempotent), this time started the way a shell starts `make demo &`.
     with running_launcher(env, port, tmp_path, as_background_job=True) as output:
         assert "password unchanged" in output

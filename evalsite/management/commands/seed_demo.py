@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 # Each app adds its seeder here as it gains models (corpora, systems, a MUSHRA test): a dotted
 # path to a function that returns one line to print. Every seeder must be idempotent, because
 # `make demo` runs them on every start.
-SEEDERS: list[str] = []
+SEEDERS: list[str] = ["synth_workers.demo.seed"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,30 @@
+// Live progress of a synthesis job: polls the JSON endpoint until the job is finished.
+const root = document.getElementById("job");
+const bar = document.getElementById("job-bar");
+const counts = document.getElementById("job-counts");
+const eta = document.getElementById("job-eta");
+const failures = document.getElementById("job-failures");
+
+function render(p) {
+  bar.max = Math.max(p.total, 1);
+  bar.value = p.done + p.failed;
+  counts.textContent = `${p.done} done, ${p.failed} failed, ${p.total} in all — ${p.status}`;
+  eta.textContent = p.eta_seconds == null ? "" : `About ${Math.ceil(p.eta_seconds / 60)} min left`;
+  failures.replaceChildren(...(p.failures.length ? p.failures : [null]).map((f) => {
+    const li = document.createElement("li");
+    li.textContent = f ? `${f.utterance} ${JSON.stringify(f.condition)}: ${f.error}` : "None so far.";
+    return li;
+  }));
+  return p.status === "done" || p.status === "cancelled";
+}
+
+async function poll() {
+  try {
+    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
+    if (resp.ok && render(await resp.json())) return;
+  } catch (err) {
+    counts.textContent += " (connection lost, retrying…)";
+  }
+  setTimeout(poll, 1000);
+}
+poll();

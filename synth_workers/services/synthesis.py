@@ -1,0 +1,325 @@
+"""Synthesis jobs: a system × a corpus × a condition grid, rendered in batches on `synth` workers.
+
+Creating a job checks every request against the backend's capabilities first (a job that asks
+for something the backend cannot do is refused whole, naming it). Each item carries an
+idempotency key — checkpoint hashes, backend name and version, text, all conditioning, seed — that
+is also the condition key of the stimulus it makes, so a re-delivered batch (worker killed,
+`acks_late`) finds the stimulus already there and creates nothing twice.
+"""
+
+import hashlib
+import io
+import itertools
+import json
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from evalsite.errors import InputError
+from synth_workers import audio
+from synth_workers.backends import (
+    BackendError,
+    SynthRequest,
+    get_backend,
+    missing_capabilities,
+)
+from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
+from synth_workers.services.backend_cache import loaded_backend, system_files
+from synth_workers.services.preparation import current_policy, enqueue_preparation, policy_as_dict
+from synth_workers.services.storage import CheckedAudio, NewFiles
+
+GRID_FIELDS = ("speaker", "style", "language")
+
+
+def grid_points(grid: dict) -> list[dict]:
+    """Every combination of the grid's values: {"style": ["a", "b"]} → [{"style": "a"}, …]."""
+    if unknown := sorted(set(grid) - set(GRID_FIELDS)):
+        raise InputError(
+            f"grid: unknown dimension(s) {', '.join(unknown)}; use {', '.join(GRID_FIELDS)}"
+        )
+    for name, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise InputError(f"grid: '{name}' needs a non-empty list of values")
+    names = sorted(grid)
+    return [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(grid[n] for n in names))
+    ] or [{}]
+
+
+def request_for(utt: Utterance, point: dict, controls: dict, seed: int) -> SynthRequest:
+    """The utterance's own conditioning, overridden by the grid point."""
+    fields = {"speaker": utt.speaker or None, "style": utt.style, "language": utt.language}
+    fields.update(point)
+    reference = None
+    if utt.prosody_reference:
+        with utt.prosody_reference.open("rb") as f:
+            reference = audio.read_audio(io.BytesIO(f.read()))
+    return SynthRequest(
+        text=utt.text, prosody_reference=reference, controls=dict(controls), seed=seed, **fields
+    )
+
+
+def item_key(system: System, utt: Utterance, point: dict, controls: dict, seed: int) -> str:
+    backend = get_backend(system.backend)
+    payload = {
+        "checkpoints": sorted(system.files.values_list("sha256", flat=True)),
+        "backend": [backend.name, backend.version],
+        "config": system.backend_config,
+        "text": utt.text,
+        "utterance": {
+            "language": utt.language,
+            "speaker": utt.speaker,
+            "style": utt.style,
+            "prosody_reference": utt.prosody_reference.name,
+        },
+        "condition": point,
+        "controls": controls,
+        "seed": seed,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def job_create(
+    *,
+    system: System,
+    corpus: Corpus,
+    grid: dict | None = None,
+    controls: dict | None = None,
+    seed: int = 0,
+    user=None,
+) -> SynthesisJob:
+    """Plan a job and queue its batches; refuse it whole if the backend cannot do what it asks."""
+    grid, controls = grid or {}, controls or {}
+    if system.kind != System.Kind.CHECKPOINT:
+        raise InputError(
+            f"system '{system}' is {system.get_kind_display().lower()}, "
+            "not a checkpoint: there is nothing to synthesize"
+        )
+    if not system.usable:
+        raise InputError(
+            f"system '{system}' is not usable yet: {system.check_error or 'check pending'}"
+        )
+    try:
+        backend = get_backend(system.backend)
+    except BackendError as exc:
+        raise InputError(str(exc)) from None
+    info = backend.describe(system_files(system), system.backend_config)
+    points = grid_points(grid)
+    utterances = list(corpus.utterances.order_by("key"))
+    if not utterances:
+        raise InputError(f"corpus '{corpus}' has no utterances")
+    items = []
+    for utt, point in itertools.product(utterances, points):
+        if missing := sorted(missing_capabilities(request_for(utt, point, controls, seed), info)):
+            raise InputError(
+                f"backend '{backend.name}' cannot do {', '.join(missing)} "
+                f"(asked by utterance '{utt.key}' {point or ''})".rstrip()
+            )
+        items.append(
+            SynthesisItem(
+                utterance=utt, condition=point, key=item_key(system, utt, point, controls, seed)
+            )
+        )
+    with transaction.atomic():
+        job = SynthesisJob.objects.create(
+            system=system,
+            corpus=corpus,
+            grid=grid,
+            controls=controls,
+            seed=seed,
+            total=len(items),
+            created_by=user,
+        )
+        for item in items:
+            item.job = job
+        SynthesisItem.objects.bulk_create(items)
+        ids = list(job.items.values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue_batches(job.pk, ids))
+    return job
+
+
+def _enqueue_batches(job_id: int, item_ids: list[int]) -> None:
+    from synth_workers.tasks import synth_batch
+
+    size = settings.SYNTH_BATCH_SIZE
+    for start in range(0, len(item_ids), size):
+        synth_batch.delay(job_id, item_ids[start : start + size])
+
+
+def job_cancel(*, job: SynthesisJob) -> None:
+    """Pending items are cancelled; a batch already running finishes its current items."""
+    with transaction.atomic():
+        job.items.filter(status=SynthesisItem.Status.PENDING).update(
+            status=SynthesisItem.Status.CANCELLED
+        )
+        SynthesisJob.objects.filter(pk=job.pk).update(
+            status=SynthesisJob.Status.CANCELLED, finished_at=timezone.now()
+        )
+
+
+def batch_run(*, job_id: int, item_ids: list[int]) -> dict:
+    """Render the pending items of one batch; idempotent (items already done are skipped)."""
+    job = SynthesisJob.objects.select_related("system").filter(pk=job_id).first()
+    if job is None:  # deleted while its batches waited in the queue
+        return {}
+    items = list(
+        job.items.filter(pk__in=item_ids, status=SynthesisItem.Status.PENDING).select_related(
+            "utterance"
+        )
+    )
+    if job.status == SynthesisJob.Status.CANCELLED or not items:
+        return _refresh_counts(job)
+    SynthesisJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
+        status=SynthesisJob.Status.RUNNING, started_at=timezone.now()
+    )
+    policy = current_policy()
+    todo = []
+    for item in items:
+        existing = Stimulus.objects.filter(
+            system=job.system,
+            utterance=item.utterance,
+            condition_key=item.key,
+            policy_key=policy.key(),
+        ).first()
+        if existing:  # a re-delivered batch: the stimulus was made before the worker died
+            _finish(item, stimulus=existing)
+        else:
+            todo.append(item)
+    if todo:
+        try:
+            backend = loaded_backend(job.system)
+        except BackendError as exc:
+            for item in todo:
+                _finish(item, error=f"the model could not be loaded: {exc}")
+            return _refresh_counts(job)
+        requests = [request_for(i.utterance, i.condition, job.controls, job.seed) for i in todo]
+        for item, (result, seconds) in zip(todo, render(backend, requests), strict=True):
+            if isinstance(result, str):
+                _finish(item, error=result)
+            else:
+                _finish(item, stimulus=_store(job, item, result, policy), seconds=seconds)
+    return _refresh_counts(job)
+
+
+def render(backend, requests: list[SynthRequest]) -> list[tuple[audio.Audio | str, float | None]]:
+    """(Audio or error text, seconds per item). One batched call; on out-of-memory the batch is
+    halved and retried; on a refusal the items go one by one, so a bad text fails alone."""
+    start = time.perf_counter()
+    try:
+        clips = backend.synthesize(requests)
+    except BackendError as exc:
+        if len(requests) == 1:
+            return [(str(exc), None)]
+        return [result for request in requests for result in render(backend, [request])]
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        if len(requests) == 1:
+            return [("out of memory even for a single item", None)]
+        half = len(requests) // 2
+        return render(backend, requests[:half]) + render(backend, requests[half:])
+    seconds = (time.perf_counter() - start) / len(requests)
+    return [(clip, seconds) for clip in clips]
+
+
+def is_out_of_memory(exc: Exception) -> bool:
+    """CUDA (torch) or ONNX Runtime out-of-memory, recognised without importing torch."""
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+
+
+def _store(job: SynthesisJob, item: SynthesisItem, clip: audio.Audio, policy) -> Stimulus:
+    """Store the rendering by content hash and make its stimulus (once, whatever the retries)."""
+    data = _flac_bytes(clip)
+    checked = CheckedAudio.of(data)
+    name = NewFiles().store(checked)
+    try:
+        with transaction.atomic():
+            stim, created = Stimulus.objects.get_or_create(
+                system=job.system,
+                utterance=item.utterance,
+                condition_key=item.key,
+                policy_key=policy.key(),
+                defaults={
+                    "condition": item.condition,
+                    "policy": policy_as_dict(policy),
+                    "source": name,
+                    "source_sha256": checked.sha256,
+                    "provenance": _provenance(job, item),
+                },
+            )
+    except IntegrityError:  # another worker made it between our read and our write
+        stim, created = (
+            Stimulus.objects.get(
+                system=job.system,
+                utterance=item.utterance,
+                condition_key=item.key,
+                policy_key=policy.key(),
+            ),
+            False,
+        )
+    if created:
+        enqueue_preparation(stim)  # outside a transaction on_commit runs at once
+    return stim
+
+
+def _flac_bytes(clip: audio.Audio) -> bytes:
+    peak = float(abs(clip.samples).max()) if clip.frames else 0.0
+    if peak >= 1.0:  # raw model output may overshoot; loudness is normalised later anyway
+        clip = clip.with_samples(clip.samples * (0.99 / peak))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "out.flac"
+        audio.write_audio(clip, path, fmt="flac", subtype="PCM_24")
+        return path.read_bytes()
+
+
+def _provenance(job: SynthesisJob, item: SynthesisItem) -> dict:
+    backend = get_backend(job.system.backend)
+    return {
+        "origin": "synthesis",
+        "job": job.pk,
+        "item_key": item.key,
+        "checkpoints": dict(job.system.files.values_list("role", "sha256")),
+        "backend": backend.name,
+        "backend_version": backend.version,
+        "config": job.system.backend_config,
+        "condition": item.condition,
+        "controls": job.controls,
+        "seed": job.seed,
+        "device": settings.SYNTH_DEVICE,
+        "worker_host": socket.gethostname(),
+    }
+
+
+def _finish(
+    item: SynthesisItem,
+    *,
+    stimulus: Stimulus | None = None,
+    error: str = "",
+    seconds: float | None = None,
+) -> None:
+    status = SynthesisItem.Status.FAILED if error else SynthesisItem.Status.DONE
+    SynthesisItem.objects.filter(pk=item.pk, status=SynthesisItem.Status.PENDING).update(
+        status=status, stimulus=stimulus, error=error, seconds=seconds
+    )
+
+
+def _refresh_counts(job: SynthesisJob) -> dict:
+    """Counts from the items themselves: safe under re-delivery and concurrent batches."""
+    counts = job.items.aggregate(
+        done=Count("pk", filter=Q(status=SynthesisItem.Status.DONE)),
+        failed=Count("pk", filter=Q(status=SynthesisItem.Status.FAILED)),
+        pending=Count("pk", filter=Q(status=SynthesisItem.Status.PENDING)),
+    )
+    updates = {"done": counts["done"], "failed": counts["failed"]}
+    if counts["pending"] == 0 and job.status != SynthesisJob.Status.CANCELLED:
+        updates.update(status=SynthesisJob.Status.DONE, finished_at=timezone.now())
+    SynthesisJob.objects.filter(pk=job.pk).update(**updates)
+    return counts

@@ -1,0 +1,103 @@
+"""Synthesis jobs through a real worker: registration check, grid, idempotency, failures alone."""
+
+import time
+
+import pytest
+
+from evalsite.errors import InputError
+from synth_workers.backends.piper import joe_voice_files
+from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
+from synth_workers.services.registration import system_register
+from synth_workers.services.synthesis import job_cancel, job_create
+from synth_workers.tasks import synth_batch
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(condition, timeout: float = 120, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+
+
+def usable_system(**kwargs) -> System:
+    system = system_register(**kwargs)
+    wait_for(
+        lambda: System.objects.get(pk=system.pk).check_error != "waiting for a worker",
+        what="the registration check",
+    )
+    system.refresh_from_db()
+    assert system.usable, system.check_error
+    return system
+
+
+def corpus_with(*texts: str) -> Corpus:
+    corpus = Corpus.objects.create(name=f"c{time.monotonic_ns()}")
+    for i, text in enumerate(texts):
+        Utterance.objects.create(corpus=corpus, key=f"u{i}", text=text, language="en-us")
+    return corpus
+
+
+def finished(job: SynthesisJob) -> bool:
+    job.refresh_from_db()
+    return job.status in (SynthesisJob.Status.DONE, SynthesisJob.Status.CANCELLED)
+
+
+def test_a_grid_job_renders_every_item_once_and_a_redelivered_batch_adds_nothing(
+    transactional_db, worker_media
+):
+    system = usable_system(name="espeak", backend="espeak-ng", config={})
+    corpus = corpus_with("The birch canoe slid on the smooth planks.", "Glue the sheet.")
+    job = job_create(system=system, corpus=corpus, grid={"style": ["neutral", "excited"]})
+    assert job.total == 4
+    wait_for(lambda: finished(job), what="the job")
+    assert (job.done, job.failed) == (4, 0)
+    stimuli = Stimulus.objects.filter(system=system)
+    assert stimuli.count() == 4
+    assert {s.condition["style"] for s in stimuli} == {"neutral", "excited"}
+    assert all(s.provenance["backend"] == "espeak-ng" for s in stimuli)
+
+    ids = list(job.items.values_list("pk", flat=True))
+    SynthesisItem.objects.filter(pk__in=ids).update(status="pending", stimulus=None)
+    synth_batch.delay(job.pk, ids).get(timeout=60)  # as if the worker had died and re-run it
+    assert Stimulus.objects.filter(system=system).count() == 4
+    assert set(job.items.values_list("status", flat=True)) == {"done"}
+    wait_for(lambda: not stimuli.filter(status="pending").exists(), what="preparation")
+    assert set(stimuli.values_list("status", "sample_rate")) == {("ready", 48000)}
+
+
+def test_a_text_over_the_bound_fails_alone_with_its_reason(transactional_db, worker_media):
+    system = usable_system(name="espeak", backend="espeak-ng", config={})
+    corpus = corpus_with("A fine sentence.", "x" * 1001)
+    job = job_create(system=system, corpus=corpus)
+    wait_for(lambda: finished(job), what="the job")
+    assert (job.done, job.failed) == (1, 1)
+    failed = job.items.get(status="failed")
+    assert failed.utterance.key == "u1" and "1000" in failed.error
+
+
+def test_piper_voice_registers_and_refuses_a_speaker_grid(transactional_db, worker_media):
+    files = joe_voice_files()
+    system = usable_system(name="joe", backend="piper", files=files)
+    assert {f.role for f in system.files.all()} == set(files)
+    assert all(len(f.sha256) == 64 for f in system.files.all())
+    with pytest.raises(InputError, match="multi_speaker"):
+        job_create(system=system, corpus=corpus_with("Hello."), grid={"speaker": [0, 1]})
+
+
+def test_cancelling_a_job_stops_its_pending_items(transactional_db):
+    system = System.objects.create(
+        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
+    )
+    job = job_create(system=system, corpus=corpus_with("One.", "Two."))
+    job_cancel(job=job)
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert set(job.items.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_recordings_cannot_be_synthesized(db):
+    system = System.objects.create(name="rec", slug="rec", kind="recording")
+    with pytest.raises(InputError, match="not a checkpoint"):
+        job_create(system=system, corpus=corpus_with("One."))
