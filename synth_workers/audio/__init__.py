@@ -7,7 +7,7 @@ carry no metadata. Every expected refusal is an AudioError with a plain-words re
 from .anchors import low_anchor, lowpass_anchor, mid_anchor
 from .core import Audio, AudioError
 from .edit import downmix, trim_silence
-from .io import audio_chunks, read_audio, write_audio
+from .io import audio_chunks, encode_audio, read_audio, write_audio
 from .loudness import integrated_loudness, normalise_loudness, true_peak
 from .pipeline import Measurements, PreparationPolicy, measure, prepare, prepare_anchors
 from .resample import resample
@@ -21,6 +21,7 @@ __all__ = [
     "ValidationLimits",
     "audio_chunks",
     "downmix",
+    "encode_audio",
     "integrated_loudness",
     "low_anchor",
     "lowpass_anchor",

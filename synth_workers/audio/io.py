@@ -43,14 +43,19 @@ def read_audio(source: str | Path | BinaryIO) -> Audio:
 
 
 def write_audio(audio: Audio, path: str | Path, fmt: str = "flac", subtype: str = "PCM_24") -> None:
-    """Write FLAC or WAV (16 or 24-bit PCM) carrying nothing but the audio and its format.
+    """Write ``encode_audio``'s bytes atomically (temp file in the same folder, then
+    os.replace): a reader never sees half a file."""
+    _atomic_write(Path(path), encode_audio(audio, fmt, subtype))
+
+
+def encode_audio(audio: Audio, fmt: str = "flac", subtype: str = "PCM_24") -> bytes:
+    """FLAC or WAV (16 or 24-bit PCM) bytes carrying nothing but the audio and its format.
 
     FLAC keeps only STREAMINFO (and SEEKTABLE if the encoder wrote one): libsndfile's
     VORBIS_COMMENT holds a vendor string ("reference libFLAC 1.x") that would identify software.
     WAV is built by hand with only `fmt ` and `data`. Samples are rounded to the nearest step
     without dither so that the same input always gives byte-identical files (idempotent tasks).
-    Samples beyond full scale are refused rather than clipped. The file appears atomically
-    (temp file in the same folder, then os.replace): a reader never sees half a file.
+    Samples beyond full scale are refused rather than clipped.
     """
     if fmt not in WRITE_FORMATS:
         raise AudioError(f"unknown output format {fmt!r}; use one of {sorted(WRITE_FORMATS)}")
@@ -59,10 +64,8 @@ def write_audio(audio: Audio, path: str | Path, fmt: str = "flac", subtype: str 
     bits = SUBTYPE_BITS[subtype]
     pcm = _quantise(audio.samples, bits)
     if fmt == "wav":
-        data = wav_bytes(pcm, audio.sample_rate, bits)
-    else:
-        data = strip_flac_metadata(_flac_bytes(pcm, audio.sample_rate, bits))
-    _atomic_write(Path(path), data)
+        return wav_bytes(pcm, audio.sample_rate, bits)
+    return strip_flac_metadata(_flac_bytes(pcm, audio.sample_rate, bits))
 
 
 def audio_chunks(path: str | Path) -> list[str]:

@@ -12,11 +12,9 @@ import hashlib
 import io
 import json
 import socket
-import tempfile
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -111,11 +109,8 @@ def _store_prepared(stim: Stimulus, clip: audio.Audio, policy: audio.Preparation
     """Write the file unless an identical one is there already; record its measurements."""
     name = _output_name(stim, policy)
     if not default_storage.exists(name):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"out.{policy.fmt}"
-            audio.write_audio(clip, path, fmt=policy.fmt, subtype=policy.subtype)
-            with path.open("rb") as f:
-                saved = default_storage.save(name, File(f))
+        encoded = audio.encode_audio(clip, fmt=policy.fmt, subtype=policy.subtype)
+        saved = default_storage.save(name, ContentFile(encoded))
         if saved != name:  # another worker wrote the same file meanwhile; keep one copy
             default_storage.delete(saved)
     with default_storage.open(name, "rb") as f:

@@ -12,9 +12,7 @@ import io
 import itertools
 import json
 import socket
-import tempfile
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -274,10 +272,7 @@ def _flac_bytes(clip: audio.Audio) -> bytes:
     peak = float(abs(clip.samples).max()) if clip.frames else 0.0
     if peak >= 1.0:  # raw model output may overshoot; loudness is normalised later anyway
         clip = clip.with_samples(clip.samples * (0.99 / peak))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "out.flac"
-        audio.write_audio(clip, path, fmt="flac", subtype="PCM_24")
-        return path.read_bytes()
+    return audio.encode_audio(clip, fmt="flac", subtype="PCM_24")
 
 
 def _provenance(job: SynthesisJob, item: SynthesisItem) -> dict:
