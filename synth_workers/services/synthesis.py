@@ -14,6 +14,7 @@ import json
 import socket
 import time
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -51,12 +52,20 @@ def grid_points(grid: dict) -> list[dict]:
     ] or [{}]
 
 
-def request_for(utt: Utterance, point: dict, controls: dict, seed: int) -> SynthRequest:
-    """The utterance's own conditioning, overridden by the grid point."""
+def request_for(
+    utt: Utterance, point: dict, controls: dict, seed: int, *, load_reference: bool = True
+) -> SynthRequest:
+    """The utterance's own conditioning, overridden by the grid point.
+
+    ``load_reference=False`` stands a one-sample placeholder in for the prosody reference: enough
+    to check capabilities without reading every reference file when a job is planned.
+    """
     fields = {"speaker": utt.speaker or None, "style": utt.style, "language": utt.language}
     fields.update(point)
     reference = None
-    if utt.prosody_reference:
+    if utt.prosody_reference and not load_reference:
+        reference = audio.Audio(np.zeros(1, dtype=np.float32), 8000)
+    elif utt.prosody_reference:
         with utt.prosody_reference.open("rb") as f:
             reference = audio.read_audio(io.BytesIO(f.read()))
     return SynthRequest(
@@ -64,12 +73,19 @@ def request_for(utt: Utterance, point: dict, controls: dict, seed: int) -> Synth
     )
 
 
-def item_key(system: System, utt: Utterance, point: dict, controls: dict, seed: int) -> str:
+def system_fingerprint(system: System) -> dict:
+    """What of the system enters every item key: checkpoint hashes, backend and version, config."""
     backend = get_backend(system.backend)
-    payload = {
+    return {
         "checkpoints": sorted(system.files.values_list("sha256", flat=True)),
         "backend": [backend.name, backend.version],
         "config": system.backend_config,
+    }
+
+
+def item_key(fingerprint: dict, utt: Utterance, point: dict, controls: dict, seed: int) -> str:
+    payload = {
+        **fingerprint,
         "text": utt.text,
         "utterance": {
             "language": utt.language,
@@ -114,16 +130,20 @@ def job_create(
     utterances = list(corpus.utterances.order_by("key"))
     if not utterances:
         raise InputError(f"corpus '{corpus}' has no utterances")
+    fingerprint = system_fingerprint(system)
     items = []
     for utt, point in itertools.product(utterances, points):
-        if missing := sorted(missing_capabilities(request_for(utt, point, controls, seed), info)):
+        planned = request_for(utt, point, controls, seed, load_reference=False)
+        if missing := sorted(missing_capabilities(planned, info)):
             raise InputError(
                 f"backend '{backend.name}' cannot do {', '.join(missing)} "
                 f"(asked by utterance '{utt.key}' {point or ''})".rstrip()
             )
         items.append(
             SynthesisItem(
-                utterance=utt, condition=point, key=item_key(system, utt, point, controls, seed)
+                utterance=utt,
+                condition=point,
+                key=item_key(fingerprint, utt, point, controls, seed),
             )
         )
     with transaction.atomic():

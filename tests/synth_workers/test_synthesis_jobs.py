@@ -101,3 +101,14 @@ def test_recordings_cannot_be_synthesized(db):
     system = System.objects.create(name="rec", slug="rec", kind="recording")
     with pytest.raises(InputError, match="not a checkpoint"):
         job_create(system=system, corpus=corpus_with("One."))
+
+
+def test_a_prosody_reference_on_a_backend_without_it_is_refused_before_anything_runs(db):
+    system = System.objects.create(
+        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
+    )
+    corpus = corpus_with("Copy my melody.")
+    corpus.utterances.update(prosody_reference="sources/ab/reference.wav")
+    with pytest.raises(InputError, match=r"cannot do prosody_reference \(asked by utterance 'u0'"):
+        job_create(system=system, corpus=corpus)
+    assert not SynthesisJob.objects.exists()
