@@ -4,12 +4,17 @@ Task names decide the queue (evalsite/celery.py): `synth_workers.tasks.synth_*` 
 everything else here to `cpu`.
 """
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import OperationalError
 
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
 from synth_workers.services.registration import system_check
-from synth_workers.services.synthesis import batch_run
+from synth_workers.services.synthesis import batch_run, jobs_resume
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -42,3 +47,11 @@ def synth_batch(job_id: int, item_ids: list[int]) -> dict:
 @shared_task(name="synth_workers.tasks.synth_check_system")
 def synth_check_system(system_id: int) -> str:
     return system_check(system_id=system_id)
+
+
+@worker_ready.connect
+def resume_unfinished_jobs(sender=None, **kwargs) -> None:
+    """A worker that starts picks up what a killed one left (see jobs_resume)."""
+    queues = {q.name for q in sender.task_consumer.queues} if sender else {"synth"}
+    if "synth" in queues:
+        log.info("re-queued %d batch(es) of unfinished synthesis jobs", jobs_resume())
