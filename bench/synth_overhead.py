@@ -3,10 +3,10 @@
     .venv/bin/python bench/synth_overhead.py [--backend piper|espeak-ng] [--n 20]
 
 Raw: load the backend in this process and call synthesize() once per sentence. Platform: a
-synthesis job on the embedded default (SQLite + filesystem broker) with a real Celery worker
-(prefork, 2 processes, both queues): job → Celery → backend → storage → preparation (resample,
-loudness, FLAC) → stored stimulus, timed until every stimulus is ready. Prints both rates and,
-last, the ratio platform/raw (aim ≥ 0.8).
+synthesis job on SQLite and the embedded filesystem broker (or --broker redis://…) with a real
+Celery worker (prefork, --concurrency processes, both queues): job → Celery → backend → storage
+→ preparation (resample, loudness, FLAC) → stored stimulus, timed until every stimulus is ready.
+Prints both rates and, last, the ratio platform/raw (aim ≥ 0.8).
 """
 
 import argparse
@@ -74,6 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="piper", choices=["piper", "espeak-ng"])
     parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--broker", default="", help="e.g. redis://127.0.0.1:6379/6 (default: embedded)"
+    )
     args = parser.parse_args()
     texts = [SENTENCES[i % len(SENTENCES)] + f" Take {i + 1}." for i in range(args.n)]
     with tempfile.TemporaryDirectory() as var:
@@ -83,11 +87,13 @@ def main() -> None:
             if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
         }
         env |= {"EVALSITE_VAR_DIR": var, "DJANGO_SETTINGS_MODULE": "evalsite.settings"}
+        if args.broker:
+            env["CELERY_BROKER_URL"] = args.broker
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True
         )
         worker = subprocess.Popen(
-            worker_command(concurrency=2),
+            worker_command(concurrency=args.concurrency),
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -108,7 +114,11 @@ def main() -> None:
     if client.returncode != 0:
         sys.exit(f"the benchmark client failed:\n{client.stderr[-3000:]}")
     r = json.loads(client.stdout.strip().splitlines()[-1])
-    print(f"{args.backend}: {r['n']} sentences ({r['failed']} failed)")
+    broker = args.broker or "embedded filesystem broker"
+    print(
+        f"{args.backend}: {r['n']} sentences ({r['failed']} failed), {broker}, "
+        f"{args.concurrency} worker process(es)"
+    )
     print(f"{'path':<44}{'seconds':>9}{'stimuli/s':>11}")
     print(f"{'raw synthesize() loop':<44}{r['raw']:>9.2f}{r['n'] / r['raw']:>11.2f}")
     label = "platform (job → worker → prepared stimulus)"
