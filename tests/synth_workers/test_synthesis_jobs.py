@@ -1,8 +1,10 @@
 """Synthesis jobs through a real worker: registration check, grid, idempotency, failures alone."""
 
+import pickle
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from evalsite.errors import InputError
 from synth_workers.backends.piper import joe_voice_files
@@ -112,3 +114,31 @@ def test_a_prosody_reference_on_a_backend_without_it_is_refused_before_anything_
     with pytest.raises(InputError, match=r"cannot do prosody_reference \(asked by utterance 'u0'"):
         job_create(system=system, corpus=corpus)
     assert not SynthesisJob.objects.exists()
+
+
+def test_register_system_command_refuses_a_pickle_and_keeps_nothing(db, tmp_path, settings):
+    bad = tmp_path / "voice.onnx"
+    bad.write_bytes(pickle.dumps({"weights": [1, 2, 3]}, protocol=4))
+    config = tmp_path / "voice.onnx.json"
+    config.write_text(joe_voice_files()["config"].read_text())
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "register_system",
+            "evil",
+            "--backend",
+            "piper",
+            "--file",
+            f"model={bad}",
+            "--file",
+            f"config={config}",
+        )
+    assert caught.value.returncode == 2
+    assert "pickle" in str(caught.value).lower()
+    assert not System.objects.exists()
+    assert not (settings.MEDIA_ROOT / "checkpoints").exists()
+
+
+def test_register_system_command_waits_for_the_worker_check(transactional_db, worker_media, capsys):
+    call_command("register_system", "espeak", "--backend", "espeak-ng")
+    assert "'espeak' is usable." in capsys.readouterr().out
+    assert System.objects.get(name="espeak").usable
