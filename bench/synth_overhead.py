@@ -18,20 +18,9 @@ import tempfile
 from pathlib import Path
 
 from evalsite.launcher import worker_command
+from synth_workers.harvard import HARVARD_SENTENCES
 
 ROOT = Path(__file__).resolve().parent.parent
-SENTENCES = [
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-    "The juice of lemons makes fine punch.",
-    "The box was thrown beside the parked truck.",
-    "The hogs were fed chopped corn and garbage.",
-    "Four hours of steady work faced us.",
-    "A large size in stockings is hard to sell.",
-]
 
 CLIENT = """
 import json, sys, time, django
@@ -79,7 +68,9 @@ def main() -> None:
         "--broker", default="", help="e.g. redis://127.0.0.1:6379/6 (default: embedded)"
     )
     args = parser.parse_args()
-    texts = [SENTENCES[i % len(SENTENCES)] + f" Take {i + 1}." for i in range(args.n)]
+    texts = [
+        HARVARD_SENTENCES[i % len(HARVARD_SENTENCES)] + f" Take {i + 1}." for i in range(args.n)
+    ]
     with tempfile.TemporaryDirectory() as var:
         env = {
             k: v

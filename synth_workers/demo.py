@@ -7,18 +7,13 @@ be queued before the worker starts; the worker renders them once it is up.
 from django.db import transaction
 
 from synth_workers.backends import joe_voice_files
+from synth_workers.harvard import HARVARD_SENTENCES
 from synth_workers.models import Corpus, SynthesisJob, System, Utterance
 from synth_workers.services.registration import system_check, system_register
 from synth_workers.services.synthesis import job_create
 
 CORPUS = "Demo: Harvard sentences"
-SENTENCES = [
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-]
+SENTENCES = HARVARD_SENTENCES[:5]
 SYSTEMS = [
     ("Piper (joe, medium)", "piper", joe_voice_files, {}),
     ("espeak-ng", "espeak-ng", dict, {"style": ["neutral", "newscaster"]}),

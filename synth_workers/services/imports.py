@@ -77,6 +77,8 @@ def corpus_import(
     """
     if Corpus.objects.filter(name=name).exists():
         raise InputError(f"a corpus named '{name}' already exists")
+    if System.objects.filter(name=f"{name} recordings").exists():
+        raise InputError(f"a system named '{name} recordings' already exists; rename it first")
     rows, problems = parse_manifest(manifest_name, manifest_data, default_language)
     if any(r.recording or r.prosody_reference for r in rows) and audio_path is None:
         raise InputError(
