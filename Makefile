@@ -28,8 +28,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Tests keep their own var/ folder so they never touch the demo's database or media.
+# Tests keep their own var/ folder so they never touch the demo's database or media; its broker
+# folder starts empty so no task queued by an earlier run reaches this run's workers.
 test: lint
+	rm -rf var/test/broker var/test/celery-results
 	EVALSITE_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
