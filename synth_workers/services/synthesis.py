@@ -29,7 +29,7 @@ from synth_workers.backends import (
     missing_capabilities,
 )
 from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
-from synth_workers.services.backend_cache import loaded_backend, system_files
+from synth_workers.services.backend_cache import loaded_backend, resolve_device, system_files
 from synth_workers.services.preparation import current_policy, enqueue_preparation, policy_as_dict
 from synth_workers.services.storage import CheckedAudio, NewFiles
 
@@ -238,12 +238,14 @@ def batch_run(*, job_id: int, item_ids: list[int]) -> dict:
             for item in todo:
                 _finish(item, error=f"the model could not be loaded: {exc}")
             return _refresh_counts(job)
+        provenance = _job_provenance(job)
         requests = [request_for(i.utterance, i.condition, job.controls, job.seed) for i in todo]
         for item, (result, seconds) in zip(todo, render(backend, requests), strict=True):
             if isinstance(result, str):
                 _finish(item, error=result)
             else:
-                _finish(item, stimulus=_store(job, item, result, policy), seconds=seconds)
+                stim = _store(job, item, result, policy, provenance)
+                _finish(item, stimulus=stim, seconds=seconds)
     return _refresh_counts(job)
 
 
@@ -273,7 +275,9 @@ def is_out_of_memory(exc: Exception) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
 
 
-def _store(job: SynthesisJob, item: SynthesisItem, clip: audio.Audio, policy) -> Stimulus:
+def _store(
+    job: SynthesisJob, item: SynthesisItem, clip: audio.Audio, policy, provenance: dict
+) -> Stimulus:
     """Store the rendering by content hash and make its stimulus (once, whatever the retries)."""
     data = _flac_bytes(clip)
     checked = CheckedAudio.of(data)
@@ -290,7 +294,7 @@ def _store(job: SynthesisJob, item: SynthesisItem, clip: audio.Audio, policy) ->
                     "policy": policy_as_dict(policy),
                     "source": name,
                     "source_sha256": checked.sha256,
-                    "provenance": _provenance(job, item),
+                    "provenance": {**provenance, "item_key": item.key, "condition": item.condition},
                 },
             )
     except IntegrityError:  # another worker made it between our read and our write
@@ -315,20 +319,19 @@ def _flac_bytes(clip: audio.Audio) -> bytes:
     return audio.encode_audio(clip, fmt="flac", subtype="PCM_24")
 
 
-def _provenance(job: SynthesisJob, item: SynthesisItem) -> dict:
+def _job_provenance(job: SynthesisJob) -> dict:
+    """What every stimulus of this batch shares; read once per batch, not once per item."""
     backend = get_backend(job.system.backend)
     return {
         "origin": "synthesis",
         "job": job.pk,
-        "item_key": item.key,
         "checkpoints": dict(job.system.files.values_list("role", "sha256")),
         "backend": backend.name,
         "backend_version": backend.version,
         "config": job.system.backend_config,
-        "condition": item.condition,
         "controls": job.controls,
         "seed": job.seed,
-        "device": settings.SYNTH_DEVICE,
+        "device": resolve_device(settings.SYNTH_DEVICE),  # what ran, not what was asked
         "worker_host": socket.gethostname(),
     }
 

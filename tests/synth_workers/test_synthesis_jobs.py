@@ -59,6 +59,7 @@ def test_a_grid_job_renders_every_item_once_and_a_redelivered_batch_adds_nothing
     assert stimuli.count() == 4
     assert {s.condition["style"] for s in stimuli} == {"neutral", "excited"}
     assert all(s.provenance["backend"] == "espeak-ng" for s in stimuli)
+    assert {s.provenance["device"] for s in stimuli} == {"cpu"}  # resolved, not "auto"
 
     ids = list(job.items.values_list("pk", flat=True))
     SynthesisItem.objects.filter(pk__in=ids).update(status="pending", stimulus=None)
