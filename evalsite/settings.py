@@ -186,6 +186,8 @@ STIMULUS_POLICY = {
 SYNTH_DEVICE = os.environ.get("SYNTH_DEVICE", "auto")  # auto | cpu | cuda[:N]
 SYNTH_BATCH_SIZE = envint("SYNTH_BATCH_SIZE", 8)
 SYNTH_MODEL_CACHE_SIZE = envint("SYNTH_MODEL_CACHE_SIZE", 2)  # loaded models kept per worker
+# Bound on one registered checkpoint file (uploads and paths alike).
+SYNTH_MAX_CHECKPOINT_BYTES = envint("SYNTH_MAX_CHECKPOINT_BYTES", 4 * 1024 * 1024 * 1024)
 
 # --- Admin account for the demo -----------------------------------------------------------------
 ADMIN_USERNAME = os.environ.get("EVALSITE_ADMIN_USER", "scientist")

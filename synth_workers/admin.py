@@ -12,8 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from evalsite.errors import InputError
+from synth_workers.backends import available_backends
+from synth_workers.forms import CheckpointRegistrationForm
 from synth_workers.models import CheckpointFile, Corpus, Stimulus, SynthesisJob, System, Utterance
 from synth_workers.services import corpus_import, rendered_import
+from synth_workers.services.registration import system_register
 from synth_workers.services.synthesis import job_cancel
 
 
@@ -42,6 +45,18 @@ def _as_temp_file(upload: UploadedFile, folder: str) -> Path:
         for chunk in upload.chunks():
             f.write(chunk)
     return path
+
+
+def _saved_uploads(uploads: dict, folder: str) -> dict[str, Path]:
+    """Each upload in its own temporary file, keeping its suffix (a backend may look at it)."""
+    paths = {}
+    for role, upload in uploads.items():
+        path = Path(folder) / f"{role}{''.join(Path(upload.name).suffixes)[-20:]}"
+        with path.open("wb") as f:
+            for chunk in upload.chunks():
+                f.write(chunk)
+        paths[role] = path
+    return paths
 
 
 def _run_import(request, form_class, title: str, run, done_url: str):
@@ -74,7 +89,6 @@ class CheckpointFileInline(admin.TabularInline):
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "backend", "trusted", "owner", "created_at"]
     list_filter = ["kind", "trusted"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -83,11 +97,70 @@ class SystemAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Trusting a system lets pickle-based checkpoints load: administrators only.
-        return [] if request.user.is_superuser else ["trusted"]
+        # The worker's smoke test decides usability; nobody ticks it by hand.
+        checked = ["usable", "check_error", "capabilities"]
+        return checked if request.user.is_superuser else [*checked, "trusted"]
+
+    list_display = ["name", "kind", "backend", "usable", "trusted", "owner", "created_at"]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_rendered_view)
-        return [path("import/", view, name="synth_workers_system_import"), *super().get_urls()]
+        register = self.admin_site.admin_view(self.register_view)
+        return [
+            path("import/", view, name="synth_workers_system_import"),
+            path("register/", register, name="synth_workers_system_register"),
+            *super().get_urls(),
+        ]
+
+    def register_view(self, request):
+        """Register a checkpoint: pick a backend, then its files and config (see forms.py)."""
+        context = {**admin.site.each_context(request), "title": "Register a model checkpoint"}
+        name = request.GET.get("backend")
+        backends = available_backends()
+        if name not in backends:
+            context["backends"] = [
+                (n, (b.__doc__ or "").strip().split("\n")[0]) for n, b in backends.items()
+            ]
+            return render(request, "admin/synth_workers/register.html", context)
+        form = CheckpointRegistrationForm(
+            request.POST or None,
+            request.FILES or None,
+            backend=backends[name],
+            may_trust=request.user.is_superuser,
+        )
+        if request.method == "POST" and form.is_valid():
+            system = self._register(request, form)
+            if system is not None:
+                messages.success(
+                    request,
+                    f"Registered '{system}'. A worker now renders a test sentence with it; "
+                    "it becomes usable when that works (reload this page to see).",
+                )
+                return redirect(reverse("admin:synth_workers_system_change", args=[system.pk]))
+        context.update(form=form, backend=name)
+        return render(request, "admin/synth_workers/register.html", context)
+
+    def _register(self, request, form) -> System | None:
+        data = form.cleaned_data
+        config = dict(data["config"])
+        if data.get("base_system"):
+            config["base_system"] = data["base_system"].name
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                return system_register(
+                    name=data["name"],
+                    backend=form.backend.name,
+                    config=config,
+                    files=_saved_uploads(form.uploads(), folder),
+                    trusted=data.get("trusted", False),
+                    owner=request.user,
+                    description=data["description"],
+                )
+        except InputError as exc:
+            form.add_error(None, exc.message)
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        return None
 
     def import_rendered_view(self, request):
         def run(data, folder):

@@ -20,7 +20,10 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "evalsite.synth_backends"
 BUILTINS = {
     "espeak-ng": "synth_workers.backends.espeak:EspeakBackend",
+    "hf-vits": "synth_workers.backends.hf_vits:HfVitsBackend",
     "piper": "synth_workers.backends.piper:PiperBackend",
+    "torchscript": "synth_workers.backends.torchscript:TorchScriptBackend",
+    "world-prosody-transfer": "synth_workers.backends.world_transfer:WorldProsodyTransferBackend",
 }
 
 
@@ -39,7 +42,11 @@ def available_backends() -> dict[str, type[Backend]]:
 
 def get_backend(name: str) -> type[Backend]:
     if name in BUILTINS:
-        return _checked(name, _import(BUILTINS[name]), BUILTINS[name])
+        try:
+            backend = _import(BUILTINS[name])
+        except ImportError as exc:  # a library missing from this install (e.g. no torch)
+            raise BackendError(f"backend '{name}' is not installed here: {exc}") from exc
+        return _checked(name, backend, BUILTINS[name])
     entry_point = _entry_points().get(name)
     if entry_point is None:
         available = ", ".join([*BUILTINS, *sorted(set(_entry_points()) - set(BUILTINS))])

@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils.text import slugify
 from evalsite.errors import InputError
 from synth_workers.backends import BackendError, SynthRequest, get_backend
 from synth_workers.models import CheckpointFile, System
-from synth_workers.services.backend_cache import loaded_backend
+from synth_workers.services.backend_cache import loaded_backend, system_files
 
 SMOKE_TEXT = "This is a short test sentence."
 
@@ -40,13 +41,22 @@ def system_register(
     owner=None,
     description: str = "",
 ) -> System:
-    config, files = config or {}, files or {}
+    config, files = dict(config or {}), files or {}
     if System.objects.filter(name=name).exists():
         raise InputError(f"a system named '{name}' already exists")
-    if missing := [f"{role}: {p}" for role, p in files.items() if not Path(p).is_file()]:
-        raise InputError("file(s) not found", missing)
     try:
         backend_cls = get_backend(backend)
+    except BackendError as exc:
+        raise InputError(f"system '{name}' refused: {exc}") from None
+    if "base_backend" in backend_cls.config_schema and "base_system" in config:
+        config, files, base_trusted = _wrapped_system(config, files)
+        trusted = trusted or base_trusted
+    if missing := [f"{role}: {p}" for role, p in files.items() if not Path(p).is_file()]:
+        raise InputError("file(s) not found", missing)
+    limit = settings.SYNTH_MAX_CHECKPOINT_BYTES
+    if too_big := [f"{r}: {p}" for r, p in files.items() if Path(p).stat().st_size > limit]:
+        raise InputError(f"file(s) over the {limit / 2**30:.1f} GiB limit per checkpoint", too_big)
+    try:
         paths = {role: Path(p) for role, p in files.items()}
         backend_cls.check_files(paths, config, trusted=trusted)
         capabilities = sorted(backend_cls.describe(paths, config).capabilities)
@@ -70,9 +80,12 @@ def system_register(
             )
             for role, path in files.items():
                 path, sha = Path(path), _sha256(Path(path))
-                with path.open("rb") as f:
-                    saved = default_storage.save(f"checkpoints/{sha}{path.suffix}", File(f))
-                stored.append(saved)
+                saved = f"checkpoints/{sha}{path.suffix}"
+                # Stored by content: a file registered before (a base system's) is reused.
+                if not default_storage.exists(saved):
+                    with path.open("rb") as f:
+                        saved = default_storage.save(saved, File(f))
+                    stored.append(saved)
                 CheckpointFile.objects.create(
                     system=system, role=role, file=saved, sha256=sha, size=path.stat().st_size
                 )
@@ -82,6 +95,23 @@ def system_register(
             default_storage.delete(saved)
         raise
     return system
+
+
+def _wrapped_system(config: dict, files: dict) -> tuple[dict, dict, bool]:
+    """A backend that renders with another registered system (world-prosody-transfer) stays
+    pure: it receives the base system's backend, config and files ("base:ROLE"), resolved here
+    from ``config["base_system"]``. Its trust is the base's: the same files, already vetted."""
+    base_name = config["base_system"]
+    base = System.objects.filter(name=base_name, kind=System.Kind.CHECKPOINT).first()
+    if base is None:
+        raise InputError(f"config 'base_system': no checkpoint system named '{base_name}'")
+    if not base.usable:
+        raise InputError(f"config 'base_system': '{base_name}' is not usable yet")
+    if files:
+        raise InputError("a system built on 'base_system' takes no files of its own")
+    config = {**config, "base_backend": base.backend, "base_config": base.backend_config}
+    files = {f"base:{role}": path for role, path in system_files(base).items()}
+    return config, files, base.trusted
 
 
 def _queue_check(system_id: int) -> None:

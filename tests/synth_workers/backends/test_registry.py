@@ -15,6 +15,7 @@ from synth_workers.backends import (
 )
 from synth_workers.backends.espeak import EspeakBackend
 from synth_workers.backends.piper import PiperBackend
+from synth_workers.backends.registry import BUILTINS
 
 TOY_MODULE = """
 import numpy as np
@@ -65,7 +66,9 @@ def test_builtins_are_listed():
 
 def test_unknown_name_is_refused_listing_the_available_ones():
     with pytest.raises(
-        BackendError, match=r"unknown backend 'tacotron9'; available: espeak-ng, piper"
+        BackendError,
+        match=r"unknown backend 'tacotron9'; available: espeak-ng, hf-vits, piper, torchscript, "
+        r"world-prosody-transfer",
     ):
         get_backend("tacotron9")
 
@@ -81,7 +84,7 @@ def test_a_third_party_backend_is_found_and_renders(third_party):
 def test_broken_third_party_entry_points_do_not_hide_the_others(third_party, caplog):
     with caplog.at_level(logging.WARNING):
         backends = available_backends()
-    assert set(backends) == {"espeak-ng", "piper", "toy"}
+    assert set(backends) == {*BUILTINS, "toy"}
     assert backends["piper"] is PiperBackend  # a plug-in cannot take over a built-in name
     assert "toy_backend_missing_module" in caplog.text
     with pytest.raises(BackendError, match="'broken' could not be loaded .*ModuleNotFoundError"):
