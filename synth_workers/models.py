@@ -205,6 +205,9 @@ class SynthesisJob(models.Model):
     grid = models.JSONField(default=dict, blank=True, help_text='e.g. {"style": ["dj", "news"]}')
     controls = models.JSONField(default=dict, blank=True)
     seed = models.IntegerField(default=0)
+    # False renders without the utterances' prosody references: the untransferred baseline of
+    # a prosody-transfer test, on the same corpus.
+    use_prosody_reference = models.BooleanField(default=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

@@ -53,19 +53,28 @@ def grid_points(grid: dict) -> list[dict]:
 
 
 def request_for(
-    utt: Utterance, point: dict, controls: dict, seed: int, *, load_reference: bool = True
+    utt: Utterance,
+    point: dict,
+    controls: dict,
+    seed: int,
+    *,
+    load_reference: bool = True,
+    use_reference: bool = True,
 ) -> SynthRequest:
     """The utterance's own conditioning, overridden by the grid point.
 
     ``load_reference=False`` stands a one-sample placeholder in for the prosody reference: enough
     to check capabilities without reading every reference file when a job is planned.
+    ``use_reference=False`` leaves the prosody reference out (an untransferred baseline).
     """
     fields = {"speaker": utt.speaker or None, "style": utt.style, "language": utt.language}
     fields.update(point)
     reference = None
-    if utt.prosody_reference and not load_reference:
+    if not use_reference or not utt.prosody_reference:
+        pass
+    elif not load_reference:
         reference = audio.Audio(np.zeros(1, dtype=np.float32), 8000)
-    elif utt.prosody_reference:
+    else:
         with utt.prosody_reference.open("rb") as f:
             reference = audio.read_audio(io.BytesIO(f.read()))
     return SynthRequest(
@@ -83,7 +92,14 @@ def system_fingerprint(system: System) -> dict:
     }
 
 
-def item_key(fingerprint: dict, utt: Utterance, point: dict, controls: dict, seed: int) -> str:
+def item_key(
+    fingerprint: dict,
+    utt: Utterance,
+    point: dict,
+    controls: dict,
+    seed: int,
+    use_reference: bool = True,
+) -> str:
     payload = {
         **fingerprint,
         "text": utt.text,
@@ -91,7 +107,7 @@ def item_key(fingerprint: dict, utt: Utterance, point: dict, controls: dict, see
             "language": utt.language,
             "speaker": utt.speaker,
             "style": utt.style,
-            "prosody_reference": utt.prosody_reference.name,
+            "prosody_reference": utt.prosody_reference.name if use_reference else "",
         },
         "condition": point,
         "controls": controls,
@@ -108,9 +124,13 @@ def job_create(
     grid: dict | None = None,
     controls: dict | None = None,
     seed: int = 0,
+    use_prosody_reference: bool = True,
     user=None,
 ) -> SynthesisJob:
-    """Plan a job and queue its batches; refuse it whole if the backend cannot do what it asks."""
+    """Plan a job and queue its batches; refuse it whole if the backend cannot do what it asks.
+
+    ``use_prosody_reference=False`` renders the corpus without its prosody references (the
+    baseline a prosody-transfer system is compared with)."""
     grid, controls = grid or {}, controls or {}
     if system.kind != System.Kind.CHECKPOINT:
         raise InputError(
@@ -133,19 +153,18 @@ def job_create(
     fingerprint = system_fingerprint(system)
     items = []
     for utt, point in itertools.product(utterances, points):
-        planned = request_for(utt, point, controls, seed, load_reference=False)
-        if missing := sorted(missing_capabilities(planned, info)):
-            raise InputError(
-                f"backend '{backend.name}' cannot do {', '.join(missing)} "
-                f"(asked by utterance '{utt.key}' {point or ''})".rstrip()
-            )
-        items.append(
-            SynthesisItem(
-                utterance=utt,
-                condition=point,
-                key=item_key(fingerprint, utt, point, controls, seed),
-            )
+        planned = request_for(
+            utt, point, controls, seed, load_reference=False, use_reference=use_prosody_reference
         )
+        if missing := sorted(missing_capabilities(planned, info)):
+            where = f"utterance '{utt.key}'" + (f" {point}" if point else "")
+            hint = "; to render without them, turn prosody references off for this job"
+            raise InputError(
+                f"backend '{backend.name}' cannot do {', '.join(missing)} (asked by {where})"
+                + (hint if "prosody_reference" in missing else "")
+            )
+        key = item_key(fingerprint, utt, point, controls, seed, use_prosody_reference)
+        items.append(SynthesisItem(utterance=utt, condition=point, key=key))
     with transaction.atomic():
         job = SynthesisJob.objects.create(
             system=system,
@@ -153,6 +172,7 @@ def job_create(
             grid=grid,
             controls=controls,
             seed=seed,
+            use_prosody_reference=use_prosody_reference,
             total=len(items),
             created_by=user,
         )
@@ -239,7 +259,16 @@ def batch_run(*, job_id: int, item_ids: list[int]) -> dict:
                 _finish(item, error=f"the model could not be loaded: {exc}")
             return _refresh_counts(job)
         provenance = _job_provenance(job)
-        requests = [request_for(i.utterance, i.condition, job.controls, job.seed) for i in todo]
+        requests = [
+            request_for(
+                i.utterance,
+                i.condition,
+                job.controls,
+                job.seed,
+                use_reference=job.use_prosody_reference,
+            )
+            for i in todo
+        ]
         for item, (result, seconds) in zip(todo, render(backend, requests), strict=True):
             if isinstance(result, str):
                 _finish(item, error=result)
@@ -331,6 +360,7 @@ def _job_provenance(job: SynthesisJob) -> dict:
         "config": job.system.backend_config,
         "controls": job.controls,
         "seed": job.seed,
+        "prosody_reference_used": job.use_prosody_reference,
         "device": resolve_device(settings.SYNTH_DEVICE),  # what ran, not what was asked
         "worker_host": socket.gethostname(),
     }

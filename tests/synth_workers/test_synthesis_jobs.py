@@ -143,3 +143,16 @@ def test_register_system_command_waits_for_the_worker_check(transactional_db, wo
     call_command("register_system", "espeak", "--backend", "espeak-ng")
     assert "'espeak' is usable." in capsys.readouterr().out
     assert System.objects.get(name="espeak").usable
+
+
+def test_a_job_can_render_a_reference_corpus_without_its_references(db):
+    system = System.objects.create(
+        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
+    )
+    corpus = corpus_with("Copy my melody.")
+    corpus.utterances.update(prosody_reference="sources/ab/reference.wav")
+    job = job_create(system=system, corpus=corpus, use_prosody_reference=False)
+    assert job.total == 1 and not job.use_prosody_reference
+    again = job_create(system=system, corpus=corpus, use_prosody_reference=False)
+    # Same conditioning, same key: a second job would reuse the first one's stimulus.
+    assert again.items.get().key == job.items.get().key

@@ -39,9 +39,15 @@ class Command(BaseCommand):
         parser.add_argument("--grid", action="append", default=[], help="e.g. style=dj,news")
         parser.add_argument("--control", action="append", default=[], help="e.g. length_scale=1.2")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--no-prosody-reference",
+            action="store_true",
+            help="ignore the utterances' prosody references (an untransferred baseline)",
+        )
         parser.add_argument("--no-wait", action="store_true", help="queue the job and return")
 
     def handle(self, *args, system, corpus, grid, control, seed, no_wait, **options) -> None:
+        use_reference = not options["no_prosody_reference"]
         found_system = System.objects.filter(name=system).first()
         found_corpus = Corpus.objects.filter(name=corpus).first()
         if found_system is None or found_corpus is None:
@@ -57,6 +63,7 @@ class Command(BaseCommand):
                 grid=parse_pairs(grid, "grid", lists=True),
                 controls=parse_pairs(control, "control", lists=False),
                 seed=seed,
+                use_prosody_reference=use_reference,
             )
         except InputError as exc:
             raise CommandError(str(exc), returncode=2) from None
