@@ -12,4 +12,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("synthesis/", include("synth_workers.urls")),
+    path("", include("mushra.urls")),
 ]

@@ -1,1 +1,232 @@
-"""Models arrive with their issues; the app exists so the layout of DESIGN.md §3 holds."""
+"""MUSHRA listening tests (ITU-R BS.1534-3): the test, its conditions, sessions, trials, ratings.
+
+A test compares *conditions*: the systems under test (a system, possibly narrowed to one synthesis
+condition such as a style), the hidden reference and the anchors. When a test opens, the stimulus
+of every (condition, utterance) is frozen in ``ConditionStimulus``, so what listeners hear never
+changes under them. Each session gets its own trials and, per trial, its own opaque ids for the
+signals (``TrialSignal.public_id``): nothing a browser receives names a system or a stored file.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from synth_workers.models import Corpus, Stimulus, System, Utterance
+
+MAX_SIGNALS = 12  # BS.1534-3: at most 12 signals per trial, hidden reference and anchors included
+DEFAULT_QUESTION = "How natural does each sample sound, compared with the reference?"
+DEFAULT_CONSENT = (
+    "You are invited to a listening test for speech research. You will hear short sentences "
+    "and rate how natural they sound. It takes about 15 minutes; please use headphones in a "
+    "quiet place. Your ratings are stored anonymously with the answers to a short "
+    "questionnaire, and you may stop at any time."
+)
+
+
+class ListeningTest(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    question = models.CharField(max_length=300, default=DEFAULT_QUESTION)
+    instructions = models.TextField(blank=True, help_text="Markdown; sanitised when shown")
+    language = models.CharField(max_length=10, default="en", help_text="Listener interface")
+    corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="tests")
+    utterances = models.ManyToManyField(
+        Utterance, blank=True, related_name="+", help_text="Empty: every utterance of the corpus"
+    )
+    trials_per_session = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: every utterance in every session"
+    )
+    ratings_wanted = models.PositiveIntegerField(
+        default=20, help_text="Ratings wanted per stimulus (shown on the progress page)"
+    )
+    require_play_all = models.BooleanField(
+        default=True, help_text="A slider is enabled once its sample has been played"
+    )
+    require_one_100 = models.BooleanField(
+        default=True, help_text="At least one rating of 100 per trial"
+    )
+    training = models.BooleanField(
+        default=True, help_text="A practice trial first: conditions named, ratings not kept"
+    )
+    consent_text = models.TextField(default=DEFAULT_CONSENT)
+    questionnaire = models.BooleanField(
+        default=True, help_text="Age band, headphones, native language, comment"
+    )
+    completion_code = models.CharField(max_length=40, blank=True)
+    redirect_url = models.URLField(
+        blank=True, help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed"
+    )
+    participant_params = models.CharField(
+        max_length=200,
+        default="PROLIFIC_PID,workerId,participant",
+        help_text="Entry-URL parameters holding the participant id, first found wins",
+    )
+    policy_key = models.CharField(max_length=64, blank=True)  # set when opened
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="test_status_valid", condition=Q(status__in=["draft", "open", "closed"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Condition(models.Model):
+    """One signal of every trial: a system under test, the hidden reference or an anchor."""
+
+    class Role(models.TextChoices):
+        REFERENCE = "reference", "Hidden reference"
+        ANCHOR_LOW = "anchor_low", "Low anchor (3.5 kHz)"
+        ANCHOR_MID = "anchor_mid", "Mid anchor (7 kHz)"
+        SYSTEM = "system", "System under test"
+
+    test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="conditions")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="+")
+    # Narrows the system's stimuli, e.g. {"style": "dj"} or {"anchor": "anchor_35"}; {} = plain.
+    stimulus_condition = models.JSONField(default=dict, blank=True)
+    label = models.CharField(max_length=200, help_text="For scientists only; never shown")
+
+    class Meta:
+        ordering = ["test", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "label"], name="condition_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ConditionStimulus(models.Model):
+    """The stimulus a condition plays for an utterance, frozen when the test opens."""
+
+    test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="stimuli")
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="+")
+    utterance = models.ForeignKey(Utterance, on_delete=models.PROTECT, related_name="+")
+    stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["condition", "utterance"], name="condition_stimulus_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} · {self.utterance}"
+
+
+class Session(models.Model):
+    """One listener's pass through a test; its token is the only key their browser holds."""
+
+    class Stage(models.TextChoices):
+        CONSENT = "consent", "Consent"
+        INSTRUCTIONS = "instructions", "Instructions"
+        TRIALS = "trials", "Trials"
+        QUESTIONNAIRE = "questionnaire", "Questionnaire"
+        DONE = "done", "Done"
+
+    test = models.ForeignKey(ListeningTest, on_delete=models.PROTECT, related_name="sessions")
+    token = models.CharField(max_length=64, unique=True)
+    number = models.PositiveIntegerField(help_text="Order of arrival; picks the trial order")
+    seed = models.BigIntegerField(help_text="Everything random about this session follows it")
+    participant_id = models.CharField(max_length=200, blank=True)
+    participant_source = models.CharField(max_length=50, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.CONSENT)
+    questionnaire = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["test", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "number"], name="session_number_unique"),
+            models.CheckConstraint(name="session_seed_positive", condition=Q(seed__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test} #{self.number}"
+
+
+class Trial(models.Model):
+    """One screen of a session: an utterance with all its signals; position 0 may be training."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="trials")
+    position = models.PositiveSmallIntegerField()
+    utterance = models.ForeignKey(Utterance, on_delete=models.PROTECT, related_name="+")
+    training = models.BooleanField(default=False)
+    reference_public_id = models.CharField(max_length=32, unique=True)  # the open reference
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submission_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["session", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "position"], name="trial_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} trial {self.position}"
+
+
+class TrialSignal(models.Model):
+    """A condition as one session sees it in one trial: an opaque id and a place on screen."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="signals")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
+    stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
+    public_id = models.CharField(max_length=32, unique=True)
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["trial", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "condition"], name="signal_once_per_trial"),
+            models.UniqueConstraint(fields=["trial", "order"], name="signal_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trial} · {self.condition}"
+
+
+class Rating(models.Model):
+    """A score given to one condition in one trial; stored once (the constraint says so)."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="ratings")
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="ratings")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="ratings")
+    score = models.FloatField()
+    plays = models.PositiveIntegerField(default=0)
+    listening_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "trial", "condition"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "trial", "condition"], name="rating_once_per_condition"
+            ),
+            models.CheckConstraint(
+                name="rating_score_in_range", condition=Q(score__gte=0) & Q(score__lte=100)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trial} · {self.condition}: {self.score:g}"

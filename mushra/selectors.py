@@ -1,0 +1,44 @@
+"""Reads of the mushra app that build what the listener's browser receives.
+
+Everything here is checked by the blinding tests: only opaque ids, audio URLs under them, and on
+the practice trial generic role names ("Hidden reference", "System under test"), never a system's
+name, a label a scientist typed, or a stored file name.
+"""
+
+from django.urls import reverse
+
+from mushra.models import Condition, Session
+
+TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
+
+
+def trials_payload(session: Session) -> dict:
+    test = session.test
+    trials = []
+    real = session.trials.filter(training=False).count()
+    number = 0
+    for trial in session.trials.prefetch_related("signals__condition"):
+        if not trial.training:
+            number += 1
+        conditions = []
+        for signal in trial.signals.all():
+            item = {"id": signal.public_id, "audio": _audio_url(session, signal.public_id)}
+            if trial.training:
+                item["label"] = TRAINING_LABELS[signal.condition.role]
+            conditions.append(item)
+        trials.append(
+            {
+                "position": trial.position,
+                "training": trial.training,
+                "submitted": trial.submitted_at is not None,
+                "title": "Practice" if trial.training else f"Trial {number} of {real}",
+                "reference": {"audio": _audio_url(session, trial.reference_public_id)},
+                "conditions": conditions,
+            }
+        )
+    rules = {"play_all": test.require_play_all, "one_100": test.require_one_100}
+    return {"rules": rules, "trials": trials}
+
+
+def _audio_url(session: Session, public_id: str) -> str:
+    return reverse("mushra:audio", args=[session.token, public_id])

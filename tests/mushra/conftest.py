@@ -1,0 +1,52 @@
+"""An open MUSHRA test on real, prepared audio: a corpus with recordings and two systems.
+
+Audio is imported and prepared through the real services (in this process: preparation is
+synchronous here, so no worker is needed), so the stimuli, anchors and policy are the real ones.
+"""
+
+import pytest
+
+from mushra.services import SystemCondition, listening_test_create, listening_test_open
+from synth_workers.models import Corpus, Stimulus, System
+from synth_workers.services import corpus_import, rendered_import
+from synth_workers.services.preparation import stimulus_prepare
+from tests.synth_workers.audio_files import write_tone
+
+SYSTEM_NAMES = ("Zephyr-TTS", "Quokka-Voice")  # distinctive: the blinding tests search for them
+
+
+def prepared_corpus(folder, n_items: int = 4, name: str = "Blind corpus") -> Corpus:
+    rows = ["key,text,recording"]
+    for i in range(n_items):
+        write_tone(folder / "rec" / f"item{i}.wav", seconds=1.5, freq=180 + 20 * i, seed=i)
+        rows.append(f"item{i},Sentence number {i}.,item{i}.wav")
+    corpus_import(
+        name=name,
+        manifest_name="manifest.csv",
+        manifest_data="\n".join(rows).encode(),
+        audio_path=folder / "rec",
+    )
+    corpus = Corpus.objects.get(name=name)
+    for s, system_name in enumerate(SYSTEM_NAMES):
+        for i in range(n_items):
+            path = folder / system_name / f"item{i}.wav"
+            write_tone(path, seconds=1.5, freq=300 + 50 * s + 10 * i, seed=10 + s)
+        rendered_import(corpus=corpus, system_name=system_name, audio_path=folder / system_name)
+    for pk in Stimulus.objects.filter(status="pending").values_list("pk", flat=True):
+        stimulus_prepare(stimulus_id=pk)
+    assert not Stimulus.objects.exclude(status="ready").exists()
+    return corpus
+
+
+def open_test(folder, n_items: int = 4, slug: str = "blind", **options):
+    corpus = prepared_corpus(folder, n_items)
+    systems = [SystemCondition(System.objects.get(name=n)) for n in SYSTEM_NAMES]
+    test = listening_test_create(
+        name="Zephyr vs Quokka", slug=slug, corpus=corpus, systems=systems, **options
+    )
+    return listening_test_open(test=test)
+
+
+@pytest.fixture
+def mushra_test(db, tmp_path):
+    return open_test(tmp_path)
