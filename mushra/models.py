@@ -148,6 +148,8 @@ class Session(models.Model):
     seed = models.BigIntegerField(help_text="Everything random about this session follows it")
     participant_id = models.CharField(max_length=200, blank=True)
     participant_source = models.CharField(max_length=50, blank=True)
+    # A scientist's "preview as listener": never counted in the design's load or the results.
+    preview = models.BooleanField(default=False)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.CONSENT)
     questionnaire = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

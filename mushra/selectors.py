@@ -5,9 +5,11 @@ the practice trial generic role names ("Hidden reference", "System under test"),
 name, a label a scientist typed, or a stored file name.
 """
 
+from django.db.models import Count
 from django.urls import reverse
 
-from mushra.models import Condition, Session
+from mushra.models import Condition, ListeningTest, Rating, Session
+from mushra.services import listening_test_utterances
 
 TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
 
@@ -42,3 +44,31 @@ def trials_payload(session: Session) -> dict:
 
 def _audio_url(session: Session, public_id: str) -> str:
     return reverse("mushra:audio", args=[session.token, public_id])
+
+
+def test_progress(test: ListeningTest) -> dict:
+    """Sessions started/finished and ratings per condition and per item (previews left out)."""
+    sessions = test.sessions.filter(preview=False)
+    ratings = Rating.objects.filter(session__test=test, session__preview=False)
+    per_condition = dict(ratings.values_list("condition_id").annotate(n=Count("pk")))
+    per_item = dict(ratings.values_list("trial__utterance__key").annotate(n=Count("pk")))
+    n_conditions = test.conditions.count()
+    return {
+        "status": test.status,
+        "sessions_started": sessions.count(),
+        "sessions_finished": sessions.filter(stage=Session.Stage.DONE).count(),
+        "ratings": ratings.count(),
+        "ratings_wanted": test.ratings_wanted,
+        "conditions": [
+            {"label": c.label, "role": c.role, "ratings": per_condition.get(c.pk, 0)}
+            for c in test.conditions.all()
+        ],
+        # An item's stimuli are rated together: ratings / conditions = listeners per stimulus.
+        "items": [
+            {
+                "key": u.key,
+                "listeners": per_item.get(u.key, 0) // max(n_conditions, 1),
+            }
+            for u in listening_test_utterances(test)
+        ],
+    }

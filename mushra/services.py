@@ -179,11 +179,19 @@ def listening_test_close(*, test: ListeningTest) -> None:
 
 @transaction.atomic
 def session_start(
-    *, test: ListeningTest, participant_id: str = "", participant_source: str = ""
+    *,
+    test: ListeningTest,
+    participant_id: str = "",
+    participant_source: str = "",
+    preview: bool = False,
 ) -> Session:
-    """A new session: the least-rated items in a balanced order, its own opaque signal ids."""
+    """A new session: the least-rated items in a balanced order, its own opaque signal ids.
+
+    A preview (a scientist trying the test) may run on a draft and counts for nothing."""
     test = ListeningTest.objects.select_for_update().get(pk=test.pk)  # numbers stay unique
-    if test.status != ListeningTest.Status.OPEN:
+    if test.status != ListeningTest.Status.OPEN and not (
+        preview and test.status == ListeningTest.Status.DRAFT
+    ):
         raise InputError("this listening test is not open")
     if participant_id:
         existing = test.sessions.filter(participant_id=participant_id).first()
@@ -197,6 +205,7 @@ def session_start(
         seed=design.new_seed(),
         participant_id=participant_id[:200],
         participant_source=participant_source,
+        preview=preview,
     )
     frozen = _frozen_stimuli(test)
     utterances = listening_test_utterances(test)
@@ -240,6 +249,13 @@ def _public_id() -> str:
 
 
 def _frozen_stimuli(test: ListeningTest) -> dict[tuple[int, int], Stimulus]:
+    """The stimuli frozen at opening; for a draft's preview, those the test would freeze now."""
+    if test.status == ListeningTest.Status.DRAFT:
+        conditions = list(test.conditions.select_related("system"))
+        chosen, missing = _stimuli_of(conditions, listening_test_utterances(test))
+        if missing:
+            raise InputError(f"test '{test}' cannot be previewed yet", missing)
+        return {(c.pk, u.pk): stimulus for (c, u), stimulus in chosen.items()}
     rows = ConditionStimulus.objects.filter(test=test).select_related("stimulus")
     return {(r.condition_id, r.utterance_id): r.stimulus for r in rows}
 
@@ -247,7 +263,7 @@ def _frozen_stimuli(test: ListeningTest) -> dict[tuple[int, int], Stimulus]:
 def _item_load(test: ListeningTest, utterances: list[Utterance]) -> dict[int, int]:
     """Real trials per utterance so far, sessions in progress included."""
     counts = dict(
-        Trial.objects.filter(session__test=test, training=False)
+        Trial.objects.filter(session__test=test, session__preview=False, training=False)
         .values_list("utterance_id")
         .annotate(n=Count("pk"))
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mushra import views
+from mushra import scientist_views, views
 
 app_name = "mushra"
 urlpatterns = [
@@ -12,4 +12,17 @@ urlpatterns = [
     path("s/<str:token>/trials.json", views.trials, name="trials"),
     path("s/<str:token>/ratings", views.ratings, name="ratings"),
     path("s/<str:token>/audio/<str:public_id>", views.audio, name="audio"),
+    path("mushra/new/", scientist_views.new_test, name="new"),
+    path("mushra/tests/<int:test_id>/", scientist_views.progress, name="progress"),
+    path(
+        "mushra/tests/<int:test_id>/progress.json",
+        scientist_views.progress_json,
+        name="progress-json",
+    ),
+    path("mushra/tests/<int:test_id>/preview", scientist_views.preview, name="preview"),
+    path(
+        "mushra/tests/<int:test_id>/<str:action>",
+        scientist_views.change_status,
+        name="status",
+    ),
 ]

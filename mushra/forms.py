@@ -1,0 +1,71 @@
+"""The scientist's "new listening test" form: pick a corpus, then the conditions to compare."""
+
+import json
+
+from django import forms
+from django.utils.text import slugify
+
+from mushra.models import ListeningTest
+from synth_workers.models import Corpus, Stimulus, System
+
+
+def condition_choices(corpus: Corpus) -> list[tuple[str, str]]:
+    """Every (system, synthesis condition) with ready stimuli in the corpus, recordings aside."""
+    rows = (
+        Stimulus.objects.filter(utterance__corpus=corpus, status=Stimulus.Status.READY)
+        .exclude(system__kind=System.Kind.RECORDING)
+        .values_list("system_id", "system__name", "condition")
+    )
+    found = {}
+    for system_id, name, condition in rows:
+        value = json.dumps([system_id, condition], sort_keys=True)
+        parts = [f"{k}={v}" for k, v in sorted(condition.items())]
+        found[value] = " · ".join([name, *parts])
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+class NewTestForm(forms.ModelForm):
+    conditions = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, help_text="The systems (and conditions) to compare"
+    )
+    anchor_low = forms.BooleanField(required=False, initial=True, label="Low anchor (3.5 kHz)")
+    anchor_mid = forms.BooleanField(required=False, initial=True, label="Mid anchor (7 kHz)")
+
+    class Meta:
+        model = ListeningTest
+        fields = [
+            "name",
+            "slug",
+            "question",
+            "instructions",
+            "trials_per_session",
+            "ratings_wanted",
+            "require_play_all",
+            "require_one_100",
+            "training",
+            "questionnaire",
+            "consent_text",
+            "redirect_url",
+            "participant_params",
+            "language",
+        ]
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 4}),
+            "consent_text": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, corpus: Corpus, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.corpus = corpus
+        self.fields["conditions"].choices = condition_choices(corpus)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = "The listener link's last part; made from the name if empty"
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"] or slugify(self.data.get("name", ""))[:100]
+
+    def chosen(self) -> list[tuple[int, dict]]:
+        return [tuple(json.loads(value)) for value in self.cleaned_data["conditions"]]
+
+    def anchors(self) -> tuple[str, ...]:
+        return tuple(a for a in ("low", "mid") if self.cleaned_data[f"anchor_{a}"])

@@ -1,0 +1,88 @@
+"""Scientist pages (staff only): build a test, preview it as a listener, open it, follow it."""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from evalsite.errors import InputError
+from mushra import services
+from mushra.forms import NewTestForm
+from mushra.models import ListeningTest
+from mushra.selectors import test_progress
+from synth_workers.models import Corpus, System
+
+
+@staff_member_required
+def new_test(request: HttpRequest):
+    corpora = Corpus.objects.filter(recordings__isnull=False)
+    corpus = corpora.filter(pk=request.GET.get("corpus") or 0).first()
+    if corpus is None:
+        return render(request, "mushra/new_test.html", {"corpora": corpora})
+    form = NewTestForm(request.POST or None, corpus=corpus)
+    if request.method == "POST" and form.is_valid():
+        systems = [
+            services.SystemCondition(System.objects.get(pk=system_id), condition)
+            for system_id, condition in form.chosen()
+        ]
+        options = {k: v for k, v in form.cleaned_data.items() if k in NewTestForm.Meta.fields}
+        try:
+            test = services.listening_test_create(
+                corpus=corpus,
+                systems=systems,
+                anchors=form.anchors(),
+                user=request.user,
+                **options,
+            )
+        except InputError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Test '{test}' created as a draft.")
+            return redirect("mushra:progress", test_id=test.pk)
+    return render(request, "mushra/new_test.html", {"form": form, "corpus": corpus})
+
+
+@staff_member_required
+def progress(request: HttpRequest, test_id: int):
+    test = get_object_or_404(ListeningTest, pk=test_id)
+    link = request.build_absolute_uri(f"/t/{test.slug}/")
+    context = {"test": test, "progress": test_progress(test), "listener_link": link}
+    return render(request, "mushra/progress.html", context)
+
+
+@staff_member_required
+def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
+    return JsonResponse(test_progress(get_object_or_404(ListeningTest, pk=test_id)))
+
+
+@staff_member_required
+def preview(request: HttpRequest, test_id: int):
+    """A session flagged as preview: the listener's pages, counted nowhere."""
+    test = get_object_or_404(ListeningTest, pk=test_id)
+    try:
+        session = services.session_start(test=test, preview=True)
+    except InputError as exc:
+        messages.error(request, "; ".join([exc.message, *exc.problems[:10]]))
+        return redirect("mushra:progress", test_id=test.pk)
+    return redirect("mushra:session", token=session.token)
+
+
+@staff_member_required
+@require_POST
+def change_status(request: HttpRequest, test_id: int, action: str):
+    test = get_object_or_404(ListeningTest, pk=test_id)
+    if action not in ("open", "close"):
+        raise Http404("unknown action")
+    try:
+        if action == "open":
+            services.listening_test_open(test=test)
+            messages.success(request, "The test is open: share the listener link.")
+        else:
+            services.listening_test_close(test=test)
+            messages.success(request, "The test is closed: no new sessions start.")
+    except InputError as exc:
+        messages.error(request, exc.message)
+        for problem in exc.problems[:50]:
+            messages.error(request, problem)
+    return redirect("mushra:progress", test_id=test.pk)
