@@ -242,6 +242,17 @@ class Backend(ABC):
         return self.info
 
 
+def require_modules(backend: str, *modules: str) -> None:
+    """Refuse, in plain words, to load a backend whose libraries this worker lacks."""
+    import importlib.util
+
+    if missing := [m for m in modules if importlib.util.find_spec(m) is None]:
+        raise BackendError(
+            f"backend '{backend}' needs {', '.join(missing)} on the worker; install the worker "
+            "extra there (pip install -e '.[worker]')"
+        )
+
+
 def check_text(text: str) -> None:
     if not isinstance(text, str) or not text.strip():
         raise BackendError("text is empty")

@@ -40,6 +40,7 @@ from .base import (
     SynthRequest,
     check_controls,
     normalise_language,
+    require_modules,
     validate_config,
 )
 from .errors import BackendError
@@ -121,6 +122,7 @@ class HfVitsBackend(Backend):
         return _info(read_model_config(Path(files["config"])), _registration(config))
 
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
+        require_modules(self.name, "torch", "transformers")
         import torch
 
         model_config = self._checked(files, config, trusted=False)

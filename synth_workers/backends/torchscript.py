@@ -39,6 +39,7 @@ from .base import (
     SynthRequest,
     check_controls,
     normalise_language,
+    require_modules,
     validate_config,
 )
 from .errors import BackendError
@@ -94,6 +95,7 @@ class TorchScriptBackend(Backend):
 
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
         """Loads only what ``check_files(..., trusted=True)`` accepted; the caller checks trust."""
+        require_modules(self.name, "torch")
         self._settings = _registration(config)
         path = Path(files["model"])
         check_torchscript_archive(path)

@@ -68,3 +68,11 @@ def test_a_backend_must_be_loaded_before_it_synthesises():
 
     with pytest.raises(BackendError, match="'espeak-ng' is not loaded"):
         EspeakBackend().synthesize([SynthRequest("hello")])
+
+
+def test_a_backend_missing_its_libraries_says_what_to_install():
+    from synth_workers.backends.base import require_modules
+
+    require_modules("piper", "numpy")  # present: nothing happens
+    with pytest.raises(BackendError, match=r"needs no_such_lib_xyz on the worker.*\[worker\]"):
+        require_modules("hf-vits", "numpy", "no_such_lib_xyz")
