@@ -193,8 +193,6 @@ SYNTH_MAX_CHECKPOINT_BYTES = envint("SYNTH_MAX_CHECKPOINT_BYTES", 4 * 1024 * 102
 ADMIN_USERNAME = os.environ.get("EVALSITE_ADMIN_USER", "scientist")
 ADMIN_PASSWORD = os.environ.get("EVALSITE_ADMIN_PASSWORD", "")
 
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default; silences the transition warning
-
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }

@@ -1,6 +1,7 @@
 """Admin for listening tests: build them (conditions inline), open and close them, follow them."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -32,6 +33,7 @@ class ListeningTestAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "links", "policy_key", "opened_at", "closed_at"]
     filter_horizontal = ["utterances"]
     actions = ["open_tests", "close_tests"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="sessions finished / started")
     def sessions_finished(self, test: ListeningTest) -> str:

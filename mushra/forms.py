@@ -30,6 +30,11 @@ class NewTestForm(forms.ModelForm):
     )
     anchor_low = forms.BooleanField(required=False, initial=True, label="Low anchor (3.5 kHz)")
     anchor_mid = forms.BooleanField(required=False, initial=True, label="Mid anchor (7 kHz)")
+    redirect_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed",
+    )
 
     class Meta:
         model = ListeningTest
