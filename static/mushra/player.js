@@ -8,13 +8,18 @@
 const FADE = 0.008; // s; long enough to avoid a click, short enough to be heard as "instant"
 const MIN_LOOP = 0.05; // s; a shorter drag on the waveform is a click (jump), not a loop
 
-// Ramps one gain to `to` over FADE from whatever value it has now, even mid-ramp. Linear, not
-// equal-power: the signals of a trial are near-identical (correlated), so linear gains summing
-// to 1 keep the level constant where equal-power would bump it by up to 3 dB.
-function ramp(param, to, at) {
-  param.cancelScheduledValues(at);
-  param.setValueAtTime(param.value, at);
-  param.linearRampToValueAtTime(to, at + FADE);
+// Ramps a GainNode to `to` over FADE, starting from its value at `at` even mid-ramp. That value
+// comes from our record of the last ramp, not from AudioParam.value, which browsers report
+// differently while automation runs. Linear, not equal-power: the signals of a trial are
+// near-identical (correlated), so gains summing to 1 keep the level constant where equal-power
+// gains would bump it by up to 3 dB halfway through.
+function ramp(node, to, at) {
+  const r = node.ramp ?? { from: to, to, at };
+  const now = r.from + (r.to - r.from) * Math.min(1, Math.max(0, (at - r.at) / FADE));
+  node.gain.cancelScheduledValues(at);
+  node.gain.setValueAtTime(now, at);
+  node.gain.linearRampToValueAtTime(to, at + FADE);
+  node.ramp = { from: now, to, at };
 }
 
 // Fetches with a few retries: a listener on a flaky connection should not lose the trial.
@@ -97,14 +102,16 @@ export class Player extends EventTarget {
   listening(key) {
     const s = this.stats.get(key);
     const running = key === this.selected && this.audibleSince !== null;
-    return { plays: s.plays, ms: s.ms + (running ? (this.ctx.currentTime - this.audibleSince) * 1000 : 0) };
+    const now = running ? (this.ctx.currentTime - this.audibleSince) * 1000 : 0;
+    return { plays: s.plays, ms: s.ms + now };
   }
 
   #audible(on) {
     const now = this.ctx.currentTime;
-    if (this.audibleSince !== null) this.stats.get(this.selected).ms += (now - this.audibleSince) * 1000;
+    const stats = this.stats.get(this.selected);
+    if (this.audibleSince !== null) stats.ms += (now - this.audibleSince) * 1000;
     this.audibleSince = on ? now : null;
-    if (on) this.stats.get(this.selected).plays += 1;
+    if (on) stats.plays += 1;
   }
 
   #changed() {
@@ -118,8 +125,8 @@ export class Player extends EventTarget {
     const [start, end] = this.region();
     if (from < start || from >= end) from = start;
     const out = ctx.createGain();
-    out.gain.setValueAtTime(0, t);
-    out.gain.linearRampToValueAtTime(1, t + FADE);
+    out.ramp = { from: 0, to: 0, at: t };
+    ramp(out, 1, t);
     out.connect(this.out);
     const gains = new Map();
     const sources = [];
@@ -130,7 +137,9 @@ export class Player extends EventTarget {
       src.loopStart = start;
       src.loopEnd = end;
       const gain = ctx.createGain();
-      gain.gain.setValueAtTime(key === this.selected ? 1 : 0, t);
+      const level = key === this.selected ? 1 : 0;
+      gain.gain.setValueAtTime(level, t);
+      gain.ramp = { from: level, to: level, at: t };
       src.connect(gain).connect(out);
       src.start(t, from);
       sources.push(src);
@@ -144,7 +153,7 @@ export class Player extends EventTarget {
     const v = this.voice;
     if (!v) return;
     const t = this.ctx.currentTime;
-    ramp(v.out.gain, 0, t);
+    ramp(v.out, 0, t);
     for (const src of v.sources) src.stop(t + FADE * 2);
     v.sources[0].onended = () => v.out.disconnect();
     this.voice = null;
@@ -172,7 +181,7 @@ export class Player extends EventTarget {
     if (this.voice) {
       this.#audible(false);
       const t = this.ctx.currentTime;
-      for (const [k, g] of this.voice.gains) ramp(g.gain, k === key ? 1 : 0, t);
+      for (const [k, g] of this.voice.gains) ramp(g, k === key ? 1 : 0, t);
     }
     this.selected = key;
     if (this.voice) this.#audible(true);
@@ -222,7 +231,7 @@ export class Player extends EventTarget {
 
   dispose() {
     this.stop();
-    this.out.disconnect();
+    setTimeout(() => this.out.disconnect(), 100); // after the fade-out: no click between trials
     this.buffers.clear();
   }
 }
@@ -318,7 +327,8 @@ export class Waveform {
     const g = c.getContext("2d");
     g.clearRect(0, 0, w, h);
     const dur = this.player.duration;
-    const loop = this.drag?.to != null ? { start: this.drag.from, end: this.drag.to } : this.player.loop;
+    const d = this.drag;
+    const loop = d?.to != null ? { start: d.from, end: d.to } : this.player.loop;
     if (loop) {
       const [a, b] = [loop.start, loop.end].sort((x, y) => x - y).map((t) => (t / dur) * w);
       g.fillStyle = "rgba(36, 87, 197, 0.18)";

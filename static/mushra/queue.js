@@ -16,7 +16,8 @@ export function newKey() {
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)]
+    .join("-");
 }
 
 export class SubmissionQueue {
@@ -25,6 +26,7 @@ export class SubmissionQueue {
   constructor({ storageKey, url, headers = () => ({}), onChange, onSent, onRejected }) {
     Object.assign(this, { storageKey, url, headers, onChange, onSent, onRejected });
     this.entries = this.#load();
+    this.known = new Set(this.entries.map((e) => e.key)); // keys this page has held, ever
     this.failing = false; // the last attempt failed and something is still waiting
     this.sending = false;
     this.delay = MIN_DELAY;
@@ -48,9 +50,12 @@ export class SubmissionQueue {
     }
   }
 
+  // Another tab of the same session may have queued entries of its own since we loaded: keep
+  // those (any key we never held), so one tab's save never drops the other's ratings.
   #save() {
+    const all = [...this.#load().filter((e) => !this.known.has(e.key)), ...this.entries];
     try {
-      if (this.entries.length) localStorage.setItem(this.storageKey, JSON.stringify(this.entries));
+      if (all.length) localStorage.setItem(this.storageKey, JSON.stringify(all));
       else localStorage.removeItem(this.storageKey);
     } catch {
       // Private mode or quota: the queue still works for as long as the page stays open.
@@ -66,6 +71,7 @@ export class SubmissionQueue {
   add(trial, ratings) {
     const entry = { trial, key: newKey(), ratings };
     this.entries.push(entry);
+    this.known.add(entry.key);
     this.#save(); // before any request: a crash right now must not lose it
     this.onChange?.(this);
     this.#pump();

@@ -1,0 +1,404 @@
+// The listener's MUSHRA trials (ITU-R BS.1534-3): one trial on screen at a time, ratings queued
+// for the server in the background, resume after a reload.
+//
+// Page contract (the Django template renders it; tests/browser/harness/trials.html mirrors it):
+// <script type="application/json" id="mushra-config"> with session, trials_url, submit_url,
+// done_url, question, strings; and <div id="mushra-app">, which this module takes over.
+// Blinding: conditions are shown as "Sample N" in the order given; only their opaque ids and
+// URLs ever reach the DOM, and labels only on training trials.
+import { Player, Waveform } from "./player.js";
+import { SubmissionQueue } from "./queue.js";
+
+const TEXT = {
+  unreachable: "Could not reach the server — trying again…",
+  gone: "This listening test is not available. Please check the link you were given.",
+  loadingAudio: "Loading audio: {done} of {total}",
+  audioFailed: "Could not load the audio. Check your connection and try again.",
+  tryAgain: "Try again",
+  practice: "Practice round — your ratings here are not kept.",
+  instructions:
+    "Listen to the reference and to every sample, then rate each sample against the " +
+    "reference. The hidden reference is among the samples, so at least one should get 100.",
+  reference: "Reference",
+  sample: "Sample {n}",
+  play: "Play",
+  stop: "Stop",
+  clearLoop: "Clear loop",
+  waveLabel: "Play position; arrow keys jump, [ and ] set the loop",
+  waveHint: "Drag across the waveform to loop a part; tap it to jump.",
+  keys:
+    "Keys: 1–9 and 0 choose samples 1–10, R the reference, Space plays or stops. " +
+    "Samples after the 10th have no key: use their buttons.",
+  notRated: "not rated",
+  ratingLabel: "Rating of sample {n}",
+  bands: "Bad|Poor|Fair|Good|Excellent",
+  next: "Next",
+  finish: "Finish",
+  unrated: "Rate all {total} samples — {count} still unrated: {which}.",
+  unplayed: " Play a sample to unlock its slider.",
+  need100: "At least one sample should get 100: the hidden reference is among them.",
+  offline:
+    "You seem to be offline — your ratings are kept on this device and will be sent when " +
+    "the connection is back. Don't close this page.",
+  saving: "Saving your ratings…",
+  refused: "Your ratings for “{title}” were not accepted:",
+  refusedDefault: "the server refused them.",
+  redo: "Please do this trial again.",
+};
+const REF = Symbol("reference"); // the reference's key in the player; can't clash with an id
+const BAND_TOPS = [20, 40, 60, 80, 101]; // Bad 0–20 … Excellent 80–100 (20 counts as Poor)
+
+const config = JSON.parse(document.getElementById("mushra-config").textContent);
+const strings = { ...TEXT, ...(config.strings || {}) };
+const t = (name, vars = {}) => strings[name].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+const app = document.getElementById("mushra-app");
+
+// Builds an element; attributes false/null are left out, "on…" props become listeners.
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === false || v == null) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  el.append(...children.flat().filter((c) => c != null && c !== false));
+  return el;
+}
+const kbd = (key) => h("kbd", { "aria-hidden": "true" }, key); // the name carries no key glyph
+const button = (cls, label, onclick, props = {}) =>
+  h("button", { type: "button", class: cls, onclick, ...props }, label);
+
+const banner = h("div", { class: "mushra-banner", role: "status", hidden: true }, t("offline"));
+const alertBox = h("div", { class: "mushra-alert", role: "alert", hidden: true });
+const stage = h("div", { class: "mushra-stage" });
+
+let ctx = null; // one AudioContext for the page (browsers limit how many may exist)
+let rules = {};
+let trials = [];
+const finished = new Set(); // positions submitted during this visit (queued or sent)
+let view = null; // the trial on screen: {trial, player, wave, picks, sliders, …}
+let saving = false; // on the final "Saving your ratings…" screen
+let leaving = false;
+
+function cookie(name) {
+  const m = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+const queue = new SubmissionQueue({
+  storageKey: `mushra-queue:${config.session}`,
+  url: config.submit_url,
+  headers: () => (cookie("csrftoken") ? { "X-CSRFToken": cookie("csrftoken") } : {}),
+  onChange: () => {
+    banner.hidden = !(queue.failing && queue.size > 0);
+    maybeFinish();
+  },
+  onSent: (entry) => finished.add(entry.trial),
+  onRejected: rejected,
+});
+
+const isDone = (tr) => tr.submitted || finished.has(tr.position) || queue.has(tr.position);
+
+// A 400 is rare (this page enforces the rules): tell the listener why and bring the trial back.
+function rejected(entry, message) {
+  finished.delete(entry.trial);
+  const trial = trials.find((tr) => tr.position === entry.trial);
+  if (!trial) return; // trials not loaded yet: advance() will pick it up as not done
+  trial.submitted = false;
+  const why = message || t("refusedDefault");
+  alertBox.textContent = `${t("refused", { title: trial.title })} ${why} ${t("redo")}`;
+  alertBox.hidden = false;
+  showTrial(trial);
+}
+
+function maybeFinish() {
+  // Leave only once the server has confirmed every submission.
+  if (saving && !leaving && queue.size === 0) {
+    leaving = true;
+    location.assign(config.done_url);
+  }
+}
+
+async function fetchTrials() {
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 30000)) {
+    try {
+      const resp = await fetch(config.trials_url, { headers: { Accept: "application/json" } });
+      if (resp.ok) return await resp.json();
+      if (resp.status >= 400 && resp.status < 500) {
+        stage.replaceChildren(h("p", { class: "mushra-error", role: "alert" }, t("gone")));
+        return null; // a wrong or expired link does not get better by retrying
+      }
+    } catch {
+      // unreachable: say so and try again
+    }
+    stage.replaceChildren(h("p", { class: "mushra-loading", role: "status" }, t("unreachable")));
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+function advance() {
+  const trial = trials.find((tr) => !isDone(tr));
+  if (trial) showTrial(trial);
+  else showSaving();
+}
+
+function closeView() {
+  if (!view) return;
+  view.wave?.dispose();
+  view.player.dispose();
+  view = null;
+}
+
+function showSaving() {
+  closeView();
+  saving = true;
+  stage.replaceChildren(h("p", { class: "mushra-saving", role: "status" }, t("saving")));
+  maybeFinish();
+}
+
+function header(trial) {
+  return h(
+    "header",
+    { class: "mushra-head" },
+    h("h1", { tabindex: "-1" }, trial.title, trial.training && h("small", {}, t("practice"))),
+    h("p", { class: "mushra-question" }, config.question),
+    h("p", { class: "hint" }, t("instructions")),
+  );
+}
+
+async function showTrial(trial) {
+  closeView();
+  saving = false;
+  const player = new Player(ctx);
+  const v = (view = { trial, player, picks: new Map(), sliders: new Map(), ready: false });
+  const total = trial.conditions.length + 1;
+  const progress = h("progress", { max: total, value: 0 });
+  const status = h("p", { role: "status" }, t("loadingAudio", { done: 0, total }));
+  stage.replaceChildren(header(trial), h("div", { class: "mushra-loading" }, status, progress));
+  window.scrollTo(0, 0);
+  const signals = [[REF, trial.reference.audio], ...trial.conditions.map((c) => [c.id, c.audio])];
+  try {
+    await player.load(signals, (done) => {
+      progress.value = done;
+      status.textContent = t("loadingAudio", { done, total });
+    });
+  } catch {
+    if (view !== v) return;
+    const retry = button("", t("tryAgain"), () => showTrial(trial));
+    const failed = h("p", { class: "mushra-error" }, t("audioFailed"));
+    stage.replaceChildren(header(trial), failed, retry);
+    return;
+  }
+  if (view !== v) return player.dispose(); // the listener was sent elsewhere meanwhile
+  render(v);
+}
+
+function pickButton(v, key, label, shortcut) {
+  const btn = button("mushra-pick", [label, shortcut && kbd(shortcut)], () => pick(key), {
+    "data-pick": key === REF ? "reference" : key,
+    "aria-pressed": "false",
+    "aria-keyshortcuts": shortcut,
+  });
+  v.picks.set(key, btn);
+  return btn;
+}
+
+function band(score) {
+  return t("bands").split("|")[BAND_TOPS.findIndex((top) => score < top)];
+}
+
+function conditionRow(v, cond, i) {
+  const n = i + 1;
+  const shortcut = n <= 9 ? String(n) : n === 10 ? "0" : null;
+  const slider = h("input", {
+    type: "range", min: 0, max: 100, step: 1, value: 50, disabled: rules.play_all !== false,
+    "data-condition": cond.id, "data-rated": "false",
+    "aria-label": t("ratingLabel", { n }), "aria-valuetext": t("notRated"),
+  });
+  const value = h("output", { class: "mushra-value" }, t("notRated"));
+  // An unset slider still holds a value (50) under the hood; any touch of it counts as rating,
+  // so a listener who clicks exactly at the middle gets 50 rather than "nothing happened".
+  const rate = () => {
+    slider.dataset.rated = "true";
+    value.textContent = slider.value;
+    slider.setAttribute("aria-valuetext", `${slider.value}, ${band(Number(slider.value))}`);
+    v.error.hidden = true;
+  };
+  for (const type of ["input", "change", "pointerup"]) slider.addEventListener(type, rate);
+  v.sliders.set(cond.id, slider);
+  // Labels are for practice only; a real trial never shows one, even if the server sent it.
+  const label = v.trial.training && cond.label && h("span", { class: "mushra-label" }, cond.label);
+  const bands = t("bands").split("|").map((b) => h("span", {}, b));
+  return h(
+    "li",
+    { class: "mushra-row" },
+    h("div", { class: "mushra-name" }, pickButton(v, cond.id, t("sample", { n }), shortcut), label),
+    h(
+      "div",
+      { class: "mushra-scale" },
+      slider,
+      h("div", { class: "mushra-bands", "aria-hidden": "true" }, bands),
+    ),
+    value,
+  );
+}
+
+function render(v) {
+  const { trial, player } = v;
+  const last = !trials.some((tr) => tr !== trial && !isDone(tr));
+  v.play = button("mushra-play", null, togglePlay, { "aria-keyshortcuts": "Space" });
+  v.clear = button("mushra-clear", t("clearLoop"), () => player.clearLoop());
+  v.error = h("p", { class: "mushra-error", role: "alert", hidden: true });
+  const canvas = h("canvas", {
+    tabindex: "0", role: "slider", "aria-label": t("waveLabel"),
+    "aria-valuemin": "0", "aria-valuemax": player.duration.toFixed(1),
+  });
+  const wave = h("div", { class: "mushra-wave" }, canvas, h("div", { class: "mushra-playhead" }));
+  const reference = pickButton(v, REF, t("reference"), "R");
+  stage.replaceChildren(
+    header(trial),
+    h("div", { class: "mushra-transport" }, v.play, reference, v.clear),
+    wave,
+    h("p", { class: "hint" }, t("waveHint")),
+    h("ol", { class: "mushra-conditions" }, trial.conditions.map((c, i) => conditionRow(v, c, i))),
+    h("p", { class: "hint mushra-keys" }, t("keys")),
+    v.error,
+    button("mushra-next", t(last ? "finish" : "next"), () => submit(v)),
+  );
+  v.wave = new Waveform(wave, player, player.buffers.get(REF));
+  player.addEventListener("change", () => sync(v));
+  v.ready = true;
+  sync(v);
+  stage.querySelector("h1").focus({ preventScroll: true });
+}
+
+// Reflects the player's state in the DOM: selection, play button, unlocked sliders.
+function sync(v) {
+  const p = v.player;
+  for (const [key, btn] of v.picks) {
+    btn.setAttribute("aria-pressed", String(key === p.selected));
+    btn.closest(".mushra-row")?.classList.toggle("is-selected", key === p.selected);
+  }
+  for (const [id, slider] of v.sliders) {
+    if (slider.disabled && p.listening(id).plays > 0) slider.disabled = false;
+  }
+  v.play.replaceChildren(t(p.playing ? "stop" : "play"), kbd("Space"));
+  v.clear.disabled = !p.loop;
+  app.dataset.playing = String(p.playing);
+}
+
+// Choosing a signal also starts playback: a listener who picks a sample wants to hear it.
+function pick(key) {
+  if (!view?.ready) return;
+  view.player.select(key);
+  view.player.play();
+}
+
+function togglePlay() {
+  if (!view?.ready) return;
+  if (view.player.playing) view.player.stop();
+  else view.player.play();
+}
+
+// What is still missing before Next, as one sentence; null when the trial is complete.
+function problem(v) {
+  const conds = v.trial.conditions;
+  const unrated = conds.filter((c) => v.sliders.get(c.id).dataset.rated !== "true");
+  if (unrated.length) {
+    const which = unrated.map((c) => t("sample", { n: conds.indexOf(c) + 1 })).join(", ");
+    const first = v.sliders.get(unrated[0].id);
+    (first.disabled ? v.picks.get(unrated[0].id) : first).focus();
+    const locked = unrated.some((c) => v.sliders.get(c.id).disabled);
+    const missing = t("unrated", { total: conds.length, count: unrated.length, which });
+    return missing + (locked ? t("unplayed") : "");
+  }
+  const has100 = conds.some((c) => Number(v.sliders.get(c.id).value) === 100);
+  if (rules.one_100 && !has100) return t("need100");
+  return null;
+}
+
+function submit(v) {
+  const missing = problem(v);
+  if (missing) {
+    v.error.textContent = missing;
+    v.error.hidden = false;
+    return;
+  }
+  v.player.stop(); // closes the running listening-time segment
+  const ratings = {};
+  for (const c of v.trial.conditions) {
+    const { plays, ms } = v.player.listening(c.id);
+    const score = Number(v.sliders.get(c.id).value);
+    ratings[c.id] = { score, plays, listening_ms: Math.round(ms) };
+  }
+  alertBox.hidden = true;
+  finished.add(v.trial.position);
+  queue.add(v.trial.position, ratings); // persisted before the UI moves on
+  advance();
+}
+
+const NOT_TEXT = ["range", "button", "checkbox", "radio", "submit"];
+const isTextEntry = (el) =>
+  el?.isContentEditable ||
+  el?.tagName === "TEXTAREA" ||
+  el?.tagName === "SELECT" ||
+  (el?.tagName === "INPUT" && !NOT_TEXT.includes(el.type));
+
+function onKey(e) {
+  if (!view?.ready || e.ctrlKey || e.metaKey || e.altKey || isTextEntry(e.target)) return;
+  const conds = view.trial.conditions;
+  if (e.key === " ") {
+    if (!e.repeat) togglePlay();
+  } else if (/^[0-9]$/.test(e.key)) {
+    const cond = conds[(e.key === "0" ? 10 : Number(e.key)) - 1];
+    if (!cond) return;
+    pick(cond.id);
+  } else if (e.key === "r" || e.key === "R") {
+    pick(REF);
+  } else {
+    return;
+  }
+  e.preventDefault(); // Space would also scroll the page or press the focused button
+}
+
+async function boot() {
+  app.classList.add("mushra"); // the styles hang on it, whatever the template put there
+  app.replaceChildren(banner, alertBox, stage);
+  // Created now so that audio decodes at the device's rate; browsers keep it suspended until a
+  // user gesture, so every pointer or key press resumes it (cheap when it already runs).
+  ctx = new (window.AudioContext || window.webkitAudioContext)();
+  const wake = () => ctx.state !== "running" && ctx.resume();
+  document.addEventListener("pointerdown", wake, true);
+  document.addEventListener("keydown", wake, true);
+  document.addEventListener("keydown", onKey);
+  // Browsers press a focused button on Space keyup; Space already toggled playback on keydown.
+  document.addEventListener("keyup", (e) => {
+    if (e.key === " " && view?.ready && !isTextEntry(e.target)) e.preventDefault();
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (queue.size && !leaving) {
+      e.preventDefault(); // unsent ratings live only on this device
+      e.returnValue = "";
+    }
+  });
+  queue.start(); // ratings left by an earlier visit go out first
+  const data = await fetchTrials();
+  if (!data) return;
+  rules = data.rules || {};
+  trials = data.trials || [];
+  advance();
+}
+
+// Read-only hook for the browser tests. It exposes nothing the page does not already hold:
+// the play position in seconds, the selected signal ("reference" or an opaque condition id),
+// whether it plays, the dominant frequency of the output, and how many submissions wait.
+window.__mushra = Object.freeze({
+  position: () => view?.player.position ?? null,
+  current: () => (view?.player.selected === REF ? "reference" : (view?.player.selected ?? null)),
+  playing: () => Boolean(view?.player.playing),
+  peakHz: () => (view?.ready ? view.player.peakHz() : null),
+  queued: () => queue.size,
+});
+
+boot();
