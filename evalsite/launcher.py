@@ -158,6 +158,23 @@ def wait_until_healthy(url: str, children: dict, timeout: float) -> dict | None:
     return None
 
 
+def wait_for_demo_test(base: str, children: dict, timeout: float = 900) -> None:
+    """Open the demo's listening test once the worker has made its stimuli; print its link."""
+    from mushra.demo import demo_test_step
+
+    deadline = time.monotonic() + timeout
+    while all(proc.poll() is None for proc in children.values()):
+        state, detail = demo_test_step()
+        if state == "open":
+            print(f"\r{'':78}\r  Listen:  {base}/t/{detail}/  (the demo MUSHRA test)", flush=True)
+            return
+        if state == "skip" or time.monotonic() > deadline:
+            print(f"\r{'':78}\rNo demo listening test: {detail}", flush=True)
+            return
+        print(f"\rDemo listening test: {detail} …".ljust(78), end="", flush=True)
+        time.sleep(1)
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -204,6 +221,7 @@ def run_all(args: argparse.Namespace) -> int:
             f"  Data:    {settings.VAR_DIR}\nPress Ctrl-C to stop.",
             flush=True,
         )
+        wait_for_demo_test(base, children)
         while all(proc.poll() is None for proc in children.values()):
             time.sleep(0.5)
         dead = [name for name, proc in children.items() if proc.poll() is not None]

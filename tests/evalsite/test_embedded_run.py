@@ -188,7 +188,14 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
         assert "synthesis queued: /synthesis/jobs/" in output
         check_running_platform(base, env)
         state = wait_for_demo_synthesis(env)
-        assert [(done, failed) for _, done, failed, _ in state["jobs"]] == [(5, 0), (10, 0)]
+        # Piper, the WORLD prosody transfer built on it, and espeak-ng in two styles.
+        assert [(done, failed) for _, done, failed, _ in state["jobs"]] == [(5, 0), (5, 0), (10, 0)]
+        # Then the launcher opens the demo's MUSHRA test on those stimuli.
+        deadline = time.monotonic() + 30
+        while (page := get(f"{base}/t/demo/"))[0] != 200:
+            assert time.monotonic() < deadline, f"the demo test did not open: {page}"
+            time.sleep(0.5)
+        assert 'id="start"' in page[1]
     # The same var/ again (idempotent), this time started the way a shell starts `make demo &`.
     with running_launcher(env, port, tmp_path, as_background_job=True) as output:
         assert "password unchanged" in output
