@@ -32,7 +32,7 @@ from .resample import resample
 FRAME_PERIOD_MS = 5.0
 F0_FLOOR_HZ = 60.0  # below most creaky male voices' modal F0
 F0_CEIL_HZ = 700.0  # above an excited child's
-MAX_REFERENCE_SECONDS = 60.0  # bounds the work: Harvest and DTW grow with the length
+MAX_REFERENCE_SECONDS = 30.0  # bounds the work: a 30 s reference takes ~35 s, 0.5 GB
 MIN_REFERENCE_SECONDS = 0.1
 FEATURE_DIMENSIONS = 24  # coded (mel-cepstrum-like) spectral envelope used by DTW
 BAND_FRACTION = 0.2  # DTW band half-width, as a fraction of the longer sequence
@@ -297,7 +297,7 @@ def _fit_length(x: np.ndarray, frames: int) -> np.ndarray:
 
 
 def _within_full_scale(x: np.ndarray) -> np.ndarray:
-    """WORLD can overshoot a little where the source was near full scale: scale down, never clip."""
+    """WORLD can overshoot where the source was near full scale: scale down then, never clip."""
     peak = float(np.max(np.abs(x), initial=0.0))
     return x / peak if peak > 1.0 else x
 

@@ -13,6 +13,7 @@ A job asks three questions, in this order, and each has one place to ask it:
 from __future__ import annotations
 
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -240,6 +241,13 @@ class Backend(ABC):
         if self.info is None or self.info.sample_rate is None:
             raise BackendError(f"backend '{self.name}' is not loaded; call load() first")
         return self.info
+
+
+def cpu_threads() -> int | None:
+    """Threads one process may use for CPU inference (EVALSITE_SYNTH_THREADS), or None for the
+    library's default (all cores). Workers with several processes set it (tasks.py)."""
+    value = os.environ.get("EVALSITE_SYNTH_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def require_modules(backend: str, *modules: str) -> None:

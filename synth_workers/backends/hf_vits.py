@@ -39,6 +39,7 @@ from .base import (
     ConfigKey,
     SynthRequest,
     check_controls,
+    cpu_threads,
     normalise_language,
     require_modules,
     validate_config,
@@ -124,6 +125,9 @@ class HfVitsBackend(Backend):
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
         require_modules(self.name, "torch", "transformers")
         import torch
+
+        if threads := cpu_threads():  # this process's share of the cores (tasks.py)
+            torch.set_num_threads(threads)
 
         model_config = self._checked(files, config, trusted=False)
         self._device = torch_device(device)

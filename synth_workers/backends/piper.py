@@ -24,6 +24,7 @@ from .base import (
     ConfigKey,
     SynthRequest,
     check_controls,
+    cpu_threads,
     validate_config,
 )
 from .errors import BackendError
@@ -93,7 +94,9 @@ class PiperBackend(Backend):
             )
         self.seedable = not leftover
         session = onnxruntime.InferenceSession(
-            model.SerializeToString(), providers=_providers(device, onnxruntime)
+            model.SerializeToString(),
+            sess_options=_session_options(onnxruntime),
+            providers=_providers(device, onnxruntime),
         )
         self._voice = PiperVoice(config=PiperConfig.from_dict(voice_config), session=session)
         self._defaults = _defaults(config)
@@ -191,6 +194,16 @@ def _info(voice_config: dict) -> BackendInfo:
         sample_rate=voice_config["audio"]["sample_rate"],
         engine=f"piper-tts {_version('piper-tts')}, onnxruntime {_version('onnxruntime')}",
     )
+
+
+def _session_options(onnxruntime):
+    """Library defaults, unless this process has a share of the cores (base.cpu_threads): then
+    that many threads, which sleep instead of spinning while they wait for work."""
+    options = onnxruntime.SessionOptions()
+    if threads := cpu_threads():
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
 
 
 def _providers(device: str, onnxruntime) -> list:

@@ -38,6 +38,7 @@ from .base import (
     ConfigKey,
     SynthRequest,
     check_controls,
+    cpu_threads,
     normalise_language,
     require_modules,
     validate_config,
@@ -96,6 +97,10 @@ class TorchScriptBackend(Backend):
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
         """Loads only what ``check_files(..., trusted=True)`` accepted; the caller checks trust."""
         require_modules(self.name, "torch")
+        import torch
+
+        if threads := cpu_threads():  # this process's share of the cores (tasks.py)
+            torch.set_num_threads(threads)
         self._settings = _registration(config)
         path = Path(files["model"])
         check_torchscript_archive(path)
