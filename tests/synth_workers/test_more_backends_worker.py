@@ -63,10 +63,9 @@ def test_torchscript_needs_trust_then_renders(transactional_db, worker_media, tm
 def test_world_prosody_transfer_follows_each_reference_melody(
     transactional_db, worker_media, settings
 ):
-    texts = [
-        "The birch canoe slid on the smooth planks.",
-        "Glue the sheet to the dark blue background.",
-    ]
+    # Sentences whose plain rendering does not already follow the reference's melody (a
+    # falling contour matches almost any other falling contour).
+    texts = ["It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish."]
     espeak = get_backend("espeak-ng")()
     espeak.load({}, {}, "cpu")
     corpus = corpus_with(*texts)
@@ -91,4 +90,4 @@ def test_world_prosody_transfer_follows_each_reference_melody(
     for ref, before, after in zip(
         references.values(), rendered(base), rendered(transfer), strict=True
     ):
-        assert f0_correlation(after, ref) > f0_correlation(before, ref) + 0.1
+        assert f0_correlation(after, ref) > f0_correlation(before, ref) + 0.3

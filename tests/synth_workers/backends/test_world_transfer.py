@@ -2,12 +2,20 @@
 the base; as the prosody reference, espeak-ng's "excited" rendering of the same sentence (fast,
 high, wide intonation) by its female variant f3, so that register and timing differ clearly."""
 
+import textwrap
+
 import numpy as np
 import pytest
 
 from synth_workers.audio import Audio
 from synth_workers.audio.prosody import f0_correlation
-from synth_workers.backends import BackendError, SynthRequest, get_backend, joe_voice_files
+from synth_workers.backends import (
+    ENTRY_POINT_GROUP,
+    BackendError,
+    SynthRequest,
+    get_backend,
+    joe_voice_files,
+)
 from synth_workers.backends.world_transfer import WorldProsodyTransferBackend
 
 from .speech import assert_speech_like, median_f0
@@ -139,6 +147,28 @@ def test_registrations_are_checked_by_it_and_by_the_base(joe_files, files, confi
         WorldProsodyTransferBackend.check_files(files, config, trusted=False)
 
 
+WRAPPER_MODULE = """
+from synth_workers.backends.world_transfer import WorldProsodyTransferBackend
+
+class Wrapper(WorldProsodyTransferBackend):
+    name = "another-wrapper"
+"""
+
+
+def test_a_third_party_backend_built_on_a_base_cannot_be_the_base(tmp_path, monkeypatch):
+    """A real installed distribution declares it, as in test_registry."""
+    (tmp_path / "wrapper_backend_plugin.py").write_text(textwrap.dedent(WRAPPER_MODULE))
+    dist_info = tmp_path / "wrapper_backends-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: wrapper-backends\n")
+    entry_point = "another-wrapper = wrapper_backend_plugin:Wrapper"
+    (dist_info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert get_backend("another-wrapper").name == "another-wrapper"
+    with pytest.raises(BackendError, match="'another-wrapper' is itself built on a base backend"):
+        WorldProsodyTransferBackend.check_files({}, {"base_backend": "another-wrapper"}, False)
+
+
 def test_a_pickle_as_the_base_model_is_refused_as_the_base_would(joe_files, tmp_path):
     pickle = tmp_path / "voice.onnx"
     pickle.write_bytes(b"\x80\x04\x95" + bytes(64))
@@ -151,7 +181,7 @@ def test_a_pickle_as_the_base_model_is_refused_as_the_base_would(joe_files, tmp_
     "fields, message",
     [
         ({"prosody_reference": Audio(np.zeros(0, np.float32), 16000)}, "reference is empty"),
-        ({"prosody_reference": Audio(np.zeros(61 * 8000, np.float32), 8000)}, "limit is 60 s"),
+        ({"prosody_reference": Audio(np.zeros(31 * 8000, np.float32), 8000)}, "limit is 30 s"),
         ({"prosody_reference": np.zeros(16000)}, "prosody reference must be audio"),
         ({"style": "excited"}, "lacks the capability style"),
         ({"controls": {"pitch": 3}}, "unknown control 'pitch'"),
