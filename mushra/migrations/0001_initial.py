@@ -6,180 +6,468 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('synth_workers', '0003_job_use_prosody_reference'),
+        ("synth_workers", "0003_job_use_prosody_reference"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('reference', 'Hidden reference'), ('anchor_low', 'Low anchor (3.5 kHz)'), ('anchor_mid', 'Mid anchor (7 kHz)'), ('system', 'System under test')], max_length=20)),
-                ('stimulus_condition', models.JSONField(blank=True, default=dict)),
-                ('label', models.CharField(help_text='For scientists only; never shown', max_length=200)),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='synth_workers.system')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("reference", "Hidden reference"),
+                            ("anchor_low", "Low anchor (3.5 kHz)"),
+                            ("anchor_mid", "Mid anchor (7 kHz)"),
+                            ("system", "System under test"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("stimulus_condition", models.JSONField(blank=True, default=dict)),
+                (
+                    "label",
+                    models.CharField(help_text="For scientists only; never shown", max_length=200),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="synth_workers.system",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['test', 'pk'],
+                "ordering": ["test", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ListeningTest',
+            name="ListeningTest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('closed', 'Closed')], default='draft', max_length=10)),
-                ('question', models.CharField(default='How natural does each sample sound, compared with the reference?', max_length=300)),
-                ('instructions', models.TextField(blank=True, help_text='Markdown; sanitised when shown')),
-                ('language', models.CharField(default='en', help_text='Listener interface', max_length=10)),
-                ('trials_per_session', models.PositiveSmallIntegerField(blank=True, help_text='Empty: every utterance in every session', null=True)),
-                ('ratings_wanted', models.PositiveIntegerField(default=20, help_text='Ratings wanted per stimulus (shown on the progress page)')),
-                ('require_play_all', models.BooleanField(default=True, help_text='A slider is enabled once its sample has been played')),
-                ('require_one_100', models.BooleanField(default=True, help_text='At least one rating of 100 per trial')),
-                ('training', models.BooleanField(default=True, help_text='A practice trial first: conditions named, ratings not kept')),
-                ('consent_text', models.TextField(default='You are invited to a listening test for speech research. You will hear short sentences and rate how natural they sound. It takes about 15 minutes; please use headphones in a quiet place. Your ratings are stored anonymously with the answers to a short questionnaire, and you may stop at any time.')),
-                ('questionnaire', models.BooleanField(default=True, help_text='Age band, headphones, native language, comment')),
-                ('completion_code', models.CharField(blank=True, max_length=40)),
-                ('redirect_url', models.URLField(blank=True, help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed")),
-                ('participant_params', models.CharField(default='PROLIFIC_PID,workerId,participant', help_text='Entry-URL parameters holding the participant id, first found wins', max_length=200)),
-                ('policy_key', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('corpus', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tests', to='synth_workers.corpus')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('utterances', models.ManyToManyField(blank=True, help_text='Empty: every utterance of the corpus', related_name='+', to='synth_workers.utterance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("open", "Open"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "question",
+                    models.CharField(
+                        default="How natural does each sample sound, compared with the reference?",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "instructions",
+                    models.TextField(blank=True, help_text="Markdown; sanitised when shown"),
+                ),
+                (
+                    "language",
+                    models.CharField(default="en", help_text="Listener interface", max_length=10),
+                ),
+                (
+                    "trials_per_session",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Empty: every utterance in every session", null=True
+                    ),
+                ),
+                (
+                    "ratings_wanted",
+                    models.PositiveIntegerField(
+                        default=20,
+                        help_text="Ratings wanted per stimulus (shown on the progress page)",
+                    ),
+                ),
+                (
+                    "require_play_all",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A slider is enabled once its sample has been played",
+                    ),
+                ),
+                (
+                    "require_one_100",
+                    models.BooleanField(
+                        default=True, help_text="At least one rating of 100 per trial"
+                    ),
+                ),
+                (
+                    "training",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A practice trial first: conditions named, ratings not kept",
+                    ),
+                ),
+                (
+                    "consent_text",
+                    models.TextField(
+                        default="You are invited to a listening test for speech research. You will hear short sentences and rate how natural they sound. It takes about 15 minutes; please use headphones in a quiet place. Your ratings are stored anonymously with the answers to a short questionnaire, and you may stop at any time."
+                    ),
+                ),
+                (
+                    "questionnaire",
+                    models.BooleanField(
+                        default=True, help_text="Age band, headphones, native language, comment"
+                    ),
+                ),
+                ("completion_code", models.CharField(blank=True, max_length=40)),
+                (
+                    "redirect_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed",
+                    ),
+                ),
+                (
+                    "participant_params",
+                    models.CharField(
+                        default="PROLIFIC_PID,workerId,participant",
+                        help_text="Entry-URL parameters holding the participant id, first found wins",
+                        max_length=200,
+                    ),
+                ),
+                ("policy_key", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "corpus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tests",
+                        to="synth_workers.corpus",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "utterances",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Empty: every utterance of the corpus",
+                        related_name="+",
+                        to="synth_workers.utterance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ConditionStimulus',
+            name="ConditionStimulus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('condition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mushra.condition')),
-                ('stimulus', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='synth_workers.stimulus')),
-                ('utterance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='synth_workers.utterance')),
-                ('test', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stimuli', to='mushra.listeningtest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "condition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="mushra.condition",
+                    ),
+                ),
+                (
+                    "stimulus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="synth_workers.stimulus",
+                    ),
+                ),
+                (
+                    "utterance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="synth_workers.utterance",
+                    ),
+                ),
+                (
+                    "test",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stimuli",
+                        to="mushra.listeningtest",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='condition',
-            name='test',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='mushra.listeningtest'),
+            model_name="condition",
+            name="test",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="conditions",
+                to="mushra.listeningtest",
+            ),
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('number', models.PositiveIntegerField(help_text='Order of arrival; picks the trial order')),
-                ('seed', models.BigIntegerField(help_text='Everything random about this session follows it')),
-                ('participant_id', models.CharField(blank=True, max_length=200)),
-                ('participant_source', models.CharField(blank=True, max_length=50)),
-                ('preview', models.BooleanField(default=False)),
-                ('stage', models.CharField(choices=[('consent', 'Consent'), ('instructions', 'Instructions'), ('trials', 'Trials'), ('questionnaire', 'Questionnaire'), ('done', 'Done')], default='consent', max_length=20)),
-                ('questionnaire', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('consented_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('test', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='mushra.listeningtest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=64, unique=True)),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        help_text="Order of arrival; picks the trial order"
+                    ),
+                ),
+                (
+                    "seed",
+                    models.BigIntegerField(
+                        help_text="Everything random about this session follows it"
+                    ),
+                ),
+                ("participant_id", models.CharField(blank=True, max_length=200)),
+                ("participant_source", models.CharField(blank=True, max_length=50)),
+                ("preview", models.BooleanField(default=False)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("consent", "Consent"),
+                            ("instructions", "Instructions"),
+                            ("trials", "Trials"),
+                            ("questionnaire", "Questionnaire"),
+                            ("done", "Done"),
+                        ],
+                        default="consent",
+                        max_length=20,
+                    ),
+                ),
+                ("questionnaire", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("consented_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "test",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="mushra.listeningtest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['test', 'number'],
+                "ordering": ["test", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Trial',
+            name="Trial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('training', models.BooleanField(default=False)),
-                ('reference_public_id', models.CharField(max_length=32, unique=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('submission_key', models.CharField(blank=True, max_length=100)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trials', to='mushra.session')),
-                ('utterance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='synth_workers.utterance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("training", models.BooleanField(default=False)),
+                ("reference_public_id", models.CharField(max_length=32, unique=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("submission_key", models.CharField(blank=True, max_length=100)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trials",
+                        to="mushra.session",
+                    ),
+                ),
+                (
+                    "utterance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="synth_workers.utterance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'position'],
+                "ordering": ["session", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Rating',
+            name="Rating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('plays', models.PositiveIntegerField(default=0)),
-                ('listening_ms', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('condition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ratings', to='mushra.condition')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ratings', to='mushra.session')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ratings', to='mushra.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                ("plays", models.PositiveIntegerField(default=0)),
+                ("listening_ms", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "condition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ratings",
+                        to="mushra.condition",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ratings",
+                        to="mushra.session",
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ratings",
+                        to="mushra.trial",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'trial', 'condition'],
+                "ordering": ["session", "trial", "condition"],
             },
         ),
         migrations.CreateModel(
-            name='TrialSignal',
+            name="TrialSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(max_length=32, unique=True)),
-                ('order', models.PositiveSmallIntegerField()),
-                ('condition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='mushra.condition')),
-                ('stimulus', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='synth_workers.stimulus')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signals', to='mushra.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.CharField(max_length=32, unique=True)),
+                ("order", models.PositiveSmallIntegerField()),
+                (
+                    "condition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="mushra.condition",
+                    ),
+                ),
+                (
+                    "stimulus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="synth_workers.stimulus",
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signals",
+                        to="mushra.trial",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trial', 'order'],
+                "ordering": ["trial", "order"],
             },
         ),
         migrations.AddConstraint(
-            model_name='listeningtest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'open', 'closed'])), name='test_status_valid'),
+            model_name="listeningtest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "open", "closed"])),
+                name="test_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conditionstimulus',
-            constraint=models.UniqueConstraint(fields=('condition', 'utterance'), name='condition_stimulus_unique'),
+            model_name="conditionstimulus",
+            constraint=models.UniqueConstraint(
+                fields=("condition", "utterance"), name="condition_stimulus_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.UniqueConstraint(fields=('test', 'label'), name='condition_label_unique'),
+            model_name="condition",
+            constraint=models.UniqueConstraint(
+                fields=("test", "label"), name="condition_label_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(fields=('test', 'number'), name='session_number_unique'),
+            model_name="session",
+            constraint=models.UniqueConstraint(
+                fields=("test", "number"), name="session_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('seed__gte', 0)), name='session_seed_positive'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("seed__gte", 0)), name="session_seed_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.UniqueConstraint(fields=('session', 'position'), name='trial_position_unique'),
+            model_name="trial",
+            constraint=models.UniqueConstraint(
+                fields=("session", "position"), name="trial_position_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rating',
-            constraint=models.UniqueConstraint(fields=('session', 'trial', 'condition'), name='rating_once_per_condition'),
+            model_name="rating",
+            constraint=models.UniqueConstraint(
+                fields=("session", "trial", "condition"), name="rating_once_per_condition"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='rating_score_in_range'),
+            model_name="rating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 100)),
+                name="rating_score_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trialsignal',
-            constraint=models.UniqueConstraint(fields=('trial', 'condition'), name='signal_once_per_trial'),
+            model_name="trialsignal",
+            constraint=models.UniqueConstraint(
+                fields=("trial", "condition"), name="signal_once_per_trial"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trialsignal',
-            constraint=models.UniqueConstraint(fields=('trial', 'order'), name='signal_order_unique'),
+            model_name="trialsignal",
+            constraint=models.UniqueConstraint(
+                fields=("trial", "order"), name="signal_order_unique"
+            ),
         ),
     ]
