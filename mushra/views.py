@@ -21,6 +21,7 @@ from mushra import services
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session, Trial, TrialSignal
 from mushra.selectors import trials_payload
+from synth_workers.audio import encode_audio, read_audio
 
 COOKIE = "mushra_session_{}"  # per test: reopening the link without a participant id resumes
 
@@ -161,15 +162,18 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def audio(request: HttpRequest, token: str, public_id: str) -> HttpResponse:
     """A signal's prepared audio, by its opaque id, for this session only (HTTP ranges honoured).
 
+    Sent as uncompressed 24-bit WAV (lossless from the stored 24-bit FLAC): a compressed file's
+    size tells how compressible the signal is, and low-passed anchors would stand out in the
+    network panel by size alone. PCM's size says only the duration, which is audible anyway.
     Built by hand rather than with FileResponse, which would name the stored file in a
     Content-Disposition header. Every signal is served the same way, reference and anchors too.
     """
     session = _session(token)
     stimulus = _signal_stimulus(session, public_id)
     with stimulus.audio.open("rb") as f:
-        data = f.read()
+        data = encode_audio(read_audio(f), fmt="wav", subtype="PCM_24")
     response = _ranged(request, data)
-    response["Content-Type"] = "audio/flac" if data[:4] == b"fLaC" else "audio/wav"
+    response["Content-Type"] = "audio/wav"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=86400"
     return response

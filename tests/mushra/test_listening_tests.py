@@ -1,8 +1,10 @@
 """Building and opening a test, starting sessions, saving ratings: the server side of MUSHRA."""
 
+import io
 import json
 import uuid
 
+import numpy as np
 import pytest
 
 from evalsite.errors import InputError
@@ -13,6 +15,7 @@ from mushra.services import (
     listening_test_open,
     session_start,
 )
+from synth_workers.audio import read_audio
 from synth_workers.models import Stimulus, System
 from tests.mushra.conftest import SYSTEM_NAMES, open_test, prepared_corpus
 
@@ -184,7 +187,11 @@ def test_audio_is_served_by_opaque_id_with_ranges_and_nothing_else(client, mushr
     url = f"/s/{session.token}/audio/{signal.public_id}"
     whole = client.get(url)
     data = b"".join(whole.streaming_content) if whole.streaming else whole.content
-    assert whole.status_code == 200 and data[:4] == b"fLaC"
+    assert whole.status_code == 200 and data[:4] == b"RIFF" and whole["Content-Type"] == "audio/wav"
+    with signal.stimulus.audio.open("rb") as f:  # the same samples as the stored FLAC
+        sent, kept = read_audio(io.BytesIO(data)), read_audio(f)
+    assert sent.sample_rate == kept.sample_rate
+    assert np.array_equal(sent.samples, kept.samples)
     assert whole["Cache-Control"].startswith("private")
     assert "Content-Disposition" not in whole and "Last-Modified" not in whole
     part = client.get(url, HTTP_RANGE="bytes=4-99")
