@@ -1,0 +1,98 @@
+"""Tidy ratings: one row per (listener, item, condition) with a 0-100 score.
+
+Every analysis starts from this one shape so that screening, descriptives and tests cannot
+disagree about what a rating is. Validation errors are one plain line naming the column or row,
+because they are shown to scientists who uploaded a file, not to programmers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEYS = ("listener", "item", "condition")
+COLUMNS = (*KEYS, "score")
+WEBMUSHRA_COLUMNS = ("trial_id", "rating_stimulus", "rating_score")
+
+
+class AnalysisError(ValueError):
+    """Bad input to the analysis; the message is a single line meant for the user."""
+
+
+def tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate and normalise a tidy ratings frame; extra columns are kept as strata.
+
+    Keys become strings (so listener 2 and "2" are one listener) and score becomes float.
+    Raises AnalysisError for missing columns, non-numeric or out-of-range scores and duplicate
+    (listener, item, condition) rows, since any of these would silently bias means.
+    """
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise AnalysisError(f"missing column(s): {', '.join(missing)}")
+    out = df.copy().reset_index(drop=True)
+    for key in KEYS:
+        blank = out[key].isna()
+        if blank.any():
+            raise AnalysisError(f"column {key!r} is empty in row {int(np.argmax(blank))}")
+        out[key] = out[key].astype(str)
+    score = pd.to_numeric(out["score"], errors="coerce")
+    bad = score.isna()
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise AnalysisError(
+            f"column 'score' is not a number in row {row}: {out['score'].iloc[row]!r}"
+        )
+    out["score"] = score.astype(float)
+    outside = (out["score"] < 0) | (out["score"] > 100)
+    if outside.any():
+        row = int(np.argmax(outside.to_numpy()))
+        raise AnalysisError(
+            f"column 'score' is outside 0-100 in row {row}: {out['score'].iloc[row]:g}"
+        )
+    dup = out.duplicated(list(KEYS), keep="first")
+    if dup.any():
+        row = int(np.argmax(dup.to_numpy()))
+        who = ", ".join(f"{k}={out[k].iloc[row]}" for k in KEYS)
+        raise AnalysisError(f"duplicate rating in row {row} ({who})")
+    if out.empty:
+        raise AnalysisError("no ratings")
+    return out
+
+
+def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
+    """Map webMUSHRA's mushra.csv columns onto the tidy shape.
+
+    listener = session_uuid when present (unique per session), else session_test_id;
+    item = trial_id; condition = rating_stimulus; score = rating_score.
+    """
+    listener_col = "session_uuid" if "session_uuid" in raw.columns else "session_test_id"
+    df = pd.DataFrame(
+        {
+            "listener": raw[listener_col],
+            "item": raw["trial_id"],
+            "condition": raw["rating_stimulus"],
+            "score": raw["rating_score"],
+        }
+    )
+    return tidy(df)
+
+
+def is_webmushra(columns: pd.Index) -> bool:
+    """True for webMUSHRA's export: it has a session column and the rating columns."""
+    has_session = "session_uuid" in columns or "session_test_id" in columns
+    return has_session and all(c in columns for c in WEBMUSHRA_COLUMNS)
+
+
+def read_ratings(path: str | Path) -> pd.DataFrame:
+    """Read a tidy CSV or a webMUSHRA mushra.csv and return a validated tidy frame."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AnalysisError(f"cannot read {Path(path).name}: {first}") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if is_webmushra(raw.columns):
+        return from_webmushra(raw)
+    return tidy(raw)
