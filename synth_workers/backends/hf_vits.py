@@ -39,9 +39,7 @@ from .base import (
     ConfigKey,
     SynthRequest,
     check_controls,
-    cpu_threads,
     normalise_language,
-    require_modules,
     validate_config,
 )
 from .errors import BackendError
@@ -54,6 +52,7 @@ from .hf_vits_files import (
     read_model_config,
     read_safetensors_header,
 )
+from .torch_runtime import torch_device, torch_ready
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +122,7 @@ class HfVitsBackend(Backend):
         return _info(read_model_config(Path(files["config"])), _registration(config))
 
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
-        require_modules(self.name, "torch", "transformers")
-        import torch
-
-        if threads := cpu_threads():  # this process's share of the cores (tasks.py)
-            torch.set_num_threads(threads)
-
+        torch = torch_ready(self.name, "transformers")
         model_config = self._checked(files, config, trusted=False)
         self._device = torch_device(device)
         self._model, self._tokenizer = _load_pretrained(files, self._device)
@@ -354,25 +348,6 @@ def per_item_noise(shape: tuple[int, ...], seeds: list[int], draw: int) -> np.nd
         for seed in seeds
     ]
     return np.ascontiguousarray(np.stack(rows))
-
-
-def torch_device(device: str) -> str:
-    """'cpu', 'cuda' or 'cuda:N' as torch will use it; the CPU (with a warning) when CUDA is
-    asked for but torch has none here."""
-    kind, colon, index = device.partition(":")
-    if kind not in ("cpu", "cuda") or (colon and (kind == "cpu" or not index.isdigit())):
-        raise BackendError(f"device must be 'cpu', 'cuda' or 'cuda:N', got '{device}'")
-    if kind == "cpu":
-        return "cpu"
-    import torch
-
-    if not torch.cuda.is_available():
-        logger.warning("device %s asked for, but torch has no CUDA here: using the CPU", device)
-        return "cpu"
-    count = torch.cuda.device_count()
-    if int(index or 0) >= count:
-        raise BackendError(f"device '{device}' does not exist; this machine has {count} GPU(s)")
-    return f"cuda:{int(index or 0)}"
 
 
 def _version(package: str) -> str:

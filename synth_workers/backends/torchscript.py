@@ -38,13 +38,11 @@ from .base import (
     ConfigKey,
     SynthRequest,
     check_controls,
-    cpu_threads,
     normalise_language,
-    require_modules,
     validate_config,
 )
 from .errors import BackendError
-from .hf_vits import torch_device
+from .torch_runtime import torch_device, torch_ready
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +94,7 @@ class TorchScriptBackend(Backend):
 
     def load(self, files: dict[str, Path], config: dict, device: str) -> None:
         """Loads only what ``check_files(..., trusted=True)`` accepted; the caller checks trust."""
-        require_modules(self.name, "torch")
-        import torch
-
-        if threads := cpu_threads():  # this process's share of the cores (tasks.py)
-            torch.set_num_threads(threads)
+        torch_ready(self.name)
         self._settings = _registration(config)
         path = Path(files["model"])
         check_torchscript_archive(path)
