@@ -7,7 +7,9 @@ because they are shown to scientists who uploaded a file, not to programmers.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,13 @@ import pandas as pd
 KEYS = ("listener", "item", "condition")
 COLUMNS = (*KEYS, "score")
 WEBMUSHRA_COLUMNS = ("trial_id", "rating_stimulus", "rating_score")
+WEBMUSHRA_OWN = {
+    "session_test_id",
+    "session_uuid",
+    *WEBMUSHRA_COLUMNS,
+    "rating_time",
+    "rating_comment",
+}
 
 
 class AnalysisError(ValueError):
@@ -61,11 +70,31 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def json_ready(value: Any) -> Any:
+    """Plain JSON types with NaN/inf as None (JSON has no NaN); dict key order is kept."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray | pd.Series):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def conditions_of(df: pd.DataFrame) -> set[str]:
+    """The condition labels present; ``unique()`` first, as iterating 10^6 strings is slow."""
+    return set(df["condition"].unique().tolist())
+
+
 def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
     """Map webMUSHRA's mushra.csv columns onto the tidy shape.
 
     listener = session_uuid when present (unique per session), else session_test_id;
-    item = trial_id; condition = rating_stimulus; score = rating_score.
+    item = trial_id; condition = rating_stimulus; score = rating_score. The questionnaire columns
+    webMUSHRA writes between session_test_id and session_uuid (age, headphones, …) are kept as
+    strata for ``--by``.
     """
     listener_col = "session_uuid" if "session_uuid" in raw.columns else "session_test_id"
     df = pd.DataFrame(
@@ -76,6 +105,9 @@ def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
             "score": raw["rating_score"],
         }
     )
+    for column in raw.columns:
+        if column not in WEBMUSHRA_OWN and column not in df.columns:
+            df[column] = raw[column]
     return tidy(df)
 
 
@@ -89,7 +121,7 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
     """Read a tidy CSV or a webMUSHRA mushra.csv and return a validated tidy frame."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AnalysisError(f"cannot read {Path(path).name}: {first}") from exc
     raw.columns = [str(c).strip() for c in raw.columns]

@@ -17,35 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans, percentile_ci
 from mushra.analysis.data import tidy
-
-N_BOOT = 10_000
-CHUNK_CELLS = 20_000_000  # bound memory of the index matrix (n_boot × n_listeners)
-
-
-def cluster_bootstrap_means(
-    sums: np.ndarray, counts: np.ndarray, n_boot: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Bootstrap pooled means from per-listener sums and counts.
-
-    ``sums`` and ``counts`` have shape (n_listeners, k); the result has shape (n_boot, k) and
-    holds, for each resample of listeners drawn with replacement, sum(sums)/sum(counts) per
-    column (NaN where a resample has no rating for that column). Working on per-listener totals
-    keeps the cost at n_boot × n_listeners regardless of the number of ratings.
-    """
-    sums = np.asarray(sums, dtype=float).reshape(len(sums), -1)
-    counts = np.asarray(counts, dtype=float).reshape(len(counts), -1)
-    n = sums.shape[0]
-    out = np.empty((n_boot, sums.shape[1]))
-    step = max(1, CHUNK_CELLS // max(n, 1))
-    for start in range(0, n_boot, step):
-        stop = min(n_boot, start + step)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        s = sums[idx].sum(axis=1)
-        c = counts[idx].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:stop] = np.where(c > 0, s / np.where(c > 0, c, 1), np.nan)
-    return out
 
 
 def _t_interval(values: np.ndarray) -> list[float]:
@@ -58,30 +31,51 @@ def _t_interval(values: np.ndarray) -> list[float]:
     return [centre - half, centre + half]
 
 
-def describe(df: pd.DataFrame, n_boot: int = N_BOOT, seed: int | None = 0) -> pd.DataFrame:
-    """One row per condition with n, n_listeners, mean, sd, median, iqr, listener_mean, CIs."""
-    df = tidy(df)
-    rng = np.random.default_rng(seed)
+def _rating_stats(df: pd.DataFrame) -> pd.DataFrame:
+    """n, mean, sd, median and quartiles of the ratings of each condition, in one pass."""
+    grouped = df.groupby("condition", sort=True)["score"]
+    out = grouped.agg(["count", "mean", "median"])
+    out["sd"] = grouped.std(ddof=1)
+    quartiles = grouped.quantile([0.25, 0.75]).unstack()
+    out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
+    return out
+
+
+def describe(
+    df: pd.DataFrame,
+    n_boot: int = N_BOOT,
+    seed: int | None = 0,
+    boot: BootstrapMeans | None = None,
+    *,
+    validated: bool = False,
+) -> pd.DataFrame:
+    """One row per condition with n, n_listeners, mean, sd, median, iqr, listener_mean, CIs.
+
+    ``boot`` lets a caller share one set of listener resamples across descriptives and gap
+    closure; without it the conditions are resampled here with ``seed``. ``validated`` skips
+    :func:`tidy` for a frame that already passed it (it costs a copy of every rating).
+    """
+    df = df if validated else tidy(df)
+    ratings = _rating_stats(df)
+    conditions = list(ratings.index)
+    if boot is None:
+        boot = BootstrapMeans.of(df, conditions, n_boot, seed)
+    listener_means = df.groupby(["condition", "listener"], sort=True)["score"].mean()
     rows = []
-    for condition, group in df.groupby("condition", sort=True):
-        scores = group["score"].to_numpy()
-        per_listener = group.groupby("listener")["score"].agg(["sum", "count", "mean"])
-        q1, q3 = np.percentile(scores, [25, 75])
-        boot = cluster_bootstrap_means(
-            per_listener["sum"].to_numpy(), per_listener["count"].to_numpy(), n_boot, rng
-        )[:, 0]
+    for condition, r in ratings.iterrows():
+        per_listener = listener_means.loc[condition].to_numpy()
         rows.append(
             {
                 "condition": condition,
-                "n": int(len(scores)),
+                "n": int(r["count"]),
                 "n_listeners": int(len(per_listener)),
-                "mean": float(np.mean(scores)),
-                "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else float("nan"),
-                "median": float(np.median(scores)),
-                "iqr": [float(q1), float(q3)],
-                "listener_mean": float(per_listener["mean"].mean()),
-                "ci95": _t_interval(per_listener["mean"].to_numpy()),
-                "ci95_bootstrap": [float(x) for x in np.nanpercentile(boot, [2.5, 97.5])],
+                "mean": float(r["mean"]),
+                "sd": float(r["sd"]) if r["count"] > 1 else float("nan"),
+                "median": float(r["median"]),
+                "iqr": [float(r["q1"]), float(r["q3"])],
+                "listener_mean": float(per_listener.mean()),
+                "ci95": _t_interval(per_listener),
+                "ci95_bootstrap": percentile_ci(boot.column(condition)[1]),
             }
         )
     return pd.DataFrame(rows).set_index("condition")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mushra.analysis.data import AnalysisError, tidy
-from mushra.analysis.descriptives import N_BOOT, cluster_bootstrap_means
+from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans, percentile_ci
+from mushra.analysis.data import AnalysisError, conditions_of, tidy
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,6 @@ def _r(new, base):
         return (new - base) / base * 100.0
 
 
-def _ci(values: np.ndarray) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if len(finite) == 0:
-        return (float("nan"), float("nan"))
-    lo, hi = np.percentile(finite, [2.5, 97.5])
-    return (float(lo), float(hi))
-
-
 def gap_closure(
     df: pd.DataFrame,
     new: str,
@@ -59,33 +51,36 @@ def gap_closure(
     top: str,
     n_boot: int = N_BOOT,
     seed: int | None = 0,
+    boot: BootstrapMeans | None = None,
+    *,
+    validated: bool = False,
 ) -> GapResult:
-    """G and R for NEW against BASE, with TOP as the upper bound; see the module docstring."""
-    df = tidy(df)
+    """G and R for NEW against BASE, with TOP as the upper bound; see the module docstring.
+
+    ``boot`` (covering the three conditions) shares resamples with the descriptives.
+    """
+    df = df if validated else tidy(df)
     names = [new, base, top]
+    present = conditions_of(df)
     for name in names:
-        if name not in set(df["condition"]):
+        if name not in present:
             raise AnalysisError(f"condition {name!r} not found")
     if base == top:
         raise AnalysisError("base and top must be different conditions")
-    sub = df[df["condition"].isin(names)]
-    sums = sub.pivot_table(index="listener", columns="condition", values="score", aggfunc="sum")
-    counts = sub.pivot_table(index="listener", columns="condition", values="score", aggfunc="count")
-    sums = sums.reindex(columns=names).fillna(0.0).to_numpy()
-    counts = counts.reindex(columns=names).fillna(0.0).to_numpy()
-    s_new, s_base, s_top = sums.sum(axis=0) / counts.sum(axis=0)
+    if boot is None:
+        boot = BootstrapMeans.of(df[df["condition"].isin(names)], names, n_boot, seed)
+    (s_new, b_new), (s_base, b_base), (s_top, b_top) = (boot.column(c) for c in names)
     if s_top == s_base:
         raise AnalysisError(f"mean of {top!r} equals mean of {base!r}: the gap is zero")
-    boot = cluster_bootstrap_means(sums, counts, n_boot, np.random.default_rng(seed))
     return GapResult(
         new=new,
         base=base,
         top=top,
-        s_new=float(s_new),
-        s_base=float(s_base),
-        s_top=float(s_top),
+        s_new=s_new,
+        s_base=s_base,
+        s_top=s_top,
         gap_closure=float(_g(s_new, s_base, s_top)),
-        gap_closure_ci95=_ci(_g(boot[:, 0], boot[:, 1], boot[:, 2])),
+        gap_closure_ci95=tuple(percentile_ci(_g(b_new, b_base, b_top))),
         relative_improvement=float(_r(s_new, s_base)),
-        relative_improvement_ci95=_ci(_r(boot[:, 0], boot[:, 1])),
+        relative_improvement_ci95=tuple(percentile_ci(_r(b_new, b_base))),
     )

@@ -13,18 +13,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mushra.analysis.data import AnalysisError, tidy
+from mushra.analysis.data import AnalysisError, conditions_of, tidy
 
 ALPHA = 0.05
+NO_PAIRS = {
+    "n_pairs": 0,
+    "mean_diff": np.nan,
+    "statistic": np.nan,
+    "p": np.nan,
+    "rank_biserial": np.nan,
+}
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    """Holm–Bonferroni adjusted p-values (step-down, monotone, capped at 1; NaN stays NaN)."""
     p = np.asarray(pvalues, dtype=float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
+    out = np.full(len(p), np.nan)
+    tested = np.flatnonzero(~np.isnan(p))  # untestable pairs are not part of the family
+    m = len(tested)
+    order = tested[np.argsort(p[tested], kind="stable")]
     adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
     out[order] = np.minimum(adjusted, 1.0)
     return out
 
@@ -39,51 +47,74 @@ def rank_biserial(diff: np.ndarray) -> float:
     return float((plus - minus) / (plus + minus))
 
 
-def paired_scores(df: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """Scores of ``a`` and ``b`` matched on (listener, item); columns listener, item, a, b."""
-    left = df.loc[df["condition"] == a, ["listener", "item", "score"]]
-    right = df.loc[df["condition"] == b, ["listener", "item", "score"]]
-    merged = left.merge(right, on=["listener", "item"], suffixes=("_a", "_b"))
-    return merged.sort_values(["listener", "item"]).reset_index(drop=True)
+def wide_scores(df: pd.DataFrame, conditions: list[str]) -> np.ndarray:
+    """(listener, item) blocks × conditions matrix of scores, NaN where a cell was not rated.
+
+    Built once with integer codes so that each of the m pairwise tests is a column lookup, not
+    a merge over all ratings (the difference between seconds and a minute at 10^6 ratings).
+    """
+    code = pd.Index(conditions).get_indexer(df["condition"])  # -1: not among them
+    sub = df[code >= 0]
+    code = code[code >= 0]
+    listener, _ = pd.factorize(sub["listener"])
+    item, items = pd.factorize(sub["item"])
+    _, block = np.unique(listener.astype(np.int64) * len(items) + item, return_inverse=True)
+    wide = np.full((int(block.max()) + 1 if len(block) else 0, len(conditions)), np.nan)
+    wide[block, code] = sub["score"].to_numpy()
+    return wide
 
 
-def pairwise_wilcoxon(df: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+def _test_pair(x: np.ndarray, y: np.ndarray) -> dict:
+    """One Wilcoxon signed-rank test on paired scores (see pairwise_wilcoxon)."""
+    diff = x - y
+    if np.all(diff == 0):
+        statistic, p = 0.0, 1.0
+    else:
+        res = stats.wilcoxon(x, y)
+        statistic, p = float(res.statistic), float(res.pvalue)
+    return {
+        "n_pairs": int(len(diff)),
+        "mean_diff": float(diff.mean()),
+        "statistic": statistic,
+        "p": p,
+        "rank_biserial": rank_biserial(diff),
+    }
+
+
+def pairwise_wilcoxon(
+    df: pd.DataFrame,
+    pairs: Sequence[tuple[str, str]],
+    lenient: bool = False,
+    *,
+    validated: bool = False,
+) -> pd.DataFrame:
     """Test each declared pair (a, b); Holm's correction runs across exactly these pairs.
 
     ``scipy.stats.wilcoxon`` with its defaults (two-sided, zero_method='wilcox'); the difference
     is a − b, so a positive mean_diff means a was rated higher. When every difference is zero the
     test is undefined: statistic is 0 and p is 1 (no evidence of a difference).
+    A pair nobody rated together is an error, or with ``lenient`` (strata, where a subgroup may
+    lack a pair) a row of NaN that Holm's correction skips.
     """
-    df = tidy(df)
+    df = df if validated else tidy(df)
     if not pairs:
         raise AnalysisError("no pairs to compare")
-    conditions = set(df["condition"])
+    present = conditions_of(df)
+    names = sorted({name for pair in pairs for name in pair})
+    for name in names:
+        if name not in present and not lenient:
+            raise AnalysisError(f"condition {name!r} not found")
+    wide = wide_scores(df, names)
     rows = []
     for a, b in pairs:
-        for name in (a, b):
-            if name not in conditions:
-                raise AnalysisError(f"condition {name!r} not found")
-        paired = paired_scores(df, a, b)
-        if paired.empty:
-            raise AnalysisError(f"no (listener, item) pairs rated both {a!r} and {b!r}")
-        x, y = paired["score_a"].to_numpy(), paired["score_b"].to_numpy()
-        diff = x - y
-        if np.all(diff == 0):
-            statistic, p = 0.0, 1.0
-        else:
-            res = stats.wilcoxon(x, y)
-            statistic, p = float(res.statistic), float(res.pvalue)
-        rows.append(
-            {
-                "a": a,
-                "b": b,
-                "n_pairs": int(len(paired)),
-                "mean_diff": float(diff.mean()),
-                "statistic": statistic,
-                "p": p,
-                "rank_biserial": rank_biserial(diff),
-            }
-        )
+        x, y = wide[:, names.index(a)], wide[:, names.index(b)]
+        both = ~(np.isnan(x) | np.isnan(y))
+        if not both.any():
+            if not lenient:
+                raise AnalysisError(f"no (listener, item) pairs rated both {a!r} and {b!r}")
+            rows.append({"a": a, "b": b, **NO_PAIRS})
+            continue
+        rows.append({"a": a, "b": b, **_test_pair(x[both], y[both])})
     out = pd.DataFrame(rows)
     out["p_holm"] = holm(out["p"].to_numpy())
     out["significant"] = out["p_holm"] < ALPHA

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mushra.analysis.data import AnalysisError, tidy
+from mushra.analysis.data import AnalysisError, conditions_of, tidy
 
 THRESHOLD = 90.0
 MAX_FRACTION = 0.15  # more than 15 % of a listener's items → excluded
@@ -46,7 +46,11 @@ def _fraction_over(df: pd.DataFrame, condition: str, below: bool) -> pd.Series:
 
 
 def screen(
-    df: pd.DataFrame, reference: str = "reference", mid_anchor: str | None = None
+    df: pd.DataFrame,
+    reference: str = "reference",
+    mid_anchor: str | None = None,
+    *,
+    validated: bool = False,
 ) -> Screening:
     """Apply both §4.1.2 rules and drop every rating of excluded listeners.
 
@@ -56,8 +60,8 @@ def screen(
     most 25 % of all listeners rate the mid anchor > 90; skipped when ``mid_anchor`` is None.
     A listener failing both rules is listed once per rule.
     """
-    df = tidy(df)
-    conditions = set(df["condition"])
+    df = df if validated else tidy(df)
+    conditions = conditions_of(df)
     if reference not in conditions:
         raise AnalysisError(f"hidden reference condition {reference!r} not found")
     exclusions: list[dict] = []

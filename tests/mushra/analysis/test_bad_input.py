@@ -104,7 +104,8 @@ def test_read_ratings_tidy_and_webmushra(tmp_path):
         "t1,z@y,u2,trial1,C1,60,3\n"
     )
     df = read_ratings(web)
-    assert list(df.columns) == ["listener", "item", "condition", "score"]
+    # The questionnaire column (here "email") is kept as a stratum for --by.
+    assert list(df.columns) == ["listener", "item", "condition", "score", "email"]
     assert set(df["listener"]) == {"u1", "u2"}
     assert describe(df, n_boot=10).loc["C1", "mean"] == 57.5
     no_uuid = tmp_path / "old.csv"

@@ -1,0 +1,230 @@
+"""The whole analysis of a MUSHRA test in one call: ``analyze(df, spec) -> Result``.
+
+Order matters and is fixed here: validate → screen listeners (BS.1534-3 §4.1.2) → everything else
+on the kept ratings, so no statistic ever sees a screened-out listener. The listener-cluster
+bootstrap is drawn once and shared by the descriptives and the gap figures, so their intervals
+come from the same resamples. ``Result.to_dict()`` is the JSON the command line prints; its keys
+are a published contract (issue 6), so they are spelled out here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans
+from mushra.analysis.data import KEYS, AnalysisError, conditions_of, json_ready, tidy
+from mushra.analysis.descriptives import describe
+from mushra.analysis.gaps import gap_closure
+from mushra.analysis.mixed import mixed_model
+from mushra.analysis.omnibus import friedman
+from mushra.analysis.pairwise import pairwise_wilcoxon
+from mushra.analysis.screening import screen
+
+DEFAULT_REFERENCE = "reference"
+RULE_OFF = "screening off (--no-screening)"
+RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
+CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
+PAIR_KEYS = ("a", "b", "n_pairs", "mean_diff", "statistic", "p", "p_holm", "rank_biserial")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to analyse and how; names are condition labels as they appear in the ratings."""
+
+    reference: str | None = None  # hidden reference; None → "reference" if present
+    mid_anchor: str | None = None
+    low_anchor: str | None = None
+    compare: tuple[tuple[str, str], ...] = ()  # () → all pairs of conditions under test
+    gaps: tuple[tuple[str, str, str], ...] = ()  # (new, base, top)
+    by: tuple[str, ...] = ()  # strata columns
+    screening: bool = True
+    n_boot: int = N_BOOT
+    seed: int | None = 0
+
+    @property
+    def anchors(self) -> set[str]:
+        return {a for a in (self.mid_anchor, self.low_anchor) if a}
+
+    def systems(self, conditions: set[str]) -> list[str]:
+        """Conditions under test: everything but the hidden reference and the anchors."""
+        return sorted(conditions - self.anchors - {self.reference})
+
+
+@dataclass
+class Result:
+    """The analysis: ``data`` in the JSON layout, the screened ratings and the resolved spec."""
+
+    data: dict
+    kept: pd.DataFrame
+    spec: Spec
+    rated: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)  # before screening
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy: numpy scalars become Python numbers and NaN becomes None."""
+        return json_ready(self.data)
+
+
+def _resolve_reference(spec: Spec, conditions: set[str]) -> str | None:
+    """The named reference, or "reference" (any letter case) when the ratings have one."""
+    if spec.reference is not None:
+        return spec.reference
+    if DEFAULT_REFERENCE in conditions:
+        return DEFAULT_REFERENCE
+    matches = [c for c in conditions if c.lower() == DEFAULT_REFERENCE]
+    return matches[0] if len(matches) == 1 else None
+
+
+def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
+    """Check every name in ``spec`` against the ratings and fill in the defaults."""
+    conditions = conditions_of(df)
+    known = ", ".join(sorted(conditions))
+
+    def check(name: str, option: str) -> None:
+        if name not in conditions:
+            raise AnalysisError(f"unknown condition {name!r} in {option} (conditions: {known})")
+
+    spec = replace(spec, reference=_resolve_reference(spec, conditions))
+    for name, option in (
+        (spec.reference, "--reference"),
+        (spec.mid_anchor, "--mid-anchor"),
+        (spec.low_anchor, "--low-anchor"),
+    ):
+        if name is not None:
+            check(name, option)
+    for a, b in spec.compare:
+        check(a, "--compare")
+        check(b, "--compare")
+        if a == b:
+            raise AnalysisError(f"--compare {a}:{b} compares a condition with itself")
+    for new, base, top in spec.gaps:
+        for name in (new, base, top):
+            check(name, "--gap")
+        if base == top:
+            raise AnalysisError(f"--gap {new}:{base}:{top}: BASE and TOP must differ")
+    for column in spec.by:
+        if column in (*KEYS, "score") or column not in df.columns:
+            extra = ", ".join(c for c in df.columns if c not in (*KEYS, "score")) or "none"
+            raise AnalysisError(f"--by {column}: no such stratum column (extra columns: {extra})")
+    if not spec.compare:
+        spec = replace(spec, compare=tuple(itertools.combinations(spec.systems(conditions), 2)))
+    return spec
+
+
+def _screen(df: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict]:
+    if not spec.screening:
+        return df, {"rules": [RULE_OFF], "excluded": []}
+    if spec.reference is None:
+        return df, {"rules": [RULE_NO_REFERENCE], "excluded": []}
+    result = screen(df, reference=spec.reference, mid_anchor=spec.mid_anchor, validated=True)
+    if result.kept.empty:
+        raise AnalysisError(
+            "screening excluded every listener: check --reference, or use --no-screening"
+        )
+    excluded = [
+        {"listener": e["listener"], "rule": e["rule"], "fraction": e["fraction"]}
+        for e in result.exclusions
+    ]
+    return result.kept, {"rules": list(result.rules), "excluded": excluded}
+
+
+def _conditions(df: pd.DataFrame, boot: BootstrapMeans) -> list[dict]:
+    table = describe(df, boot=boot, validated=True).reset_index()
+    return [{k: row[k] for k in CONDITION_KEYS} for row in table.to_dict("records")]
+
+
+def _pairwise(df: pd.DataFrame, spec: Spec, lenient: bool) -> list[dict]:
+    if not spec.compare:
+        return []
+    table = pairwise_wilcoxon(df, spec.compare, lenient, validated=True)
+    return [
+        {**{k: row[k] for k in PAIR_KEYS}, "significant": bool(row["significant"])}
+        for row in table.to_dict("records")
+    ]
+
+
+def _omnibus(df: pd.DataFrame, spec: Spec) -> dict:
+    """Friedman over the conditions under test (the reference and anchors would make any test
+    trivially significant); over all conditions when fewer than two are under test."""
+    present = conditions_of(df)
+    systems = spec.systems(present)
+    return friedman(df, systems if len(systems) >= 2 else sorted(present), validated=True)
+
+
+def _mixed(df: pd.DataFrame, spec: Spec) -> dict | None:
+    present = sorted(conditions_of(df))
+    if len(present) < 2:
+        return None
+    baseline = spec.reference if spec.reference in present else present[0]
+    try:
+        return mixed_model(df, baseline)
+    except AnalysisError:
+        return None  # e.g. a stratum whose design confounds a condition with its listeners
+
+
+def _gaps(df: pd.DataFrame, spec: Spec, boot: BootstrapMeans, lenient: bool) -> list[dict]:
+    out = []
+    for new, base, top in spec.gaps:
+        try:
+            g = gap_closure(df, new, base, top, boot=boot, validated=True)
+        except AnalysisError:
+            if not lenient:
+                raise
+            nan = [float("nan"), float("nan")]
+            g = None
+        out.append(
+            {
+                "new": new,
+                "base": base,
+                "top": top,
+                "gap_closure_pct": g.gap_closure if g else float("nan"),
+                "gap_closure_ci95": list(g.gap_closure_ci95) if g else nan,
+                "relative_improvement_pct": g.relative_improvement if g else float("nan"),
+                "relative_improvement_ci95": list(g.relative_improvement_ci95) if g else nan,
+            }
+        )
+    return out
+
+
+def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
+    """Everything after screening, for the whole test or one stratum."""
+    boot = BootstrapMeans.of(df, sorted(conditions_of(df)), spec.n_boot, spec.seed)
+    return {
+        "n_ratings": int(len(df)),
+        "n_listeners": int(df["listener"].nunique()),
+        "n_items": int(df["item"].nunique()),
+        "conditions": _conditions(df, boot),
+        "pairwise": _pairwise(df, spec, lenient),
+        "omnibus": _omnibus(df, spec),
+        "mixed_model": _mixed(df, spec),
+        "gaps": _gaps(df, spec, boot, lenient),
+    }
+
+
+def _strata(kept: pd.DataFrame, spec: Spec) -> list[dict]:
+    out = []
+    for column in spec.by:
+        values = kept[column].fillna("(missing)").astype(str)
+        for value in sorted(values.unique()):
+            sub = kept[values == value].reset_index(drop=True)
+            out.append({"by": column, "value": value, **_analyse(sub, spec, lenient=True)})
+    return out
+
+
+def analyze(df: pd.DataFrame, spec: Spec | None = None) -> Result:
+    """Validate, screen, then describe, test and fit; see the module docstring."""
+    rated = tidy(df)
+    spec = resolve(spec or Spec(), rated)
+    kept, screening = _screen(rated, spec)
+    whole = _analyse(kept, spec)
+    data = {
+        "n_ratings": whole["n_ratings"],
+        "n_listeners": whole["n_listeners"],
+        "n_items": whole["n_items"],
+        "screening": screening,
+        **{k: whole[k] for k in ("conditions", "pairwise", "omnibus", "mixed_model", "gaps")},
+        "strata": _strata(kept, spec),
+    }
+    return Result(data=data, kept=kept, spec=spec, rated=rated)

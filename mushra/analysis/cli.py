@@ -1,0 +1,119 @@
+"""``python -m mushra.analysis RATINGS.csv [options]``: the analysis from a terminal.
+
+Bad input (a missing column, a score out of range, an unknown condition in an option, a pair
+nobody rated) ends with exit code 2 and one line naming the file and the problem, never a
+traceback: the person reading it uploaded a file, they did not write this program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mushra.analysis.analyze import Result, Spec, analyze
+from mushra.analysis.bootstrap import N_BOOT
+from mushra.analysis.data import AnalysisError, read_ratings
+from mushra.analysis.formats import csv_table, text
+
+FORMATS = ("json", "text", "csv", "html", "pdf")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse would add the usage block)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def parse_names(value: str, parts: int, option: str) -> tuple[str, ...]:
+    names = tuple(value.split(":"))
+    if len(names) != parts or not all(names):
+        shape = "A:B" if parts == 2 else "NEW:BASE:TOP"
+        raise AnalysisError(f"{option} {value!r}: expected {shape}")
+    return names
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m mushra.analysis",
+        description="Screen listeners (ITU-R BS.1534-3), describe, test and report MUSHRA ratings.",
+    )
+    p.add_argument(
+        "ratings", help="tidy CSV (listener,item,condition,score) or webMUSHRA mushra.csv"
+    )
+    p.add_argument("--reference", help="hidden reference condition (default: 'reference')")
+    p.add_argument("--mid-anchor", help="mid anchor (7 kHz); enables the second screening rule")
+    p.add_argument("--low-anchor", help="low anchor (3.5 kHz)")
+    p.add_argument("--compare", action="append", default=[], metavar="A:B", help="repeatable")
+    p.add_argument("--gap", action="append", default=[], metavar="NEW:BASE:TOP", help="repeatable")
+    p.add_argument("--by", action="append", default=[], metavar="COLUMN", help="strata column")
+    p.add_argument("--no-screening", action="store_true", help="keep every listener")
+    p.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N", help="resamples")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--format", choices=FORMATS, default="json")
+    p.add_argument("--title", help="report title (html/pdf; default: the file name)")
+    p.add_argument("--out", type=Path, help="write here instead of standard output")
+    return p
+
+
+def spec_from(args: argparse.Namespace) -> Spec:
+    if args.bootstrap < 1:
+        raise AnalysisError("--bootstrap must be at least 1")
+    return Spec(
+        reference=args.reference,
+        mid_anchor=args.mid_anchor,
+        low_anchor=args.low_anchor,
+        compare=tuple(parse_names(v, 2, "--compare") for v in args.compare),
+        gaps=tuple(parse_names(v, 3, "--gap") for v in args.gap),
+        by=tuple(args.by),
+        screening=not args.no_screening,
+        n_boot=args.bootstrap,
+        seed=args.seed,
+    )
+
+
+def render(result: Result, fmt: str, *, title: str, source: str) -> str | bytes:
+    data = result.to_dict()
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "text":
+        return text(data)
+    if fmt == "csv":
+        return csv_table(data)
+    from mushra.reports import ReportMeta, render_html, render_pdf  # matplotlib only when asked
+
+    meta = ReportMeta.for_spec(result.spec, title=title, source=source)
+    html = render_html(data, result.rated, meta)
+    return html if fmt == "html" else render_pdf(html)
+
+
+def _write(output: str | bytes, out: Path | None) -> None:
+    if out is None:
+        if isinstance(output, bytes):
+            if sys.stdout.isatty():
+                raise AnalysisError("--format pdf writes binary data: give --out FILE.pdf")
+            sys.stdout.buffer.write(output)
+        else:
+            sys.stdout.write(output)
+        return
+    try:
+        if isinstance(output, bytes):
+            out.write_bytes(output)
+        else:
+            out.write_text(output, encoding="utf-8")
+    except OSError as exc:
+        raise AnalysisError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    name = Path(args.ratings).name
+    try:
+        spec = spec_from(args)
+        result = analyze(read_ratings(args.ratings), spec)
+        output = render(result, args.format, title=args.title or name, source=name)
+        _write(output, args.out)
+    except AnalysisError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    return 0
