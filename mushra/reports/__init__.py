@@ -1,0 +1,90 @@
+"""Reports of a MUSHRA analysis: HTML, PDF, SVG plots, tidy/webMUSHRA CSV, JSON and LaTeX.
+
+Pure Python on top of :mod:`mushra.analysis` (no Django import), so the same report comes out
+of the web app, a worker and ``python -m mushra.analysis`` without settings. Inputs are the
+analysis result as a plain dict (its JSON form), all ratings before screening, and a
+:class:`ReportMeta`; excluded listeners are taken from the result, never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from mushra.analysis.data import AnalysisError
+from mushra.reports import exports
+from mushra.reports.html import make_plots, render_html, render_html_with_plots
+from mushra.reports.meta import ReportMeta
+from mushra.reports.pdf import render_pdf
+
+__all__ = ["FORMATS", "ReportMeta", "render_html", "render_pdf", "write_report"]
+
+FORMATS = ("html", "pdf", "csv", "mushra_csv", "json", "latex", "svg")
+
+
+def _files(
+    result: dict, ratings: pd.DataFrame, meta: ReportMeta, test_id: str, formats: set[str]
+) -> dict[str, Callable[[], str | bytes]]:
+    """File name → producer for the requested formats; plots and HTML are made once."""
+    cache: dict[str, object] = {}
+
+    def plots() -> dict[str, str]:
+        if "plots" not in cache:
+            cache["plots"] = make_plots(result, ratings, meta)
+        return cache["plots"]
+
+    def html() -> str:
+        if "html" not in cache:
+            cache["html"] = render_html_with_plots(result, ratings, meta, plots())
+        return cache["html"]
+
+    table = {
+        "html": {"report.html": html},
+        "pdf": {"report.pdf": lambda: render_pdf(html())},
+        "csv": {"ratings.csv": lambda: exports.tidy_csv(ratings)},
+        "mushra_csv": {"mushra.csv": lambda: exports.webmushra_csv(ratings, test_id)},
+        "json": {"analysis.json": lambda: exports.analysis_json(result)},
+        "latex": {"means.tex": lambda: exports.latex_means(result, meta)},
+        "svg": {
+            "conditions.svg": lambda: plots()["conditions"],
+            "items.svg": lambda: plots()["items"],
+        },
+    }
+    return {name: make for fmt in FORMATS if fmt in formats for name, make in table[fmt].items()}
+
+
+def write_report(
+    result: dict,
+    ratings: pd.DataFrame,
+    meta: ReportMeta,
+    out_dir: str | Path,
+    *,
+    test_id: str = "test",
+    formats: Iterable[str] = FORMATS,
+) -> dict[str, Path]:
+    """Write the requested formats into ``out_dir`` (created if missing).
+
+    Returns file name → path, e.g. ``{"report.html": out_dir / "report.html", ...}``; "svg"
+    writes two files, conditions.svg and items.svg. An unknown format is an AnalysisError,
+    raised before anything is written.
+    """
+    wanted = set(formats)
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise AnalysisError(
+            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, make in _files(result, ratings, meta, test_id, wanted).items():
+        content = make()
+        path = out / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        written[name] = path
+    return written

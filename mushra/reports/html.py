@@ -1,0 +1,219 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no external URL).
+
+A report is archived next to the data and opened years later, often offline, and it is the
+input of the PDF; so nothing in it may point outside the file. Rendering uses Jinja2 rather
+than Django templates so the CLI works without settings. Autoescaping is on: condition, item
+and listener names come from uploaded files. All numbers are formatted here, in Python, so the
+template only lays them out.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from mushra.reports import common as c
+from mushra.reports.meta import ReportMeta
+from mushra.reports.methods import methods_paragraph
+from mushra.reports.plots import condition_plot, item_plot
+
+SIGNIFICANCE_LEGEND = (
+    "Holm-corrected p: * < 0.05, ** < 0.01, *** < 0.001, n.s. not significant (≥ 0.05)."
+)
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mushra.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def inline_svg(svg: str) -> Markup:
+    """SVG text without its XML prolog and DOCTYPE, trusted for inlining (matplotlib escapes)."""
+    start = svg.find("<svg")
+    return Markup(svg[start:] if start >= 0 else svg)
+
+
+def descriptive_rows(rows: list[dict], order: list[str]) -> list[dict]:
+    return [
+        {
+            "condition": str(r["condition"]),
+            "n": r.get("n"),
+            "mean": c.num(r.get("mean")),
+            "sd": c.num(r.get("sd")),
+            "median": c.num(r.get("median")),
+            "iqr": c.interval(r.get("iqr")),
+            "ci95": c.interval(r.get("ci95")),
+            "ci95_bootstrap": c.interval(r.get("ci95_bootstrap")),
+        }
+        for r in c.by_condition(rows, order)
+    ]
+
+
+def pairwise_rows(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "a": str(r["a"]),
+            "b": str(r["b"]),
+            "n_pairs": r.get("n_pairs"),
+            "mean_diff": c.num(r.get("mean_diff")),
+            "statistic": c.num(r.get("statistic")),
+            "p": c.pvalue(r.get("p")),
+            "p_holm": c.pvalue(r.get("p_holm")),
+            "rank_biserial": c.num(r.get("rank_biserial"), 2),
+            "stars": c.stars(r.get("p_holm")),
+        }
+        for r in rows or []
+    ]
+
+
+def omnibus_text(omnibus: dict | None) -> str:
+    """One line for the Friedman test, or why it is missing."""
+    if not omnibus:
+        return ""
+    blocks = omnibus.get("n_blocks")
+    blocks = 0 if c.is_missing(blocks) else int(blocks)
+    if c.is_missing(omnibus.get("statistic")):
+        return f"Friedman test not computed: {blocks} complete (listener, item) blocks."
+    k = c.friedman_k(omnibus)
+    df = f"({k - 1})" if k else ""
+    over = f"{k} conditions, " if k else ""
+    return (
+        f"Friedman test: χ²{df} = {c.num(omnibus['statistic'], 2)}, "
+        f"p {_p_phrase(omnibus.get('p'))}, Kendall's W = {c.num(omnibus.get('kendall_w'), 3)} "
+        f"({over}n = {blocks} complete (listener, item) blocks)."
+    )
+
+
+def _p_phrase(p: object) -> str:
+    text = c.pvalue(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def mixed_view(model: dict | None, order: list[str]) -> dict | None:
+    if not model:
+        return None
+    effects = [
+        {
+            "condition": str(e["condition"]),
+            "estimate": c.num(e.get("estimate"), 2),
+            "ci95": c.interval(e.get("ci95"), 2),
+            "p": c.pvalue(e.get("p")),
+        }
+        for e in c.by_condition(model.get("effects") or [], order)
+    ]
+    components = model.get("variance_components") or {}
+    return {
+        "formula": model.get("formula") or "",
+        "effects": effects,
+        "components": [(k, c.num(v, 1)) for k, v in components.items()],
+    }
+
+
+def gap_sentence(gap: dict) -> str:
+    """The sentence a scientist pastes into a paper, with both figures and their CIs."""
+    pct = " %"
+    text = (
+        f"{gap['new']} closed {c.num(gap.get('gap_closure_pct'))}{pct} "
+        f"(95 % CI {c.interval(gap.get('gap_closure_ci95'), unit=pct)}) of the gap between "
+        f"{gap['base']} and {gap['top']}, a relative improvement of "
+        f"{c.num(gap.get('relative_improvement_pct'))}{pct} "
+        f"(95 % CI {c.interval(gap.get('relative_improvement_ci95'), unit=pct)}) over "
+        f"{gap['base']}."
+    )
+    if not c.is_missing(gap.get("gap_closure_pct")) and gap["gap_closure_pct"] < 0:
+        text += f" (Negative: {gap['new']} scored below {gap['base']}.)"
+    return text
+
+
+def screening_view(result: dict, meta: ReportMeta) -> dict:
+    screening = result.get("screening") or {}
+    excluded = [
+        {"listener": str(e["listener"]), "rule": e.get("rule", ""), "fraction": _pct(e)}
+        for e in sorted(screening.get("excluded") or [], key=lambda e: c.natural_key(e["listener"]))
+    ]
+    return {
+        "on": c.screening_applied(result, meta),
+        "rules": screening.get("rules") or [],
+        "excluded": excluded,
+    }
+
+
+def _pct(exclusion: dict) -> str:
+    fraction = exclusion.get("fraction")
+    return c.MISSING if c.is_missing(fraction) else f"{100 * float(fraction):.1f} %"
+
+
+def design_view(result: dict, ratings: pd.DataFrame, meta: ReportMeta, order: list) -> dict:
+    return {
+        "listeners_total": ratings["listener"].nunique(),
+        "listeners_excluded": len(c.excluded_listeners(result)),
+        "listeners": result.get("n_listeners"),
+        "n_items": result.get("n_items"),
+        "n_items_total": ratings["item"].nunique(),
+        "n_ratings": _count(result.get("n_ratings")),
+        "n_ratings_total": _count(len(ratings)),
+        "roles": [(name, c.role(name, meta)) for name in order],
+    }
+
+
+def _count(value: object) -> str:
+    return c.MISSING if c.is_missing(value) else f"{int(value):,}"
+
+
+def stratum_view(stratum: dict, order: list[str]) -> dict:
+    return {
+        "title": f"{stratum['by']} = {stratum['value']}",
+        "n_ratings": stratum.get("n_ratings"),
+        "n_listeners": stratum.get("n_listeners"),
+        "n_items": stratum.get("n_items"),
+        "conditions": descriptive_rows(stratum.get("conditions") or [], order),
+        "pairwise": pairwise_rows(stratum.get("pairwise") or []),
+        "omnibus": omnibus_text(stratum.get("omnibus")),
+        "mixed": mixed_view(stratum.get("mixed_model"), order),
+        "gaps": [gap_sentence(g) for g in stratum.get("gaps") or []],
+    }
+
+
+def render_html_with_plots(
+    result: dict, ratings: pd.DataFrame, meta: ReportMeta, plots: dict[str, str]
+) -> str:
+    """Render with plots made elsewhere (``write_report`` makes them once for HTML and SVG)."""
+    order = c.condition_order(result, meta)
+    context = {
+        "meta": meta,
+        "design": design_view(result, ratings, meta, order),
+        "screening": screening_view(result, meta),
+        "condition_plot": inline_svg(plots["conditions"]),
+        "item_plot": inline_svg(plots["items"]),
+        "conditions": descriptive_rows(result.get("conditions") or [], order),
+        "pairwise": pairwise_rows(result.get("pairwise") or []),
+        "legend": SIGNIFICANCE_LEGEND,
+        "omnibus": omnibus_text(result.get("omnibus")),
+        "mixed": mixed_view(result.get("mixed_model"), order),
+        "gaps": [gap_sentence(g) for g in result.get("gaps") or []],
+        "strata": [stratum_view(s, order) for s in result.get("strata") or []],
+        "methods": methods_paragraph(result, meta),
+    }
+    return _env().get_template("report.html.j2").render(**context)
+
+
+def make_plots(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> dict[str, str]:
+    """Both report plots as SVG text, keyed "conditions" and "items"."""
+    return {
+        "conditions": condition_plot(result, ratings, meta),
+        "items": item_plot(result, ratings, meta),
+    }
+
+
+def render_html(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> str:
+    """The whole report as one self-contained HTML document."""
+    return render_html_with_plots(result, ratings, meta, make_plots(result, ratings, meta))

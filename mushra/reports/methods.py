@@ -1,0 +1,132 @@
+"""The methods paragraph: what was computed, in words a reviewer can check.
+
+Reports get pasted into papers; a number without its method (unit of analysis, correction
+family, bootstrap size and seed) cannot be reproduced or judged. The paragraph is built only
+from what the result actually contains, so it never describes a test that was not run.
+"""
+
+from __future__ import annotations
+
+from mushra.reports.common import friedman_k, is_missing, screening_applied
+from mushra.reports.meta import ReportMeta
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _bootstrap(meta: ReportMeta) -> str:
+    seed = f"seed {meta.seed}" if meta.seed is not None else "no fixed seed"
+    return f"{meta.n_boot:,} bootstrap resamples of listeners as clusters ({seed})"
+
+
+def _screening(result: dict, meta: ReportMeta) -> str:
+    screening = result.get("screening") or {}
+    if not screening_applied(result, meta):
+        why = "; ".join(screening.get("rules") or []) or "screening off"
+        return f"Listeners were not post-screened ({why}); every listener was analysed."
+    rules = "; ".join(screening.get("rules") or []) or "none"
+    n_out = len({str(e["listener"]) for e in screening.get("excluded") or []})
+    total = int(result.get("n_listeners") or 0) + n_out
+    return (
+        "Before any statistic, listeners were post-screened following ITU-R BS.1534-3 §4.1.2 "
+        f"(rules: {rules}); {n_out} of {_plural(total, 'listener')} "
+        f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. "
+    )
+
+
+def _descriptives(result: dict, meta: ReportMeta) -> str:
+    n_l = int(result.get("n_listeners") or 0)
+    n_ratings = int(result.get("n_ratings") or 0)
+    listeners = _plural(n_l, "kept listener" if meta.screening else "listener")
+    items = _plural(int(result.get("n_items") or 0), "item")
+    return (
+        f"The analysis covers {n_ratings:,} ratings by {listeners} on {items}. "
+        "Per condition, n, mean, SD, median and interquartile range are over individual "
+        "ratings. The 95 % CI is a t interval on per-listener means (n_listeners − 1 = "
+        f"{max(n_l - 1, 0)} degrees of freedom when every listener rated the condition), so the "
+        "listener is the unit of analysis; the bootstrap CI is a percentile interval of the "
+        f"pooled mean over {_bootstrap(meta)}."
+    )
+
+
+def _pairwise(result: dict) -> str:
+    m = len(result.get("pairwise") or [])
+    which = "The declared comparison" if m == 1 else f"Each of the {m} declared comparisons"
+    text = (
+        f"{which} paired the two scores a listener gave on the same item ((listener, item) "
+        "pairs) and used a two-sided Wilcoxon signed-rank test with scipy's defaults: zero "
+        "differences dropped (zero_method='wilcox'); the exact null distribution for at most 50 "
+        "pairs without ties or zeros, a permutation distribution for at most 13 pairs with ties "
+        "or zeros, the normal approximation otherwise. p-values were Holm–Bonferroni corrected "
+        f"across this family of m = {_plural(m, 'comparison')} and a difference is called "
+        "significant when the corrected p is below 0.05. The effect size is the matched-pairs "
+        "rank-biserial correlation (R+ − R−)/(R+ + R−) over non-zero differences; positive "
+        "means the first condition was rated higher. Pairing by (listener, item) treats a "
+        "listener's items as independent, which makes p-values optimistic"
+    )
+    return text + ("; the mixed model below does not." if result.get("mixed_model") else ".")
+
+
+def _omnibus(result: dict, meta: ReportMeta) -> str:
+    omnibus = result.get("omnibus") or {}
+    blocks = omnibus.get("n_blocks")
+    if is_missing(omnibus.get("statistic")):
+        return (
+            "A Friedman test needs complete (listener, item) blocks, in which every condition "
+            f"was rated; there were {0 if is_missing(blocks) else int(blocks)}, so it was not run."
+        )
+    k = friedman_k(omnibus)
+    names = [str(r["condition"]) for r in result.get("conditions") or []]
+    systems = [n for n in names if n != meta.reference and n not in meta.anchors]
+    if k is None:
+        which = "the conditions"
+    elif k == len(systems) < len(names):
+        which = f"the {k} conditions under test (hidden reference and anchors left out)"
+    else:
+        which = f"{k} conditions"
+    return (
+        f"A Friedman test compared {which} on the {int(blocks)} complete (listener, item) "
+        "blocks in which each of them was rated, with Kendall's W = χ²/(n(k − 1)) as its "
+        "effect size."
+    )
+
+
+def _mixed(result: dict) -> str:
+    model = result["mixed_model"]
+    return (
+        f"A linear mixed model, {model.get('formula')}, was fitted by REML with crossed random "
+        "intercepts for listener and item; confidence intervals and p-values of its fixed "
+        "effects are Wald z intervals and tests."
+    )
+
+
+def _gaps(meta: ReportMeta) -> str:
+    return (
+        "Gap closure G = (S_new − S_base)/(S_top − S_base)·100 and relative improvement "
+        "R = (S_new − S_base)/S_base·100 are computed on pooled condition means (means over "
+        "ratings); their 95 % CIs are percentile intervals over "
+        f"{_bootstrap(meta)}, all three means taken from the same resample."
+    )
+
+
+def _strata(result: dict, meta: ReportMeta) -> str:
+    columns = sorted({str(s["by"]) for s in result["strata"]}) or meta.by
+    return f"The same statistics were computed again within each value of {', '.join(columns)}."
+
+
+def methods_paragraph(result: dict, meta: ReportMeta) -> str:
+    """One paragraph describing exactly the parts present in ``result``."""
+    parts = [_screening(result, meta)]
+    parts.append(_descriptives(result, meta))
+    if result.get("pairwise"):
+        parts.append(_pairwise(result))
+    if result.get("omnibus"):
+        parts.append(_omnibus(result, meta))
+    if result.get("mixed_model"):
+        parts.append(_mixed(result))
+    if result.get("gaps"):
+        parts.append(_gaps(meta))
+    if result.get("strata"):
+        parts.append(_strata(result, meta))
+    return " ".join(p.strip() for p in parts)
