@@ -1,15 +1,21 @@
 """Scientist pages (staff only): build a test, preview it as a listener, open it, follow it."""
 
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evalsite.errors import InputError
 from mushra import services
+from mushra.analysis import AnalysisError
+from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
 from mushra.models import ListeningTest
+from mushra.results import STRATA, ReportOptions, test_report
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -47,8 +53,61 @@ def new_test(request: HttpRequest):
 def progress(request: HttpRequest, test_id: int):
     test = get_object_or_404(ListeningTest, pk=test_id)
     link = request.build_absolute_uri(f"/t/{test.slug}/")
-    context = {"test": test, "progress": test_progress(test), "listener_link": link}
+    context = {
+        "test": test,
+        "progress": test_progress(test),
+        "listener_link": link,
+        "labels": list(test.conditions.values_list("label", flat=True)),
+        "strata": STRATA,
+        "result_files": RESULT_FILES,
+    }
     return render(request, "mushra/progress.html", context)
+
+
+# File name → (format of mushra.reports.write_report, content type, shown inline?)
+RESULT_FILES = {
+    "report.html": ("html", "text/html; charset=utf-8", True),
+    "report.pdf": ("pdf", "application/pdf", True),
+    "ratings.csv": ("csv", "text/csv; charset=utf-8", False),
+    "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False),
+    "analysis.json": ("json", "application/json", False),
+    "means.tex": ("latex", "application/x-tex; charset=utf-8", False),
+}
+
+
+def _report_options(request: HttpRequest, fmt: str) -> ReportOptions:
+    """The results form: optional gap (three selects) and strata; all else is the default."""
+    gap = [request.GET.get(k, "") for k in ("new", "base", "top")]
+    gaps = (tuple(gap),) if all(gap) else ()
+    if any(gap) and not all(gap):
+        raise AnalysisError("gap closure needs all three of new, base and top")
+    return ReportOptions(
+        gaps=gaps,
+        compare=tuple(parse_names(v, 2, "compare") for v in request.GET.getlist("compare")),
+        by=tuple(b for b in request.GET.getlist("by") if b in STRATA),
+        screening=request.GET.get("screening", "on") != "off",
+        formats=(fmt,),
+    )
+
+
+@staff_member_required
+def results_file(request: HttpRequest, test_id: int, name: str):
+    """One report file, computed from the ratings stored now (so it is never stale)."""
+    test = get_object_or_404(ListeningTest, pk=test_id)
+    if name not in RESULT_FILES:
+        raise Http404("unknown results file")
+    fmt, content_type, inline = RESULT_FILES[name]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            written = test_report(test, Path(tmp), _report_options(request, fmt))
+            body = written[name].read_bytes()
+    except AnalysisError as exc:
+        messages.error(request, f"No report: {exc}")
+        return redirect("mushra:progress", test_id=test.pk)
+    response = HttpResponse(body, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{test.slug}-{name}"'
+    return response
 
 
 @staff_member_required

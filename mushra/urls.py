@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("mushra/tests/<int:test_id>/preview", scientist_views.preview, name="preview"),
     path(
+        "mushra/tests/<int:test_id>/results/<str:name>",
+        scientist_views.results_file,
+        name="results",
+    ),
+    path(
         "mushra/tests/<int:test_id>/<str:action>",
         scientist_views.change_status,
         name="status",

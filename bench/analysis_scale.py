@@ -1,0 +1,118 @@
+"""The whole MUSHRA analysis at crowdsourcing scale, against just reading the ratings file.
+
+    .venv/bin/python bench/analysis_scale.py [--listeners 2000] [--items 50] [--conditions 10]
+                                             [--mixed-ratings 100000] [--statsmodels-ratings 5000]
+
+Synthetic ratings (mushra.analysis.synthetic: listener, item and noise components, the hidden
+reference near 100) are written to a tidy CSV: 2,000 listeners × 50 items × 10 conditions =
+1,000,000 ratings by default. In the same run:
+
+  floor:  pandas.read_csv of that file, nothing else.
+  ours:   read_ratings (read + validation) and analyze(): BS.1534-3 screening, descriptives with
+          t and 10,000-resample listener-bootstrap CIs, Wilcoxon on all 28 pairs of systems with
+          Holm, Friedman on complete blocks, the crossed mixed model, one gap closure.
+
+Then the mixed model alone on --mixed-ratings ratings, and, as a peer, statsmodels' MixedLM with
+the same crossed random intercepts on --statsmodels-ratings ratings next to ours on the same data
+(statsmodels grows about as n^2.3: DESIGN.md §6). Prints a table and, last, ours/floor.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mushra.analysis import Spec, analyze, mixed_model, read_ratings, tidy
+from mushra.analysis.synthetic import mushra_ratings
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - start, value
+
+
+def statsmodels_fit(df: pd.DataFrame):
+    import statsmodels.api as sm
+
+    data = df.assign(one=1)
+    model = sm.MixedLM.from_formula(
+        "score ~ C(condition, Treatment('reference'))",
+        groups="one",
+        re_formula="0",
+        vc_formula={"listener": "0 + C(listener)", "item": "0 + C(item)"},
+        data=data,
+    )
+    return model.fit(reml=True)
+
+
+def design(n_ratings: int, n_items: int, n_conditions: int) -> tuple[int, int]:
+    """Listeners for about n_ratings ratings on a complete grid of the given items/conditions."""
+    return max(2, round(n_ratings / (n_items * n_conditions))), n_items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listeners", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--conditions", type=int, default=10)
+    parser.add_argument("--bootstrap", type=int, default=10_000)
+    parser.add_argument("--mixed-ratings", type=int, default=100_000)
+    parser.add_argument("--statsmodels-ratings", type=int, default=5_000)
+    args = parser.parse_args()
+
+    df = mushra_ratings(args.listeners, args.items, args.conditions, seed=1)
+    systems = sorted(set(df["condition"]) - {"reference", "anchor"})
+    spec = Spec(
+        low_anchor="anchor", gaps=((systems[-1], systems[0], "reference"),), n_boot=args.bootstrap
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ratings.csv"
+        df.to_csv(path, index=False)
+        size_mb = path.stat().st_size / 1e6
+        t_floor, _ = timed(pd.read_csv, path)
+        t_read, rated = timed(read_ratings, path)
+    t_analyze, result = timed(analyze, rated, spec)
+    data = result.to_dict()
+    t_ours = t_read + t_analyze
+
+    listeners, items = design(args.mixed_ratings, 20, 5)
+    mixed_df = tidy(mushra_ratings(listeners, items, 5, seed=2))
+    t_mixed, _ = timed(mixed_model, mixed_df, "reference")
+    listeners, items = design(args.statsmodels_ratings, 10, 5)
+    small = tidy(mushra_ratings(listeners, items, 5, seed=3))
+    t_small_ours, ours_small = timed(mixed_model, small, "reference")
+    t_small_sm, sm_small = timed(statsmodels_fit, small)
+    sm_effects = np.asarray(sm_small.fe_params)[1:]
+    ours_effects = np.array([e["estimate"] for e in ours_small["effects"]])
+    order = np.argsort([str(n) for n in sm_small.fe_params.index[1:]])  # same condition order
+
+    n = len(df)
+    print(
+        f"{n:,} ratings ({args.listeners} listeners × {args.items} items × "
+        f"{args.conditions} conditions), CSV {size_mb:.0f} MB, {args.bootstrap} resamples"
+    )
+    print(f"{'step':<62}{'seconds':>10}")
+    print(f"{'floor: pandas.read_csv':<62}{t_floor:>10.2f}")
+    print(f"{'ours: read_ratings (read + validate)':<62}{t_read:>10.2f}")
+    print(f"{'ours: analyze (screen, describe, bootstrap, 28 pairs, …)':<62}{t_analyze:>10.2f}")
+    print(f"{'ours: total':<62}{t_ours:>10.2f}")
+    print(
+        f"  screening excluded {len(data['screening']['excluded'])} listeners; "
+        f"{len(data['pairwise'])} pairs; Friedman on {data['omnibus']['n_blocks']:,} blocks"
+    )
+    print(f"{'mixed model alone, ' + f'{len(mixed_df):,} ratings':<62}{t_mixed:>10.2f}")
+    label = f"{len(small):,} ratings"
+    print(f"{'mixed model, ours, ' + label:<62}{t_small_ours:>10.2f}")
+    print(f"{'mixed model, statsmodels MixedLM (crossed VC), ' + label:<62}{t_small_sm:>10.2f}")
+    diff = np.max(np.abs(sm_effects[order] - ours_effects))
+    print(f"  largest difference between the two fits' effects: {diff:.1e} points")
+    print(f"statsmodels/ours mixed-model time at {label}: {t_small_sm / t_small_ours:.0f}")
+    print(f"full analysis/read_csv time ratio: {t_ours / t_floor:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Results of a listening test in the platform: its ratings as a tidy table, analysed and reported.
+
+The bridge between the database and the pure :mod:`mushra.analysis` / :mod:`mushra.reports`:
+reads only. Listeners appear as "S<session number>" (never a participant id, which may be a
+Prolific id), conditions by the scientist's labels, items by utterance key. The end-questionnaire
+answers (age band, headphones, native language) travel as strata columns so a report can be
+broken down by them; free-text comments stay out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from mushra.analysis import AnalysisError, Result, Spec, analyze
+from mushra.models import Condition, ListeningTest, Rating
+from mushra.reports import FORMATS, ReportMeta, write_report
+
+STRATA = ("age_band", "headphones", "native_language")
+
+
+def ratings_frame(test: ListeningTest) -> pd.DataFrame:
+    """Every stored rating of the test's real (non-preview) sessions, in tidy form."""
+    rows = (
+        Rating.objects.filter(session__test=test, session__preview=False)
+        .order_by("session__number", "trial__position", "condition_id")
+        .values_list(
+            "session__number",
+            "trial__utterance__key",
+            "condition__label",
+            "score",
+            "session__questionnaire",
+        )
+    )
+    records = []
+    for number, item, condition, score, answers in rows.iterator(chunk_size=5000):
+        answers = answers or {}
+        strata = {k: answers.get(k) or "(not answered)" for k in STRATA}
+        records.append(
+            {"listener": f"S{number}", "item": item, "condition": condition, "score": score}
+            | strata
+        )
+    columns = ["listener", "item", "condition", "score", *STRATA]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _label(test: ListeningTest, role: str) -> str | None:
+    condition = test.conditions.filter(role=role).first()
+    return condition.label if condition else None
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a scientist may choose for a platform report (the rest comes from the test)."""
+
+    gaps: tuple[tuple[str, str, str], ...] = ()
+    compare: tuple[tuple[str, str], ...] = ()
+    by: tuple[str, ...] = ()
+    screening: bool = True
+    n_boot: int = 10_000
+    seed: int = 0
+    formats: tuple[str, ...] = field(default=FORMATS)
+
+
+def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
+    """The analysis spec: the roles come from the test's conditions, never from guessing."""
+    return Spec(
+        reference=_label(test, Condition.Role.REFERENCE),
+        mid_anchor=_label(test, Condition.Role.ANCHOR_MID),
+        low_anchor=_label(test, Condition.Role.ANCHOR_LOW),
+        compare=options.compare,
+        gaps=options.gaps,
+        by=options.by,
+        screening=options.screening,
+        n_boot=options.n_boot,
+        seed=options.seed,
+    )
+
+
+def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
+    ratings = ratings_frame(test)
+    if ratings.empty:
+        raise AnalysisError(f"test '{test.slug}' has no ratings yet")
+    return analyze(ratings, test_spec(test, options))
+
+
+def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> dict[str, Path]:
+    """Analyse the test's ratings and write the requested report files into ``out_dir``."""
+    result = test_analysis(test, options)
+    source = f"listening test '{test.slug}'"
+    meta = ReportMeta.for_spec(result.spec, title=test.name, source=source, question=test.question)
+    return write_report(
+        result.to_dict(), result.rated, meta, out_dir, test_id=test.slug, formats=options.formats
+    )

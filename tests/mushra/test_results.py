@@ -1,0 +1,160 @@
+"""Results of a test in the platform: the ratings as stored, `manage.py report`, and the links.
+
+Ratings are given through the real services (session → trials → questionnaire), so the report
+reads exactly what listeners would have left in the database.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from mushra.models import Condition
+from mushra.results import ratings_frame
+from mushra.scientist_views import RESULT_FILES
+from mushra.services import (
+    session_begin_trials,
+    session_consent,
+    session_questionnaire,
+    session_start,
+    trial_submit,
+)
+from tests.mushra.conftest import open_test
+
+MEANS = {"reference": 97, "anchor_low": 15, "anchor_mid": 45, "Zephyr-TTS": 75, "Quokka-Voice": 55}
+HEADPHONES = ("closed headphones", "open headphones")
+
+
+def _listen(test, n: int, rng, careless: bool = False) -> None:
+    session = session_start(test=test)
+    session_consent(session=session)
+    session_begin_trials(session=session)
+    for trial in session.trials.prefetch_related("signals__condition__system"):
+        ratings = {}
+        for signal in trial.signals.all():
+            condition = signal.condition
+            key = condition.system.name if condition.role == "system" else condition.role
+            score = MEANS[key] + rng.integers(-5, 4)
+            if careless and condition.role == "reference":
+                score = 40
+            ratings[signal.public_id] = {"score": int(score), "plays": 1}
+        trial_submit(
+            session=session,
+            position=trial.position,
+            key=f"submission-{n}-{trial.position}",
+            ratings=ratings,
+        )
+    session.refresh_from_db()
+    answers = {"age_band": "25-34", "headphones": HEADPHONES[n % 2], "native_language": "en"}
+    session_questionnaire(session=session, answers=answers)
+
+
+@pytest.fixture
+def rated_test(db, tmp_path):
+    test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4)
+    rng = np.random.default_rng(7)
+    for n in range(6):
+        _listen(test, n, rng, careless=(n == 5))
+    return test
+
+
+def _label(test, role):
+    return Condition.objects.get(test=test, role=role).label
+
+
+def test_ratings_frame_is_tidy_and_blind_to_participant_ids(rated_test):
+    df = ratings_frame(rated_test)
+    assert len(df) == 6 * 4 * 5  # sessions × trials × conditions (practice not stored)
+    assert set(df["listener"]) == {f"S{n}" for n in range(1, 7)}
+    assert set(df["condition"]) == set(
+        Condition.objects.filter(test=rated_test).values_list("label", flat=True)
+    )
+    assert set(df["headphones"]) == set(HEADPHONES)
+    assert "comment" not in df.columns
+
+
+def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
+    out = tmp_path / "report"
+    call_command(
+        "report",
+        rated_test.slug,
+        "--out",
+        str(out),
+        "--gap",
+        f"Zephyr-TTS:Quokka-Voice:{_label(rated_test, 'reference')}",
+        "--by",
+        "headphones",
+        "--bootstrap",
+        "500",
+    )
+    names = {p.name for p in out.iterdir()}
+    assert set(RESULT_FILES) == {
+        "report.html",
+        "report.pdf",
+        "ratings.csv",
+        "mushra.csv",
+        "analysis.json",
+        "means.tex",
+    }
+    assert set(RESULT_FILES) <= names
+    data = json.loads((out / "analysis.json").read_text())
+    # The careless listener (hidden reference at 40 on every item) is screened out.
+    assert [e["fraction"] for e in data["screening"]["excluded"]] == [1.0]
+    assert data["n_listeners"] == 5
+    means = {c["condition"]: c["mean"] for c in data["conditions"]}
+    assert means["Zephyr-TTS"] > means["Quokka-Voice"] > means[_label(rated_test, "anchor_low")]
+    assert 0 < data["gaps"][0]["gap_closure_pct"] < 100
+    assert [s["value"] for s in data["strata"]] == list(HEADPHONES)
+    html = (out / "report.html").read_text()
+    assert html.count("<svg") >= 2 and "Zephyr-TTS" in html
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_report_command_refuses_clearly(rated_test, tmp_path):
+    with pytest.raises(CommandError, match="no listening test with slug 'nope'"):
+        call_command("report", "nope", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="unknown condition 'Nobody' in --gap"):
+        call_command(
+            "report",
+            rated_test.slug,
+            "--out",
+            str(tmp_path / "x"),
+            "--gap",
+            "Nobody:Quokka-Voice:Zephyr-TTS",
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def test_results_links_serve_the_report_to_staff_only(rated_test, client, admin_user):
+    url = f"/mushra/tests/{rated_test.pk}/results/report.html"
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(admin_user)
+    page = client.get(f"/mushra/tests/{rated_test.pk}/").content.decode()
+    for name in RESULT_FILES:
+        assert f"/results/{name}" in page
+    html = client.get(url, {"by": "headphones"})
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    assert html.content.decode().count("<svg") >= 2
+    pdf = client.get(f"/mushra/tests/{rated_test.pk}/results/report.pdf")
+    assert pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
+    csv = client.get(f"/mushra/tests/{rated_test.pk}/results/mushra.csv")
+    assert csv["Content-Disposition"].startswith("attachment")
+    assert csv.content.decode().startswith("session_test_id,")
+
+
+def test_results_with_a_half_chosen_gap_say_what_is_missing(rated_test, client, admin_user):
+    client.force_login(admin_user)
+    url = f"/mushra/tests/{rated_test.pk}/results/analysis.json"
+    response = client.get(url, {"new": "Zephyr-TTS"}, follow=True)
+    assert "needs all three of new, base and top" in response.content.decode()
+
+
+def test_no_ratings_yet_is_a_message_not_an_error(db, tmp_path, client, admin_user):
+    test = open_test(tmp_path, n_items=2, slug="empty")
+    client.force_login(admin_user)
+    page = client.get(f"/mushra/tests/{test.pk}/").content.decode()
+    assert "No ratings yet" in page
+    response = client.get(f"/mushra/tests/{test.pk}/results/report.pdf", follow=True)
+    assert "has no ratings yet" in response.content.decode()
