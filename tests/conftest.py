@@ -6,6 +6,7 @@ is set (CI sets all three, so a missing service can never turn into a quiet gree
 """
 
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -53,6 +54,15 @@ def need_redis() -> None:
 
 def need_browser() -> None:
     need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}", "REQUIRE_BROWSER")
+
+
+def need_pdftoppm() -> None:
+    """poppler-utils' pdftoppm rasterises report PDFs; a system tool like the browser."""
+    need(
+        shutil.which("pdftoppm") is not None,
+        "pdftoppm (poppler-utils) not found",
+        "REQUIRE_BROWSER",
+    )
 
 
 def need_shared_data() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import matplotlib.image
@@ -14,6 +13,7 @@ from mushra.analysis import read_ratings
 from mushra.reports import render_html, render_pdf, write_report
 from mushra.reports.common import condition_order
 from mushra.reports.plots import condition_plot, item_plot
+from tests.conftest import need_pdftoppm
 from tests.mushra.reports.conftest import build_result
 
 pytestmark = pytest.mark.shared_data
@@ -27,8 +27,7 @@ def html(codec_result, codec_ratings, meta) -> str:
 
 
 def test_pdf_first_page_renders_as_a_non_blank_image(codec_result, codec_ratings, meta, tmp_path):
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed: cannot rasterise the PDF")
+    need_pdftoppm()
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(render_pdf(render_html(codec_result, codec_ratings, meta)))
     assert pdf.read_bytes().startswith(b"%PDF")
