@@ -97,7 +97,9 @@ def _mixed(result: dict) -> str:
     return (
         f"A linear mixed model, {model.get('formula')}, was fitted by REML with crossed random "
         "intercepts for listener and item; confidence intervals and p-values of its fixed "
-        "effects are Wald z intervals and tests."
+        "effects are Wald z intervals and tests. The model has no listener-by-condition term, "
+        "so a listener's own preferences count as residual noise and these p-values are "
+        "optimistic; the Wilcoxon tests above are the primary comparisons."
     )
 
 
