@@ -58,20 +58,20 @@ def progress(request: HttpRequest, test_id: int):
         "progress": test_progress(test),
         "listener_link": link,
         "labels": list(test.conditions.values_list("label", flat=True)),
-        "strata": STRATA,
-        "result_files": RESULT_FILES,
+        "strata": [(column, column.replace("_", " ")) for column in STRATA],
+        "result_files": [(name, spec[3]) for name, spec in RESULT_FILES.items()],
     }
     return render(request, "mushra/progress.html", context)
 
 
-# File name → (format of mushra.reports.write_report, content type, shown inline?)
+# File name → (format of mushra.reports.write_report, content type, shown inline?, button)
 RESULT_FILES = {
-    "report.html": ("html", "text/html; charset=utf-8", True),
-    "report.pdf": ("pdf", "application/pdf", True),
-    "ratings.csv": ("csv", "text/csv; charset=utf-8", False),
-    "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False),
-    "analysis.json": ("json", "application/json", False),
-    "means.tex": ("latex", "application/x-tex; charset=utf-8", False),
+    "report.html": ("html", "text/html; charset=utf-8", True, "Report (HTML)"),
+    "report.pdf": ("pdf", "application/pdf", True, "Report (PDF)"),
+    "ratings.csv": ("csv", "text/csv; charset=utf-8", False, "Ratings (tidy CSV)"),
+    "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False, "Ratings (webMUSHRA CSV)"),
+    "analysis.json": ("json", "application/json", False, "Analysis (JSON)"),
+    "means.tex": ("latex", "application/x-tex; charset=utf-8", False, "Means (LaTeX table)"),
 }
 
 
@@ -96,7 +96,7 @@ def results_file(request: HttpRequest, test_id: int, name: str):
     test = get_object_or_404(ListeningTest, pk=test_id)
     if name not in RESULT_FILES:
         raise Http404("unknown results file")
-    fmt, content_type, inline = RESULT_FILES[name]
+    fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             written = test_report(test, Path(tmp), _report_options(request, fmt))
