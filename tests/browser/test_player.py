@@ -190,7 +190,9 @@ def test_switching_conditions_keeps_the_play_position_and_changes_what_is_heard(
     after = page.evaluate("[__mushra.position(), performance.now(), __mushra.current()]")
     assert after[2] == cond.id
     elapsed = (after[1] - before[1]) / 1000
-    assert after[0] > before[0]  # no jump back to the start
+    # No jump back to the start. The audio clock advances in render quanta, so two reads a few
+    # milliseconds apart may show the same position on a busy machine: >=, not >.
+    assert after[0] >= before[0] > 0.5
     assert abs((after[0] - before[0]) - elapsed) < 0.05
     page.wait_for_function("Math.abs(__mushra.peakHz() - 500) < 20")
 
