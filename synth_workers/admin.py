@@ -6,16 +6,25 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.files.uploadedfile import UploadedFile
-from django.shortcuts import redirect, render
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from evalsite.errors import InputError
 from synth_workers.backends import available_backends
 from synth_workers.forms import CheckpointRegistrationForm
-from synth_workers.models import CheckpointFile, Corpus, Stimulus, SynthesisJob, System, Utterance
-from synth_workers.services import corpus_import, rendered_import
+from synth_workers.models import (
+    CheckpointFile,
+    Corpus,
+    ImportRun,
+    Stimulus,
+    SynthesisJob,
+    System,
+    Utterance,
+)
+from synth_workers.services.import_runs import import_run_create, upload_store
 from synth_workers.services.registration import system_register
 from synth_workers.services.synthesis import job_cancel
 
@@ -39,44 +48,20 @@ class RenderedImportForm(forms.Form):
     skip_bad = forms.BooleanField(required=False, help_text="Import the rest and list what was bad")
 
 
-def _as_temp_file(upload: UploadedFile, folder: str) -> Path:
-    path = Path(folder) / "upload.zip"
-    with path.open("wb") as f:
-        for chunk in upload.chunks():
-            f.write(chunk)
-    return path
-
-
 def _saved_uploads(uploads: dict, folder: str) -> dict[str, Path]:
-    """Each upload in its own temporary file, keeping its suffix (a backend may look at it)."""
-    paths = {}
-    for role, upload in uploads.items():
-        path = Path(folder) / f"{role}{''.join(Path(upload.name).suffixes)[-20:]}"
-        with path.open("wb") as f:
-            for chunk in upload.chunks():
-                f.write(chunk)
-        paths[role] = path
-    return paths
+    """Each upload in its own temporary file, named by its role."""
+    return {role: upload_store(upload, Path(folder), role) for role, upload in uploads.items()}
 
 
-def _run_import(request, form_class, title: str, run, done_url: str):
-    """Shared admin page flow: validate the form, run the import, report problems per line."""
+def _start_import(request, form_class, title: str, kind: str, params):
+    """Shared admin page flow: validate the form, then hand the upload to a worker and show
+    its progress (checking thousands of files would outlive a web request)."""
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            with tempfile.TemporaryDirectory() as folder:
-                report = run(form.cleaned_data, folder)
-        except InputError as exc:
-            form.add_error(None, exc.message)
-            for problem in exc.problems:
-                form.add_error(None, problem)
-        else:
-            for problem in report.skipped:
-                messages.warning(request, f"Skipped: {problem}")
-            messages.success(
-                request, f"Imported {report.created} audio file(s); preparation queued."
-            )
-            return redirect(done_url)
+        data = form.cleaned_data
+        uploads = {k: data.get(k) for k in ("manifest", "audio") if k in data}
+        run = import_run_create(kind=kind, params=params(data), uploads=uploads, user=request.user)
+        return redirect("admin:synth_workers_importrun_progress", run.pk)
     context = {**admin.site.each_context(request), "form": form, "title": title}
     return render(request, "admin/synth_workers/import.html", context)
 
@@ -163,19 +148,18 @@ class SystemAdmin(admin.ModelAdmin):
         return None
 
     def import_rendered_view(self, request):
-        def run(data, folder):
-            return rendered_import(
-                corpus=data["corpus"],
-                system_name=data["system_name"],
-                audio_path=_as_temp_file(data["audio"], folder),
-                pattern=data["pattern"],
-                description=data["description"],
-                skip_bad=data["skip_bad"],
-                owner=request.user,
-            )
+        def params(data: dict) -> dict:
+            return {
+                "corpus_id": data["corpus"].pk,
+                "name": data["system_name"],
+                "system_name": data["system_name"],
+                "pattern": data["pattern"],
+                "description": data["description"],
+                "skip_bad": data["skip_bad"],
+            }
 
-        done = reverse("admin:synth_workers_corpus_changelist")
-        return _run_import(request, RenderedImportForm, "Import pre-rendered audio", run, done)
+        title = "Import pre-rendered audio"
+        return _start_import(request, RenderedImportForm, title, ImportRun.Kind.RENDERED, params)
 
 
 @admin.register(Corpus)
@@ -189,20 +173,13 @@ class CorpusAdmin(admin.ModelAdmin):
         return [path("import/", view, name="synth_workers_corpus_import"), *super().get_urls()]
 
     def import_corpus_view(self, request):
-        def run(data, folder):
-            upload = data["manifest"]
-            return corpus_import(
-                name=data["name"],
-                manifest_name=upload.name,
-                manifest_data=upload.read(),
-                audio_path=_as_temp_file(data["audio"], folder) if data["audio"] else None,
-                default_language=data["default_language"],
-                skip_bad=data["skip_bad"],
-                owner=request.user,
-            )
+        def params(data: dict) -> dict:
+            keys = ("name", "default_language", "skip_bad")
+            return {k: data[k] for k in keys}
 
-        done = reverse("admin:synth_workers_corpus_changelist")
-        return _run_import(request, CorpusImportForm, "Import a corpus", run, done)
+        return _start_import(
+            request, CorpusImportForm, "Import a corpus", ImportRun.Kind.CORPUS, params
+        )
 
     @admin.display(description="stimuli prepared")
     def preparation(self, corpus: Corpus) -> str:
@@ -273,3 +250,60 @@ class SynthesisJobAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset) -> None:
         for job in queryset:
             job_cancel(job=job)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Imports started here: read-only, each with a live progress page."""
+
+    list_display = ["__str__", "status", "done", "total", "created_by", "created_at"]
+    readonly_fields = [f.name for f in ImportRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # runs start from the import pages
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        progress = self.admin_site.admin_view(self.progress_view)
+        progress_json = self.admin_site.admin_view(self.progress_json)
+        return [
+            path("<int:run_id>/progress/", progress, name="synth_workers_importrun_progress"),
+            path(
+                "<int:run_id>/progress.json",
+                progress_json,
+                name="synth_workers_importrun_progress_json",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, run_id: int):
+        run = get_object_or_404(ImportRun, pk=run_id)
+        back = "system_import" if run.kind == ImportRun.Kind.RENDERED else "corpus_import"
+        context = {
+            **admin.site.each_context(request),
+            "title": str(run),
+            "run": run,
+            "state": import_run_state(run),
+            "retry_url": reverse(f"admin:synth_workers_{back}"),
+            "corpora_url": reverse("admin:synth_workers_corpus_changelist"),
+        }
+        return render(request, "admin/synth_workers/import_progress.html", context)
+
+    def progress_json(self, request, run_id: int) -> JsonResponse:
+        return JsonResponse(import_run_state(get_object_or_404(ImportRun, pk=run_id)))
+
+
+def import_run_state(run: ImportRun) -> dict:
+    """What the progress page shows, as JSON for its polling script."""
+    return {
+        "status": run.status,
+        "status_text": run.get_status_display(),
+        "finished": run.finished,
+        "done": run.done,
+        "total": run.total,
+        "message": run.message,
+        "problems": run.problems,
+        "waiting_s": int((timezone.now() - run.created_at).total_seconds()),
+    }

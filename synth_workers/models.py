@@ -259,3 +259,43 @@ class SynthesisItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.utterance.key} {self.condition}"
+
+
+class ImportRun(models.Model):
+    """An import started from the admin, run by a worker so a large upload reports progress
+    instead of holding (and timing out) a web request. The uploads wait in ``folder`` (under
+    MEDIA_ROOT, shared with the workers) until the run ends, then are deleted."""
+
+    class Kind(models.TextChoices):
+        CORPUS = "corpus", "Corpus"
+        RENDERED = "rendered", "Pre-rendered audio"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Checking audio"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Refused"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    params = models.JSONField(default=dict)  # the form's fields, uploads by file name
+    folder = models.CharField(max_length=200)  # relative to MEDIA_ROOT
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True)  # per file/line, in plain words
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.pk}: {self.params.get('name', '')}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

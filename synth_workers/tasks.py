@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_init, worker_ready
 from django.db import OperationalError
 
+from synth_workers.services.import_runs import import_run_execute
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
 from synth_workers.services.registration import system_check
 from synth_workers.services.synthesis import batch_run, jobs_resume
@@ -43,6 +44,11 @@ def prepare_stimulus(self, stimulus_id: int) -> str:
 )
 def synth_batch(job_id: int, item_ids: list[int]) -> dict:
     return batch_run(job_id=job_id, item_ids=item_ids)
+
+
+@shared_task(name="synth_workers.tasks.run_import")  # the `cpu` queue: checking audio
+def run_import(run_id: int) -> str:
+    return import_run_execute(run_id=run_id)
 
 
 @shared_task(name="synth_workers.tasks.synth_check_system")

@@ -1,0 +1,33 @@
+// Live progress of an import run: polls its JSON until the worker has finished or refused it.
+const root = document.getElementById("import-run");
+const el = (id) => document.getElementById(id);
+
+function render(s) {
+  el("import-status").textContent = s.status_text;
+  el("import-bar").max = Math.max(s.total, 1);
+  el("import-bar").value = s.finished && s.status === "done" ? Math.max(s.total, 1) : s.done;
+  el("import-counts").textContent = `${s.done} / ${s.total} files checked`;
+  el("import-hint").hidden = !(s.status === "queued" && s.waiting_s >= 10);
+  el("import-message").hidden = !s.message;
+  el("import-message").textContent = s.message;
+  const list = el("import-problems");
+  list.className = s.status === "failed" ? "errorlist" : "messagelist";
+  list.replaceChildren(...s.problems.map((problem) => {
+    const li = document.createElement("li");
+    li.textContent = problem; // plain text: problems quote file names from the upload
+    return li;
+  }));
+  el("import-next").hidden = !s.finished;
+  return s.finished;
+}
+
+async function poll() {
+  try {
+    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
+    if (resp.ok && render(await resp.json())) return;
+  } catch (err) {
+    el("import-counts").textContent += " (connection lost, retrying…)";
+  }
+  setTimeout(poll, 1000);
+}
+poll();
