@@ -61,6 +61,7 @@ class ReportOptions:
     screening: bool = True
     n_boot: int = 10_000
     seed: int = 0
+    mixed: str = "intercepts"  # or "full" (confirmatory) / "none"
     formats: tuple[str, ...] = field(default=FORMATS)
 
 
@@ -76,6 +77,7 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
         screening=options.screening,
         n_boot=options.n_boot,
         seed=options.seed,
+        mixed=options.mixed,
     )
 
 

@@ -86,6 +86,7 @@ def _report_options(request: HttpRequest, fmt: str) -> ReportOptions:
         compare=tuple(parse_names(v, 2, "compare") for v in request.GET.getlist("compare")),
         by=tuple(b for b in request.GET.getlist("by") if b in STRATA),
         screening=request.GET.get("screening", "on") != "off",
+        mixed="full" if request.GET.get("mixed") == "full" else "intercepts",
         formats=(fmt,),
     )
 

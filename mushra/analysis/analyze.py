@@ -19,6 +19,7 @@ from mushra.analysis.data import KEYS, AnalysisError, conditions_of, json_ready,
 from mushra.analysis.descriptives import describe
 from mushra.analysis.gaps import gap_closure
 from mushra.analysis.mixed import mixed_model
+from mushra.analysis.mixed_full import mixed_model_full
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
 from mushra.analysis.screening import screen
@@ -27,6 +28,7 @@ DEFAULT_REFERENCE = "reference"
 RULE_OFF = "screening off (--no-screening)"
 RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
 CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
+MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full.py
 PAIR_KEYS = ("a", "b", "n_pairs", "mean_diff", "statistic", "p", "p_holm", "rank_biserial")
 
 
@@ -43,6 +45,7 @@ class Spec:
     screening: bool = True
     n_boot: int = N_BOOT
     seed: int | None = 0
+    mixed: str = "intercepts"  # one of MIXED_MODELS
 
     @property
     def anchors(self) -> set[str]:
@@ -86,6 +89,8 @@ def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
         if name not in conditions:
             raise AnalysisError(f"unknown condition {name!r} in {option} (conditions: {known})")
 
+    if spec.mixed not in MIXED_MODELS:
+        raise AnalysisError(f"--mixed-model {spec.mixed}: use one of {', '.join(MIXED_MODELS)}")
     spec = replace(spec, reference=_resolve_reference(spec, conditions))
     for name, option in (
         (spec.reference, "--reference"),
@@ -153,15 +158,22 @@ def _omnibus(df: pd.DataFrame, spec: Spec) -> dict:
     return friedman(df, systems if len(systems) >= 2 else sorted(present), validated=True)
 
 
-def _mixed(df: pd.DataFrame, spec: Spec) -> dict | None:
+def _mixed(df: pd.DataFrame, spec: Spec, lenient: bool) -> dict | None:
     present = sorted(conditions_of(df))
-    if len(present) < 2:
+    if spec.mixed == "none" or len(present) < 2:
         return None
-    baseline = spec.reference if spec.reference in present else present[0]
     try:
+        if spec.mixed == "full":
+            systems = spec.systems(set(present))
+            return mixed_model_full(df, systems, systems[0] if systems else present[0])
+        baseline = spec.reference if spec.reference in present else present[0]
         return mixed_model(df, baseline)
     except AnalysisError:
-        return None  # e.g. a stratum whose design confounds a condition with its listeners
+        # The default model is a summary: a stratum (or test) it cannot fit gets null. The full
+        # model was asked for by name, so the whole analysis says why it could not be fitted.
+        if spec.mixed == "full" and not lenient:
+            raise
+        return None
 
 
 def _gaps(df: pd.DataFrame, spec: Spec, boot: BootstrapMeans, lenient: bool) -> list[dict]:
@@ -198,7 +210,7 @@ def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
         "conditions": _conditions(df, boot),
         "pairwise": _pairwise(df, spec, lenient),
         "omnibus": _omnibus(df, spec),
-        "mixed_model": _mixed(df, spec),
+        "mixed_model": _mixed(df, spec, lenient),
         "gaps": _gaps(df, spec, boot, lenient),
     }
 

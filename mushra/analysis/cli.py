@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from mushra.analysis.analyze import Result, Spec, analyze
+from mushra.analysis.analyze import MIXED_MODELS, Result, Spec, analyze
 from mushra.analysis.bootstrap import N_BOOT
 from mushra.analysis.data import AnalysisError, read_ratings
 from mushra.analysis.formats import csv_table, text
@@ -48,6 +48,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", action="append", default=[], metavar="NEW:BASE:TOP", help="repeatable")
     p.add_argument("--by", action="append", default=[], metavar="COLUMN", help="strata column")
     p.add_argument("--no-screening", action="store_true", help="keep every listener")
+    p.add_argument(
+        "--mixed-model",
+        choices=MIXED_MODELS,
+        default="intercepts",
+        help="intercepts: (1|listener)+(1|item), any size; full: adds listener:condition and "
+        "item:condition on the conditions under test (confirmatory, <= 10,000 ratings)",
+    )
     p.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N", help="resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--format", choices=FORMATS, default="json")
@@ -69,6 +76,7 @@ def spec_from(args: argparse.Namespace) -> Spec:
         screening=not args.no_screening,
         n_boot=args.bootstrap,
         seed=args.seed,
+        mixed=args.mixed_model,
     )
 
 

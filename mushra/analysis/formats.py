@@ -95,11 +95,7 @@ def _body(data: dict) -> list[str]:
                 for e in mm["effects"]
             ],
         )
-        lines.append(
-            "variance: listener {}, item {}, residual {}".format(
-                *(_num(vc[k], 2) for k in ("listener", "item", "residual"))
-            )
-        )
+        lines.append("variance: " + ", ".join(f"{k} {_num(v, 2)}" for k, v in vc.items()))
     for g in data["gaps"]:
         lines += [
             "",

@@ -94,12 +94,22 @@ def _omnibus(result: dict, meta: ReportMeta) -> str:
 
 def _mixed(result: dict) -> str:
     model = result["mixed_model"]
+    formula = str(model.get("formula"))
+    if "listener:condition" in formula:  # mushra.analysis.mixed_full
+        return (
+            f"A linear mixed model, {formula}, was fitted by REML (statsmodels MixedLM, four "
+            "variance components) on the conditions under test, so each listener's and each "
+            "item's preference for a condition is modelled rather than treated as noise; "
+            "confidence intervals and p-values of its fixed effects are Wald z intervals and "
+            "tests."
+        )
     return (
-        f"A linear mixed model, {model.get('formula')}, was fitted by REML with crossed random "
+        f"A linear mixed model, {formula}, was fitted by REML with crossed random "
         "intercepts for listener and item; confidence intervals and p-values of its fixed "
         "effects are Wald z intervals and tests. The model has no listener-by-condition term, "
         "so a listener's own preferences count as residual noise and these p-values are "
-        "optimistic; the Wilcoxon tests above are the primary comparisons."
+        "optimistic; the Wilcoxon tests above are the primary comparisons (the full model, "
+        "--mixed-model full, adds those terms)."
     )
 
 

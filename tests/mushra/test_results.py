@@ -134,9 +134,10 @@ def test_results_links_serve_the_report_to_staff_only(rated_test, client, admin_
     page = client.get(f"/mushra/tests/{rated_test.pk}/").content.decode()
     for name in RESULT_FILES:
         assert f"/results/{name}" in page
-    html = client.get(url, {"by": "headphones"})
+    html = client.get(url, {"by": "headphones", "mixed": "full"})
     assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
     assert html.content.decode().count("<svg") >= 2
+    assert "(1|listener:condition)" in html.content.decode()  # the confirmatory model was fitted
     pdf = client.get(f"/mushra/tests/{rated_test.pk}/results/report.pdf")
     assert pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
     csv = client.get(f"/mushra/tests/{rated_test.pk}/results/mushra.csv")

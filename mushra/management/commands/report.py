@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from mushra.analysis import AnalysisError
+from mushra.analysis.analyze import MIXED_MODELS
 from mushra.analysis.bootstrap import N_BOOT
 from mushra.analysis.cli import parse_names
 from mushra.models import ListeningTest
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-screening", action="store_true")
         parser.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--mixed-model", choices=MIXED_MODELS, default="intercepts")
         parser.add_argument(
             "--format", action="append", default=[], choices=FORMATS, help="default: all"
         )
@@ -45,6 +47,7 @@ class Command(BaseCommand):
                 screening=not opts["no_screening"],
                 n_boot=opts["bootstrap"],
                 seed=opts["seed"],
+                mixed=opts["mixed_model"],
                 formats=tuple(opts["format"]) or FORMATS,
             )
             self.stdout.write(f"Analysing '{found.name}' …")
