@@ -65,7 +65,12 @@ def _pairwise(result: dict) -> str:
         "means the first condition was rated higher. Pairing by (listener, item) treats a "
         "listener's items as independent, which makes p-values optimistic"
     )
-    return text + ("; the mixed model below does not." if result.get("mixed_model") else ".")
+    model = result.get("mixed_model")
+    if not model:
+        return text + "."
+    if "listener:condition" in str(model.get("formula", "")):
+        return text + "; the mixed model below does not."
+    return text + "; the confirmatory mixed model (--mixed-model full) does not."
 
 
 def _omnibus(result: dict, meta: ReportMeta) -> str:
