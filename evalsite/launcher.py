@@ -166,7 +166,11 @@ def wait_for_demo_test(base: str, children: dict, timeout: float = 900) -> None:
     while all(proc.poll() is None for proc in children.values()):
         state, detail = demo_test_step()
         if state == "open":
+            from mushra.models import ListeningTest
+
+            test_id = ListeningTest.objects.get(slug=detail).pk
             print(f"\r{'':78}\r  Listen:  {base}/t/{detail}/  (the demo MUSHRA test)", flush=True)
+            print(f"  Results: {base}/mushra/tests/{test_id}/  (progress and reports)", flush=True)
             return
         if state == "skip" or time.monotonic() > deadline:
             print(f"\r{'':78}\rNo demo listening test: {detail}", flush=True)

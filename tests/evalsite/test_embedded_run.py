@@ -132,8 +132,11 @@ def check_running_platform(base: str, env: dict) -> None:
 
 
 @contextmanager
-def running_launcher(env: dict, port: int, var_dir: Path, **start_options):
-    """Yield the launcher's start-up output; on exit, Ctrl-C it and check that it stopped."""
+def running_launcher(
+    env: dict, port: int, var_dir: Path, transcript: list[str] | None = None, **start_options
+):
+    """Yield the launcher's start-up output; on exit, Ctrl-C it and check that it stopped.
+    ``transcript``, if given, receives everything the launcher printed."""
     proc, lines = start_launcher(env, port, **start_options)
     try:
         yield "".join(lines)
@@ -143,6 +146,8 @@ def running_launcher(env: dict, port: int, var_dir: Path, **start_options):
         raise
     out = stop_launcher(proc, var_dir)
     assert "Stopped." in out
+    if transcript is not None:
+        transcript.extend([*lines, out])
 
 
 DEMO_STATE = """
@@ -183,7 +188,8 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
     env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": ""}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with running_launcher(env, port, tmp_path) as output:
+    transcript: list[str] = []
+    with running_launcher(env, port, tmp_path, transcript=transcript) as output:
         assert re.search(r"Created admin account 'scientist' with password '\S+'", output)
         assert "synthesis queued: /synthesis/jobs/" in output
         check_running_platform(base, env)
@@ -196,6 +202,10 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
             assert time.monotonic() < deadline, f"the demo test did not open: {page}"
             time.sleep(0.5)
         assert 'id="start"' in page[1]
+    # It printed the listener link and the scientist's page of the test.
+    said = "".join(transcript)
+    assert f"Listen:  {base}/t/demo/" in said
+    assert re.search(rf"Results: {base}/mushra/tests/\d+/", said), said
     # The same var/ again (idempotent), this time started the way a shell starts `make demo &`.
     with running_launcher(env, port, tmp_path, as_background_job=True) as output:
         assert "password unchanged" in output
