@@ -19,31 +19,33 @@ from mushra.models import Condition, ListeningTest, Rating
 from mushra.reports import FORMATS, ReportMeta, write_report
 
 STRATA = ("age_band", "headphones", "native_language")
+NOT_ANSWERED = "(not answered)"
 
 
 def ratings_frame(test: ListeningTest) -> pd.DataFrame:
-    """Every stored rating of the test's real (non-preview) sessions, in tidy form."""
-    rows = (
+    """Every stored rating of the test's real (non-preview) sessions, in tidy form.
+
+    Ratings come as plain tuples and questionnaire answers once per session, joined in pandas:
+    a crowdsourced test holds 10^5-10^6 ratings, too many for a Python object per row.
+    """
+    ratings = pd.DataFrame.from_records(
         Rating.objects.filter(session__test=test, session__preview=False)
         .order_by("session__number", "trial__position", "condition_id")
-        .values_list(
-            "session__number",
-            "trial__utterance__key",
-            "condition__label",
-            "score",
-            "session__questionnaire",
-        )
+        .values_list("session__number", "trial__utterance__key", "condition__label", "score")
+        .iterator(chunk_size=20_000),
+        columns=["number", "item", "condition", "score"],
     )
-    records = []
-    for number, item, condition, score, answers in rows.iterator(chunk_size=5000):
-        answers = answers or {}
-        strata = {k: answers.get(k) or "(not answered)" for k in STRATA}
-        records.append(
-            {"listener": f"S{number}", "item": item, "condition": condition, "score": score}
-            | strata
-        )
-    columns = ["listener", "item", "condition", "score", *STRATA]
-    return pd.DataFrame.from_records(records, columns=columns)
+    sessions = test.sessions.filter(preview=False).values_list("number", "questionnaire")
+    answers = pd.DataFrame.from_records(
+        [
+            {"number": number, **{k: (q or {}).get(k) or NOT_ANSWERED for k in STRATA}}
+            for number, q in sessions
+        ],
+        columns=["number", *STRATA],
+    )
+    df = ratings.merge(answers, on="number", how="left")
+    df.insert(0, "listener", "S" + df.pop("number").astype(str))
+    return df[["listener", "item", "condition", "score", *STRATA]]
 
 
 def _label(test: ListeningTest, role: str) -> str | None:
