@@ -37,15 +37,21 @@ def ratings_frame(test: ListeningTest) -> pd.DataFrame:
     )
     sessions = test.sessions.filter(preview=False).values_list("number", "questionnaire")
     answers = pd.DataFrame.from_records(
-        [
-            {"number": number, **{k: (q or {}).get(k) or NOT_ANSWERED for k in STRATA}}
-            for number, q in sessions
-        ],
+        [{"number": number, **_answers(q or {})} for number, q in sessions],
         columns=["number", *STRATA],
     )
     df = ratings.merge(answers, on="number", how="left")
     df.insert(0, "listener", "S" + df.pop("number").astype(str))
     return df[["listener", "item", "condition", "score", *STRATA]]
+
+
+def _answers(questionnaire: dict) -> dict[str, str]:
+    """The strata of one session. Native language is free text typed by a listener and goes
+    into CSV files a scientist opens in a spreadsheet, so a leading = + - @ (which would make it
+    a formula there) is dropped."""
+    out = {k: str(questionnaire.get(k) or "") for k in STRATA}
+    out["native_language"] = out["native_language"].lstrip("=+-@\t\r ")
+    return {k: v or NOT_ANSWERED for k, v in out.items()}
 
 
 def _label(test: ListeningTest, role: str) -> str | None:

@@ -46,7 +46,8 @@ def _listen(test, n: int, rng, careless: bool = False) -> None:
             ratings=ratings,
         )
     session.refresh_from_db()
-    answers = {"age_band": "25-34", "headphones": HEADPHONES[n % 2], "native_language": "en"}
+    language = "=HYPERLINK(1)" if n == 0 else "en"  # a listener typing a spreadsheet formula
+    answers = {"age_band": "25-34", "headphones": HEADPHONES[n % 2], "native_language": language}
     session_questionnaire(session=session, answers=answers)
 
 
@@ -72,6 +73,7 @@ def test_ratings_frame_is_tidy_and_blind_to_participant_ids(rated_test):
     )
     assert set(df["headphones"]) == set(HEADPHONES)
     assert "comment" not in df.columns
+    assert set(df["native_language"]) == {"en", "HYPERLINK(1)"}  # never a formula in a CSV
 
 
 def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
