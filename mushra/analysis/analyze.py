@@ -19,7 +19,7 @@ from mushra.analysis.data import KEYS, AnalysisError, conditions_of, json_ready,
 from mushra.analysis.descriptives import describe
 from mushra.analysis.gaps import gap_closure
 from mushra.analysis.mixed import mixed_model
-from mushra.analysis.mixed_full import mixed_model_full
+from mushra.analysis.mixed_full_fast import mixed_model_full_fast
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
 from mushra.analysis.screening import screen
@@ -28,7 +28,7 @@ DEFAULT_REFERENCE = "reference"
 RULE_OFF = "screening off (--no-screening)"
 RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
 CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
-MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full.py
+MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full_fast.py
 PAIR_KEYS = ("a", "b", "n_pairs", "mean_diff", "statistic", "p", "p_holm", "rank_biserial")
 
 
@@ -165,7 +165,7 @@ def _mixed(df: pd.DataFrame, spec: Spec, lenient: bool) -> dict | None:
     try:
         if spec.mixed == "full":
             systems = spec.systems(set(present))
-            return mixed_model_full(df, systems, systems[0] if systems else present[0])
+            return mixed_model_full_fast(df, systems, systems[0] if systems else present[0])
         baseline = spec.reference if spec.reference in present else present[0]
         return mixed_model(df, baseline)
     except AnalysisError:

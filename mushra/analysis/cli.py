@@ -52,8 +52,8 @@ def parser() -> argparse.ArgumentParser:
         "--mixed-model",
         choices=MIXED_MODELS,
         default="intercepts",
-        help="intercepts: (1|listener)+(1|item), any size; full: adds listener:condition and "
-        "item:condition on the conditions under test (confirmatory, <= 10,000 ratings)",
+        help="intercepts: (1|listener)+(1|item); full: adds listener:condition and "
+        "item:condition on the conditions under test (confirmatory); none: no model",
     )
     p.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N", help="resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

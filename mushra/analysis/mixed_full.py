@@ -7,9 +7,13 @@ optimistic (reference notes §4a: p = 0.005 there vs 0.136 here for the same con
     score ~ condition + (1|listener) + (1|item) + (1|listener:condition) + (1|item:condition)
 
 is fitted on the conditions under test only (the hidden reference and anchors sit at the ends of
-the scale with little spread and would distort the interaction variances), with statsmodels'
-MixedLM by REML: one constant group and four variance components. statsmodels grows about as
-n^2.3 (DESIGN.md §6), so the model is refused above ``MAX_RATINGS`` rather than left to hang.
+the scale with little spread and would distort the interaction variances).
+
+The analysis fits it with :mod:`mushra.analysis.mixed_full_fast` (sufficient statistics, any
+size). This module holds the model's definition and its fit with statsmodels' MixedLM by REML
+(one constant group, four variance components): the library's own numbers, which the fast fit is
+tested against. statsmodels grows about as n^2.3 (DESIGN.md §6), so this fit is refused above
+``MAX_RATINGS`` rather than left to hang.
 """
 
 from __future__ import annotations

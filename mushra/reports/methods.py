@@ -102,8 +102,9 @@ def _mixed(result: dict) -> str:
     formula = str(model.get("formula"))
     if "listener:condition" in formula:  # mushra.analysis.mixed_full
         return (
-            f"A linear mixed model, {formula}, was fitted by REML (statsmodels MixedLM, four "
-            "variance components) on the conditions under test, so each listener's and each "
+            f"A linear mixed model, {formula}, was fitted by REML (four variance components; "
+            "profiled REML from sufficient statistics, which agrees with statsmodels' MixedLM) "
+            "on the conditions under test, so each listener's and each "
             "item's preference for a condition is modelled rather than treated as noise; "
             "confidence intervals and p-values of its fixed effects are Wald z intervals and "
             "tests."
