@@ -16,7 +16,7 @@ import pandas as pd
 
 from mushra.analysis import AnalysisError, Result, Spec, analyze
 from mushra.models import Condition, ListeningTest, Rating
-from mushra.reports import FORMATS, ReportMeta, write_report
+from mushra.reports import FORMATS, ReportMeta, render_file, write_report
 
 STRATA = ("age_band", "headphones", "native_language")
 NOT_ANSWERED = "(not answered)"
@@ -96,11 +96,27 @@ def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
     return analyze(ratings, test_spec(test, options))
 
 
+def _meta(test: ListeningTest, result: Result) -> ReportMeta:
+    source = f"listening test '{test.slug}'"
+    return ReportMeta.for_spec(result.spec, title=test.name, source=source, question=test.question)
+
+
+def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOptions) -> bytes:
+    """One report file of the test (a download), rendered in memory."""
+    result = test_analysis(test, options)
+    meta = _meta(test, result)
+    content = render_file(result.to_dict(), result.rated, meta, fmt, name, test_id=test.slug)
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
 def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> dict[str, Path]:
     """Analyse the test's ratings and write the requested report files into ``out_dir``."""
     result = test_analysis(test, options)
-    source = f"listening test '{test.slug}'"
-    meta = ReportMeta.for_spec(result.spec, title=test.name, source=source, question=test.question)
     return write_report(
-        result.to_dict(), result.rated, meta, out_dir, test_id=test.slug, formats=options.formats
+        result.to_dict(),
+        result.rated,
+        _meta(test, result),
+        out_dir,
+        test_id=test.slug,
+        formats=options.formats,
     )

@@ -1,8 +1,5 @@
 """Scientist pages (staff only): build a test, preview it as a listener, open it, follow it."""
 
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +12,7 @@ from mushra.analysis import AnalysisError
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
 from mushra.models import ListeningTest
-from mushra.results import STRATA, ReportOptions, test_report
+from mushra.results import STRATA, ReportOptions, test_report_file
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -75,7 +72,7 @@ RESULT_FILES = {
 }
 
 
-def _report_options(request: HttpRequest, fmt: str) -> ReportOptions:
+def _report_options(request: HttpRequest) -> ReportOptions:
     """The results form: optional gap (three selects) and strata; all else is the default."""
     gap = [request.GET.get(k, "") for k in ("new", "base", "top")]
     gaps = (tuple(gap),) if all(gap) else ()
@@ -87,7 +84,6 @@ def _report_options(request: HttpRequest, fmt: str) -> ReportOptions:
         by=tuple(b for b in request.GET.getlist("by") if b in STRATA),
         screening=request.GET.get("screening", "on") != "off",
         mixed="full" if request.GET.get("mixed") == "full" else "intercepts",
-        formats=(fmt,),
     )
 
 
@@ -99,9 +95,7 @@ def results_file(request: HttpRequest, test_id: int, name: str):
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            written = test_report(test, Path(tmp), _report_options(request, fmt))
-            body = written[name].read_bytes()
+        body = test_report_file(test, fmt, name, _report_options(request))
     except AnalysisError as exc:
         messages.error(request, f"No report: {exc}")
         return redirect("mushra:progress", test_id=test.pk)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, sparse
 
+from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.mixed import effect_rows, group_grams, indicator, treatment
 from mushra.analysis.mixed_full import full_formula
@@ -268,15 +269,11 @@ def fit_theta(st: Stats, free: np.ndarray) -> np.ndarray:
 
 
 def encode(sub: pd.DataFrame, baseline: str) -> tuple[dict[str, np.ndarray], np.ndarray, list]:
-    """Integer codes; condition codes put the baseline at 0 and the others in sorted order."""
-    conditions = sub["condition"].astype(str)
-    names = sorted(conditions.unique())
+    """mixed.encode, with this model's message when a condition under test has no ratings."""
+    names = set(sub["condition"].astype(str).unique())
     if str(baseline) not in names or len(names) < 2:
         raise AnalysisError("the full mixed model needs ratings of two conditions under test")
-    order = [str(baseline)] + [c for c in names if c != str(baseline)]
-    cond = pd.Categorical(conditions, categories=order).codes.astype(np.int64)
-    codes = {f: pd.factorize(sub[f])[0].astype(np.int64) for f in ("listener", "item")}
-    return codes, cond, order
+    return mixed.encode(sub, str(baseline))
 
 
 def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, np.ndarray, float]:

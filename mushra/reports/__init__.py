@@ -19,7 +19,7 @@ from mushra.reports.html import make_plots, render_html, render_html_with_plots
 from mushra.reports.meta import ReportMeta
 from mushra.reports.pdf import render_pdf
 
-__all__ = ["FORMATS", "ReportMeta", "render_html", "render_pdf", "write_report"]
+__all__ = ["FORMATS", "ReportMeta", "render_file", "render_html", "render_pdf", "write_report"]
 
 FORMATS = ("html", "pdf", "csv", "mushra_csv", "json", "latex", "svg")
 
@@ -55,6 +55,25 @@ def _files(
     return {name: make for fmt in FORMATS if fmt in formats for name, make in table[fmt].items()}
 
 
+def _check_formats(wanted: set[str]) -> None:
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise AnalysisError(
+            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
+        )
+
+
+def render_file(
+    result: dict, ratings: pd.DataFrame, meta: ReportMeta, fmt: str, name: str, *, test_id="test"
+) -> str | bytes:
+    """One file of format ``fmt`` (e.g. "svg", "items.svg") in memory, for a download."""
+    _check_formats({fmt})
+    files = _files(result, ratings, meta, test_id, {fmt})
+    if name not in files:
+        raise AnalysisError(f"format {fmt!r} has no file {name!r}")
+    return files[name]()
+
+
 def write_report(
     result: dict,
     ratings: pd.DataFrame,
@@ -71,11 +90,7 @@ def write_report(
     raised before anything is written.
     """
     wanted = set(formats)
-    unknown = sorted(wanted - set(FORMATS))
-    if unknown:
-        raise AnalysisError(
-            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
-        )
+    _check_formats(wanted)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
