@@ -100,14 +100,38 @@ def test_balanced_design_gives_differences_of_condition_means():
     assert [e["condition"] for e in result["effects"]] == ["sys0", "sys2", "sys3"]
 
 
-@pytest.mark.parametrize(("mode", "limit"), [("sparse", 0), ("dense", 10**6)])
-def test_ungrouped_paths_give_the_same_fit(mode, limit, monkeypatch):
-    """Designs with many count patterns skip the per-pattern sums (sparse or dense V instead)."""
-    df = design(14, 9, 4, (10.0, 4.0, 6.0, 8.0, 15.0), drop=0.2, seed=1)
-    conditions = sorted(df["condition"].unique())
-    grouped = mixed_model_full_fast(df, conditions, "sys0")
+def fit_on_path(df, mode: str, limit: int, monkeypatch) -> tuple[dict, object]:
+    """The fit with choose_mode forced to ``mode`` and MEMORY_LIMIT to ``limit``, and the
+    sufficient statistics it used (to check which path really ran)."""
+    used = []
+
+    def recorded(*args):
+        used.append(sufficient(*args))
+        return used[-1]
+
+    sufficient = mixed_full_fast.sufficient
+    monkeypatch.setattr(mixed_full_fast, "sufficient", recorded)
     monkeypatch.setattr(mixed_full_fast, "choose_mode", lambda counts, patterns: mode)
-    monkeypatch.setattr(mixed_full_fast, "MEMORY_LIMIT", limit)  # 0: no per-count sums either
-    assert_agree(
-        mixed_model_full_fast(df, conditions, "sys0"), grouped, est=1e-6, se=1e-5, p=1e-4, vc=1e-4
-    )
+    monkeypatch.setattr(mixed_full_fast, "MEMORY_LIMIT", limit)
+    conditions = sorted(df["condition"].unique())
+    result = mixed_model_full_fast(df, conditions, "sys0")
+    monkeypatch.undo()
+    return result, used[0]
+
+
+@pytest.mark.parametrize(
+    ("mode", "limit", "per_count"),
+    [("sparse", 0, False), ("dense", 0, False), ("dense", 10**6, True), ("sparse", 10**6, True)],
+)
+def test_ungrouped_paths_give_the_fit_of_the_per_pattern_sums(mode, limit, per_count, monkeypatch):
+    """Designs with many count patterns skip the per-pattern sums (sparse or dense V, with or
+    without per-count sums); every such path must give the per-pattern fit. The reference is
+    forced onto the per-pattern path: this design's own choice is "dense", so comparing with
+    the default fit compared the dense path with itself."""
+    df = design(14, 9, 4, (10.0, 4.0, 6.0, 8.0, 15.0), drop=0.2, seed=1)
+    grouped, reference_stats = fit_on_path(df, "grouped", 20_000_000, monkeypatch)
+    ours, stats = fit_on_path(df, mode, limit, monkeypatch)
+    assert reference_stats.grams is not None and reference_stats.mode == "grouped"
+    assert stats.grams is None and stats.mode == mode
+    assert (stats.count_grams is not None) == per_count
+    assert_agree(ours, grouped, est=1e-6, se=1e-5, p=1e-4, vc=1e-4)
