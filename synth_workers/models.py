@@ -234,7 +234,8 @@ class SynthesisJob(models.Model):
 
 class SynthesisItem(models.Model):
     """One utterance under one grid point. ``key`` is its idempotency key: a hash of the
-    checkpoint hashes, backend name and version, text, all conditioning and the seed."""
+    checkpoint hashes, backend name and version, the utterance, its text, all conditioning and
+    the seed."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

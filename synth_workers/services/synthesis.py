@@ -2,9 +2,9 @@
 
 Creating a job checks every request against the backend's capabilities first (a job that asks
 for something the backend cannot do is refused whole, naming it). Each item carries an
-idempotency key — checkpoint hashes, backend name and version, text, all conditioning, seed — that
-is also the condition key of the stimulus it makes, so a re-delivered batch (worker killed,
-`acks_late`) finds the stimulus already there and creates nothing twice.
+idempotency key — checkpoint hashes, backend name and version, utterance, text, all
+conditioning, seed — that is also the condition key of the stimulus it makes, so a re-delivered
+batch (worker killed, `acks_late`) finds the stimulus already there and creates nothing twice.
 """
 
 import hashlib
@@ -104,6 +104,9 @@ def item_key(
         **fingerprint,
         "text": utt.text,
         "utterance": {
+            # Two utterances may share text and conditioning (a repeated sentence): each is
+            # still its own item and its own stimulus.
+            "id": utt.pk,
             "language": utt.language,
             "speaker": utt.speaker,
             "style": utt.style,
@@ -386,8 +389,12 @@ def _refresh_counts(job: SynthesisJob) -> dict:
         failed=Count("pk", filter=Q(status=SynthesisItem.Status.FAILED)),
         pending=Count("pk", filter=Q(status=SynthesisItem.Status.PENDING)),
     )
-    updates = {"done": counts["done"], "failed": counts["failed"]}
-    if counts["pending"] == 0 and job.status != SynthesisJob.Status.CANCELLED:
-        updates.update(status=SynthesisJob.Status.DONE, finished_at=timezone.now())
-    SynthesisJob.objects.filter(pk=job.pk).update(**updates)
+    jobs = SynthesisJob.objects.filter(pk=job.pk)
+    jobs.update(done=counts["done"], failed=counts["failed"])
+    if counts["pending"] == 0:
+        # Decided by the row, not by ``job`` as this batch read it: a job cancelled while the
+        # batch ran has no pending items left either, and must stay cancelled.
+        jobs.exclude(status=SynthesisJob.Status.CANCELLED).update(
+            status=SynthesisJob.Status.DONE, finished_at=timezone.now()
+        )
     return counts

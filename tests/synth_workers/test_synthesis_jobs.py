@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evalsite.errors import InputError
+from evalsite.tasks import ping
 from synth_workers.backends.piper import joe_voice_files
 from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
 from synth_workers.services.registration import system_register
@@ -156,3 +157,33 @@ def test_a_job_can_render_a_reference_corpus_without_its_references(db):
     again = job_create(system=system, corpus=corpus, use_prosody_reference=False)
     # Same conditioning, same key: a second job would reuse the first one's stimulus.
     assert again.items.get().key == job.items.get().key
+
+
+def test_two_utterances_with_the_same_text_and_conditioning_are_two_items(db):
+    system = System.objects.create(
+        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
+    )
+    job = job_create(system=system, corpus=corpus_with("Say it again.", "Say it again."))
+    assert job.total == 2
+    assert len(set(job.items.values_list("key", flat=True))) == 2
+
+
+def test_cancelling_a_job_while_its_batch_runs_leaves_it_cancelled(
+    transactional_db, worker_media, settings
+):
+    settings.SYNTH_BATCH_SIZE = 40  # one batch: the cancel lands while it renders
+    system = usable_system(name="espeak", backend="espeak-ng", config={})
+    text = "The birch canoe slid on the smooth planks, and we glued the sheet to the dark blue"
+    job = job_create(
+        system=system, corpus=corpus_with(*(f"{text} background {i}." for i in range(40)))
+    )
+    deadline = time.monotonic() + 60
+    while SynthesisJob.objects.get(pk=job.pk).status != SynthesisJob.Status.RUNNING:
+        assert time.monotonic() < deadline, "the batch never started"
+        time.sleep(0.01)
+    job_cancel(job=job)
+    token = "after-the-batch"  # the solo worker answers once the batch has ended
+    assert ping.apply_async((token,), queue="synth").get(timeout=120)["token"] == token
+    job.refresh_from_db()
+    assert job.items.filter(status="cancelled").exists(), "the batch ended before the cancel"
+    assert job.status == SynthesisJob.Status.CANCELLED
