@@ -13,12 +13,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.text import slugify
 
 from evalsite.errors import InputError
 from synth_workers import audio
 from synth_workers.manifest import ManifestRow, parse_manifest
 from synth_workers.models import Corpus, Stimulus, System, Utterance
+from synth_workers.services.naming import check_free, create_unique
 from synth_workers.services.preparation import (
     current_policy,
     enqueue_preparation,
@@ -75,10 +75,10 @@ def corpus_import(
 
     Natural recordings become the stimuli of a system of kind ``recording`` named after the corpus.
     """
-    if Corpus.objects.filter(name=name).exists():
-        raise InputError(f"a corpus named '{name}' already exists")
-    if System.objects.filter(name=f"{name} recordings").exists():
-        raise InputError(f"a system named '{name} recordings' already exists; rename it first")
+    corpus_taken = {"name": f"a corpus named '{name}' already exists"}
+    system_taken = {"name": f"a system named '{name} recordings' already exists; rename it first"}
+    check_free(Corpus, corpus_taken, name=name)
+    check_free(System, system_taken, name=f"{name} recordings")
     rows, problems = parse_manifest(manifest_name, manifest_data, default_language)
     if any(r.recording or r.prosody_reference for r in rows) and audio_path is None:
         raise InputError(
@@ -96,12 +96,15 @@ def corpus_import(
     if not rows_ok:
         raise InputError(f"corpus '{name}': no row could be imported", report.skipped)
     with new_files_removed_on_error() as stored, transaction.atomic():
-        corpus = report.corpus
-        corpus.save()
+        corpus = report.corpus = create_unique(
+            Corpus, taken=corpus_taken, name=name, default_language=default_language
+        )
         if any(row.recording for row in rows_ok):
-            corpus.recordings = System.objects.create(
+            corpus.recordings = create_unique(
+                System,
+                taken=system_taken,
+                slug_from=f"{name}-recordings",
                 name=f"{name} recordings",
-                slug=_free_slug(f"{name}-recordings"),
                 kind=System.Kind.RECORDING,
                 owner=owner,
                 description=f"Natural recordings of corpus {name}",
@@ -183,8 +186,8 @@ def rendered_import(
     """
     if "{key}" not in pattern:
         raise InputError(f"pattern '{pattern}' must contain {{key}}")
-    if System.objects.filter(name=system_name).exists():
-        raise InputError(f"a system named '{system_name}' already exists")
+    taken = {"name": f"a system named '{system_name}' already exists"}
+    check_free(System, taken, name=system_name)
     utterances = list(corpus.utterances.order_by("key"))
     report = ImportReport(corpus=corpus)
     problems: list[str] = []
@@ -203,9 +206,11 @@ def rendered_import(
     if not checked:
         raise InputError(f"system '{system_name}': no file could be imported", report.skipped)
     with new_files_removed_on_error() as stored, transaction.atomic():
-        report.system = System.objects.create(
+        report.system = create_unique(
+            System,
+            taken=taken,
+            slug_from=system_name,
             name=system_name,
-            slug=_free_slug(system_name),
             kind=System.Kind.RENDERED,
             owner=owner,
             description=description,
@@ -262,11 +267,3 @@ def _create_stimulus(
     )
     enqueue_preparation(stim)
     return stim
-
-
-def _free_slug(name: str) -> str:
-    base = slugify(name)[:90] or "system"
-    slug, n = base, 2
-    while System.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug

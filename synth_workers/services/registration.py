@@ -13,12 +13,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils.text import slugify
 
 from evalsite.errors import InputError
 from synth_workers.backends import BackendError, SynthRequest, get_backend
 from synth_workers.models import CheckpointFile, System
 from synth_workers.services.backend_cache import loaded_backend, system_files
+from synth_workers.services.naming import check_free, create_unique
 
 SMOKE_TEXT = "This is a short test sentence."
 
@@ -42,8 +42,8 @@ def system_register(
     description: str = "",
 ) -> System:
     config, files = dict(config or {}), files or {}
-    if System.objects.filter(name=name).exists():
-        raise InputError(f"a system named '{name}' already exists")
+    taken = {"name": f"a system named '{name}' already exists"}
+    check_free(System, taken, name=name)  # before hashing gigabytes of checkpoint
     try:
         backend_cls = get_backend(backend)
     except BackendError as exc:
@@ -65,9 +65,11 @@ def system_register(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            system = System.objects.create(
+            system = create_unique(
+                System,
+                taken=taken,
+                slug_from=name,
                 name=name,
-                slug=slugify(name)[:100] or "system",
                 kind=System.Kind.CHECKPOINT,
                 backend=backend_cls.name,
                 backend_config=config,
