@@ -13,6 +13,7 @@ from .base import (
     SynthRequest,
     language_matches,
     missing_capabilities,
+    unknown_language,
 )
 from .errors import BackendError
 from .piper import joe_voice_files
@@ -35,4 +36,5 @@ __all__ = [
     "joe_voice_files",
     "language_matches",
     "missing_capabilities",
+    "unknown_language",
 ]

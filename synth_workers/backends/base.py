@@ -5,7 +5,8 @@ A job asks three questions, in this order, and each has one place to ask it:
 1. Is this registration usable?         ``Backend.check_files(files, config, trusted)``
 2. Can it render this request?          ``Backend.describe(files, config)`` gives a
                                         ``BackendInfo`` (capabilities, languages, speakers) before
-                                        loading; ``missing_capabilities(request, info)`` compares.
+                                        loading; ``missing_capabilities(request, info)`` and
+                                        ``unknown_language(request, info)`` compare.
 3. Render.                              ``backend.load(...)`` then ``backend.synthesize(batch)``,
                                         which re-checks every request (``check_request``).
 """
@@ -84,6 +85,9 @@ class BackendInfo:
 
     capabilities: frozenset[str]
     languages: frozenset[str]  # native languages, normalised
+    # Every tag a request may name, native or cross-lingual (normalised); None when the backend
+    # cannot list them before rendering (a cross-lingual model that tries any language).
+    accepted_languages: frozenset[str] | None = None
     speakers: tuple[str, ...] = ()  # names a request may use as ``speaker``
     styles: tuple[str, ...] = ()  # style labels accepted; empty: the backend checks its own
     controls: tuple[str, ...] = ()
@@ -96,6 +100,16 @@ class BackendInfo:
 
 def missing_capabilities(request: SynthRequest, info: BackendInfo) -> frozenset[str]:
     return request.required_capabilities(info.languages) - info.capabilities
+
+
+def unknown_language(request: SynthRequest, info: BackendInfo) -> bool:
+    """The backend lists the languages it speaks, and the request's is not one of them."""
+    accepted = info.accepted_languages
+    return (
+        bool(request.language)
+        and accepted is not None
+        and (normalise_language(request.language) not in accepted)
+    )
 
 
 @dataclass(frozen=True)
@@ -219,6 +233,8 @@ class Backend(ABC):
                 f"backend '{self.name}' lacks the {noun} {', '.join(sorted(missing))} "
                 f"needed by this request ({_why(request, missing)})"
             )
+        if unknown_language(request, info):
+            raise BackendError(f"backend '{self.name}' has no language '{request.language}'")
         # Named styles are checked here; a backend that lists none validates its own.
         if request.style and info.styles and request.style not in info.styles:
             raise BackendError(

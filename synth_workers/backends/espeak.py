@@ -61,6 +61,7 @@ class EspeakBackend(Backend):
         return BackendInfo(
             capabilities=cls.capabilities,
             languages=frozenset({language}),
+            accepted_languages=espeak.languages,
             speakers=espeak.variants,
             styles=tuple(STYLES),
             controls=tuple(CONTROL_RANGES),
@@ -87,12 +88,13 @@ class EspeakBackend(Backend):
     def _voice(self, request: SynthRequest) -> str:
         """espeak's voice name: language, then "+variant" when a speaker is asked for."""
         language = normalise_language(request.language) or self._default_language
-        if language not in engine().languages:
+        voice = engine().voices.get(language)
+        if voice is None:
             raise BackendError(
                 f"espeak-ng has no language '{request.language}' (examples: en-us, de, fr, es)"
             )
         if request.speaker is None:
-            return language
+            return voice
         speaker = request.speaker
         if not isinstance(speaker, str) or speaker not in engine().variants:
             hint = ""
@@ -102,7 +104,7 @@ class EspeakBackend(Backend):
                 f"espeak-ng has no speaker (voice variant) {speaker!r}{hint}; "
                 "examples: m1, m3, f1, f3, klatt, whisper"
             )
-        return f"{language}+{speaker}"
+        return f"{voice}+{speaker}"
 
 
 def _parameters(request: SynthRequest) -> dict[str, int]:

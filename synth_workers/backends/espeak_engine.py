@@ -57,7 +57,8 @@ class EspeakEngine:
         atexit.register(_remove_if_owner, self._private_dir, os.getpid())
         self._lib_path = self._private_dir / "libespeak-ng.so"
         shutil.copyfile(espeakng_loader.get_library_path(), self._lib_path)
-        self._variants_dir = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
+        self._data_dir = Path(espeakng_loader.get_data_path())
+        self._variants_dir = self._data_dir / "voices" / "!v"
         self._chunks: list[np.ndarray] = []
         self._callback = _CALLBACK(self._collect)  # kept referenced: C holds a raw pointer
         self._lib: ctypes.CDLL | None = None
@@ -65,7 +66,8 @@ class EspeakEngine:
         with self._lock:
             self._reload()
             self.version = self._lib.espeak_Info(None).decode()
-            self.languages = self._list_languages()
+            self.voices = self._voices_by_language()
+        self.languages = frozenset(self.voices)
         self.variants = tuple(sorted(p.name for p in self._variants_dir.iterdir() if p.is_file()))
 
     def say(self, text: str, voice: str, parameters: dict[str, int], seed: int) -> np.ndarray:
@@ -110,14 +112,47 @@ class EspeakEngine:
         lib.espeak_SetSynthCallback(self._callback)
         self._lib, self.sample_rate = lib, rate
 
-    def _list_languages(self) -> frozenset[str]:
+    def _voices_by_language(self) -> dict[str, str]:
+        """Language tag → the voice espeak_SetVoiceByName accepts for it.
+
+        That call takes a voice file's name ("en-US", "en"), not a language: British English
+        ("en-gb") is spoken by the voice file "en". A tag that names a voice file keeps it;
+        otherwise the voice that lists the tag with the best (lowest) priority speaks it.
+        """
         voices = self._lib.espeak_ListVoices(None)
-        languages = set()
+        best: dict[str, tuple[int, int, str]] = {}
         for i in range(10_000):  # a NULL-terminated array; the bound only guards a bad library
             if not voices[i]:
                 break
-            languages.update(_languages_of(voices[i].contents))
-        return frozenset(languages)
+            voice = voices[i].contents
+            identifier = voice.identifier.decode()
+            if not self._has_dictionary(identifier):
+                continue
+            file_name = identifier.rsplit("/", 1)[-1]
+            for priority, tag in _languages_of(voice):
+                rank = (0 if file_name.lower() == tag else 1, priority, i)
+                if tag not in best or rank < best[tag][:3]:
+                    best[tag] = (*rank, file_name)
+        return {tag: ranked[3] for tag, ranked in best.items()}
+
+    def _has_dictionary(self, identifier: str) -> bool:
+        """A voice speaks with the dictionary its file names ("dictionary xx"), else the one of
+        its first language up to any '-'. The wheel lacks a few (fo, kaa, xex): such a voice
+        would say nothing, so its languages are not offered."""
+        path = next(
+            (
+                p
+                for p in (self._data_dir / d / identifier for d in ("lang", "voices"))
+                if p.is_file()
+            ),
+            None,
+        )
+        if path is None:
+            return True  # not where espeak-ng keeps voice files: let espeak-ng decide
+        words = [line.split() for line in path.read_text(errors="replace").splitlines()]
+        named = {w[0]: w[1] for w in reversed(words) if len(w) > 1}  # the first one wins
+        dictionary = named.get("dictionary") or named.get("language", "").split("-")[0]
+        return (self._data_dir / f"{dictionary}_dict").is_file()
 
 
 def _remove_if_owner(directory: Path, owner_pid: int) -> None:
@@ -126,13 +161,14 @@ def _remove_if_owner(directory: Path, owner_pid: int) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _languages_of(voice: _Voice) -> list[str]:
-    names, address = [], voice.languages
-    while address and ctypes.c_ubyte.from_address(address).value != 0:
+def _languages_of(voice: _Voice) -> list[tuple[int, str]]:
+    """(priority, tag) pairs; a lower priority number means a better match for the tag."""
+    tags, address = [], voice.languages
+    while address and (priority := ctypes.c_ubyte.from_address(address).value) != 0:
         name = ctypes.string_at(address + 1)
-        names.append(name.decode().lower())
+        tags.append((priority, name.decode().lower()))
         address += len(name) + 2  # priority byte + name + NUL
-    return names
+    return tags
 
 
 def _declare(lib: ctypes.CDLL) -> None:

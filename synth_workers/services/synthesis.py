@@ -24,9 +24,11 @@ from evalsite.errors import InputError
 from synth_workers import audio
 from synth_workers.backends import (
     BackendError,
+    BackendInfo,
     SynthRequest,
     get_backend,
     missing_capabilities,
+    unknown_language,
 )
 from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
 from synth_workers.services.backend_cache import loaded_backend, resolve_device, system_files
@@ -159,12 +161,12 @@ def job_create(
         planned = request_for(
             utt, point, controls, seed, load_reference=False, use_reference=use_prosody_reference
         )
-        if missing := sorted(missing_capabilities(planned, info)):
+        if refusal := _refusal(planned, info):
             where = f"utterance '{utt.key}'" + (f" {point}" if point else "")
             hint = "; to render without them, turn prosody references off for this job"
             raise InputError(
-                f"backend '{backend.name}' cannot do {', '.join(missing)} (asked by {where})"
-                + (hint if "prosody_reference" in missing else "")
+                f"backend '{backend.name}' {refusal} (asked by {where})"
+                + (hint if "prosody_reference" in refusal else "")
             )
         key = item_key(fingerprint, utt, point, controls, seed, use_prosody_reference)
         items.append(SynthesisItem(utterance=utt, condition=point, key=key))
@@ -185,6 +187,15 @@ def job_create(
         ids = list(job.items.values_list("pk", flat=True))
         transaction.on_commit(lambda: _enqueue_batches(job.pk, ids))
     return job
+
+
+def _refusal(planned: SynthRequest, info: BackendInfo) -> str:
+    """Why the backend cannot render this request, checked before the job exists ('' if it can)."""
+    if missing := sorted(missing_capabilities(planned, info)):
+        return f"cannot do {', '.join(missing)}"
+    if unknown_language(planned, info):  # else each item would fail alone, at render time
+        return f"has no language '{planned.language}'"
+    return ""
 
 
 def _enqueue_batches(job_id: int, item_ids: list[int]) -> int:

@@ -187,3 +187,19 @@ def test_cancelling_a_job_while_its_batch_runs_leaves_it_cancelled(
     job.refresh_from_db()
     assert job.items.filter(status="cancelled").exists(), "the batch ended before the cancel"
     assert job.status == SynthesisJob.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("language", "grid"), [("en-uk", {}), ("en-us", {"language": ["de", "en-uk"]})]
+)
+def test_a_job_in_a_language_the_backend_lacks_is_refused_before_anything_runs(db, language, grid):
+    system = System.objects.create(
+        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
+    )
+    corpus = corpus_with("Hello there.")
+    corpus.utterances.update(language=language)  # en-uk is no tag; espeak-ng has en-gb
+    with pytest.raises(
+        InputError, match=r"backend 'espeak-ng' has no language 'en-uk' \(asked by u"
+    ):
+        job_create(system=system, corpus=corpus, grid=grid)
+    assert not SynthesisJob.objects.exists()

@@ -111,3 +111,29 @@ def test_default_voice_from_the_config_is_used():
     assert rms(german) > 0.01
     espeak_de = backend.synthesize([SynthRequest(text, language="de")])[0]
     np.testing.assert_array_equal(german.samples, espeak_de.samples)
+
+
+def test_british_english_is_spoken_by_the_voice_file_that_lists_it(espeak):
+    """espeak-ng sets voices by file name ("en-US", "en"), not by language: "en-gb" is the
+    file "en", and asking for it used to fail every item."""
+    british = render(espeak, text=ENGLISH, language="en-gb")
+    assert_speech_like(british, ENGLISH)
+    np.testing.assert_array_equal(
+        british.samples, render(espeak, text=ENGLISH, language="en").samples
+    )
+    assert british.frames != render(espeak, text=ENGLISH, language="en-us").frames
+    assert rms(render(espeak, text=ENGLISH, language="en-gb", speaker="f3")) > 0.01
+
+
+def test_every_language_it_offers_before_loading_is_spoken():
+    """What describe() lists is what a job is checked against up front: each must render
+    (a voice whose dictionary the wheel lacks would say nothing, so it is not listed)."""
+    backend = get_backend("espeak-ng")
+    offered = backend.describe({}, {}).accepted_languages
+    assert {"en-gb", "en-us", "de"} <= offered and "en-uk" not in offered
+    loaded = backend()
+    loaded.load({}, {}, "cpu")
+    silent = [
+        tag for tag in sorted(offered) if not render(loaded, text="a", language=tag).samples.any()
+    ]
+    assert not silent
