@@ -45,10 +45,9 @@ class ListeningTestAdmin(admin.ModelAdmin):
         if test.pk is None:
             return "-"
         return format_html(
-            '<a href="{}">listener link</a> · <a href="{}">preview as listener</a> · '
-            '<a href="{}">progress</a>',
+            # Previewing is a POST (it makes a session): its button is on the progress page.
+            '<a href="{}">listener link</a> · <a href="{}">progress and preview</a>',
             reverse("mushra:entry", args=[test.slug]),
-            reverse("mushra:preview", args=[test.pk]),
             reverse("mushra:progress", args=[test.pk]),
         )
 

@@ -67,6 +67,21 @@ class ListeningTest(models.Model):
         default="PROLIFIC_PID,workerId,participant",
         help_text="Entry-URL parameters holding the participant id, first found wins",
     )
+    # A participant id is public (it travels in links and completion URLs), so it never reopens
+    # a session by itself: resuming from another browser also needs the value of one of these,
+    # which only that participant's study page holds (Prolific's SESSION_ID, MTurk's assignment).
+    resume_params = models.CharField(
+        max_length=200,
+        default="SESSION_ID,assignmentId",
+        help_text="Entry-URL parameters that let a participant resume in another browser",
+    )
+    abandon_after_minutes = models.PositiveIntegerField(
+        default=60,
+        help_text="An unfinished session idle this long gives its items back to other listeners",
+    )
+    # Session numbers come from this counter, bumped in a short transaction of its own, so
+    # starting a session never locks the test while its trials are written.
+    sessions_allocated = models.PositiveIntegerField(default=0, editable=False)
     policy_key = models.CharField(max_length=64, blank=True)  # set when opened
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -85,6 +100,22 @@ class ListeningTest(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Never write back the session counter from a copy read earlier: sessions started since
+        # would see their numbers handed out again. Only ``sessions._allocate`` moves it.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "sessions_allocated"
+            ]
+        super().save(*args, **kwargs)
+
+    def chosen_utterances(self) -> list[Utterance]:
+        """The utterances this test rates: those chosen, or else every one of its corpus."""
+        chosen = list(self.utterances.order_by("key"))
+        return chosen or list(self.corpus.utterances.order_by("key"))
 
 
 class Condition(models.Model):
@@ -132,6 +163,27 @@ class ConditionStimulus(models.Model):
         return f"{self.condition} · {self.utterance}"
 
 
+class ItemLoad(models.Model):
+    """How many real trials of an utterance are assigned: submitted, or in a live session.
+
+    Kept incrementally (assignment adds, abandonment gives back), so picking the least-rated items
+    reads one row per item however many sessions the test holds (DESIGN.md §11).
+    """
+
+    test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="item_loads")
+    utterance = models.ForeignKey(Utterance, on_delete=models.PROTECT, related_name="+")
+    assigned = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["test", "utterance"], name="item_load_unique"),
+            models.CheckConstraint(name="item_load_not_negative", condition=Q(assigned__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test} · {self.utterance}: {self.assigned}"
+
+
 class Session(models.Model):
     """One listener's pass through a test; its token is the only key their browser holds."""
 
@@ -148,6 +200,8 @@ class Session(models.Model):
     seed = models.BigIntegerField(help_text="Everything random about this session follows it")
     participant_id = models.CharField(max_length=200, blank=True)
     participant_source = models.CharField(max_length=50, blank=True)
+    # sha256 of the resume parameter's value (e.g. Prolific's SESSION_ID); empty when none came.
+    resume_key = models.CharField(max_length=64, blank=True)
     # A scientist's "preview as listener": never counted in the design's load or the results.
     preview = models.BooleanField(default=False)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.CONSENT)
@@ -155,12 +209,29 @@ class Session(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    # Set when the session was idle past the test's limit and its unrated items were given back.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["test", "number"]
         constraints = [
             models.UniqueConstraint(fields=["test", "number"], name="session_number_unique"),
             models.CheckConstraint(name="session_seed_positive", condition=Q(seed__gte=0)),
+            # Two browsers racing in with one participant id get one session, not two.
+            models.UniqueConstraint(
+                fields=["test", "participant_id"],
+                condition=~Q(participant_id="") & Q(preview=False),
+                name="session_participant_once",
+            ),
+        ]
+        indexes = [
+            # Finding idle sessions to release reads only the live ones (a partial index).
+            models.Index(
+                fields=["test", "last_active_at"],
+                condition=Q(finished_at__isnull=True, released_at__isnull=True, preview=False),
+                name="session_live_idle",
+            ),
         ]
 
     def __str__(self) -> str:

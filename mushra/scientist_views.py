@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evalsite.errors import InputError
-from mushra import services
+from mushra import services, sessions
 from mushra.analysis import AnalysisError
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
@@ -111,11 +111,14 @@ def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
 
 
 @staff_member_required
+@require_POST
 def preview(request: HttpRequest, test_id: int):
-    """A session flagged as preview: the listener's pages, counted nowhere."""
+    """A session flagged as preview: the listener's pages, counted nowhere.
+
+    POST (a form with a CSRF token): it creates a session, so a link or a prefetch never does."""
     test = get_object_or_404(ListeningTest, pk=test_id)
     try:
-        session = services.session_start(test=test, preview=True)
+        session = sessions.session_start(test=test, preview=True)
     except InputError as exc:
         messages.error(request, "; ".join([exc.message, *exc.problems[:10]]))
         return redirect("mushra:progress", test_id=test.pk)

@@ -5,11 +5,13 @@ the practice trial generic role names ("Hidden reference", "System under test"),
 name, a label a scientist typed, or a stored file name.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 from django.urls import reverse
 
 from mushra.models import Condition, ListeningTest, Rating, Session
-from mushra.services import listening_test_utterances
+from mushra.sessions import resume_key_of
 
 TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
 
@@ -69,6 +71,38 @@ def test_progress(test: ListeningTest) -> dict:
                 "key": u.key,
                 "listeners": per_item.get(u.key, 0) // max(n_conditions, 1),
             }
-            for u in listening_test_utterances(test)
+            for u in test.chosen_utterances()
         ],
     }
+
+
+@dataclass(frozen=True)
+class Returning:
+    """Who opened the entry link: a session to resume, a participant id already in use, or new."""
+
+    session: Session | None = None
+    taken: bool = False
+
+
+def returning_session(
+    test: ListeningTest, *, participant_id: str, resume_value: str, cookie_token: str
+) -> Returning:
+    """The session an entry request may resume; a participant id alone never opens one.
+
+    Participant ids are public (they travel in study links and completion URLs), so a session
+    that has one is resumed only with its cookie or with its resume parameter (Prolific's
+    SESSION_ID, MTurk's assignmentId), which only that participant's study page holds. Without a
+    participant id the cookie resumes, as before."""
+    cookie_session = None
+    if cookie_token:
+        cookie_session = test.sessions.filter(token=cookie_token, preview=False).first()
+    if not participant_id:
+        return Returning(session=cookie_session)
+    own = test.sessions.filter(participant_id=participant_id, preview=False).first()
+    if own is None:
+        return Returning()  # a new participant (whoever used this browser before)
+    if cookie_session is not None and cookie_session.pk == own.pk:
+        return Returning(session=own)
+    if own.resume_key and resume_value and own.resume_key == resume_key_of(resume_value):
+        return Returning(session=own)
+    return Returning(taken=True)

@@ -1,17 +1,33 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from mushra import scientist_views, views
+
+
+class OpaqueId:
+    """Session tokens and signal ids are urlsafe base64: anything else is a 404 at the router,
+    before it can reach a query (a NUL in a path is an error on PostgreSQL)."""
+
+    regex = "[A-Za-z0-9_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(OpaqueId, "opaque")
 
 app_name = "mushra"
 urlpatterns = [
     path("t/<slug:slug>/", views.entry, name="entry"),
-    path("s/<str:token>/", views.session_page, name="session"),
-    path("s/<str:token>/consent", views.consent, name="consent"),
-    path("s/<str:token>/begin", views.begin, name="begin"),
-    path("s/<str:token>/questionnaire", views.questionnaire, name="questionnaire"),
-    path("s/<str:token>/trials.json", views.trials, name="trials"),
-    path("s/<str:token>/ratings", views.ratings, name="ratings"),
-    path("s/<str:token>/audio/<str:public_id>", views.audio, name="audio"),
+    path("s/<opaque:token>/", views.session_page, name="session"),
+    path("s/<opaque:token>/consent", views.consent, name="consent"),
+    path("s/<opaque:token>/begin", views.begin, name="begin"),
+    path("s/<opaque:token>/questionnaire", views.questionnaire, name="questionnaire"),
+    path("s/<opaque:token>/trials.json", views.trials, name="trials"),
+    path("s/<opaque:token>/ratings", views.ratings, name="ratings"),
+    path("s/<opaque:token>/audio/<opaque:public_id>", views.audio, name="audio"),
     path("mushra/new/", scientist_views.new_test, name="new"),
     path("mushra/tests/<int:test_id>/", scientist_views.progress, name="progress"),
     path(

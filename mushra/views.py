@@ -3,11 +3,17 @@
 A session is identified by its token alone (in the URL path), never by a login: listeners arrive
 anonymously from crowdsourcing sites. Nothing rendered here names a system, a test or a stored
 file; audio goes out under per-session opaque ids (see ``audio``).
+
+Every endpoint answers only in its stage (``sessions.STAGES``): a page or JSON 409 otherwise, and
+a repeat of a step already taken (a double click on "I agree") leads back to where the listener
+is. Hostile input is a 4xx with a message, never a 5xx: bodies are bounded, JSON is parsed
+defensively, ``Range`` headers are parsed with bounded digits.
 """
 
 import json
 import re
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,19 +23,35 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from evalsite.errors import InputError
-from mushra import services
+from mushra import sessions
+from mushra.delivery import listener_audio
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session, Trial, TrialSignal
-from mushra.selectors import trials_payload
-from synth_workers.audio import encode_audio, read_audio
+from mushra.selectors import returning_session, trials_payload
+from mushra.sessions import Stage, StageError
 
 COOKIE = "mushra_session_{}"  # per test: reopening the link without a participant id resumes
+COOKIE_MAX_AGE = 30 * 86400
+MAX_RATINGS_BODY = 64 * 1024  # a trial of 12 signals needs about 2 kB
+MAX_PARAM = 200  # characters of a participant id or resume parameter
 
 
 def _session(token: str) -> Session:
     session = get_object_or_404(Session.objects.select_related("test"), token=token)
     translation.activate(session.test.language)
     return session
+
+
+def _set_cookie(response: HttpResponse, test: ListeningTest, session: Session) -> HttpResponse:
+    response.set_cookie(
+        COOKIE.format(test.pk),
+        session.token,
+        max_age=COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,  # the player never reads it; a script injected elsewhere cannot either
+        secure=getattr(settings, "LISTENER_COOKIE_SECURE", False),
+    )
+    return response
 
 
 @never_cache
@@ -39,30 +61,47 @@ def entry(request: HttpRequest, slug: str):
     translation.activate(test.language)
     if test.status != ListeningTest.Status.OPEN:
         return render(request, "mushra/closed.html", status=410 if test.closed_at else 404)
-    participant, source = _participant(request, test)
-    token = request.COOKIES.get(COOKIE.format(test.pk))
-    existing = test.sessions.filter(token=token).first() if token else None
-    if participant:
-        existing = test.sessions.filter(participant_id=participant).first() or existing
-    if existing:
-        return redirect("mushra:session", token=existing.token)
+    try:
+        participant, source = _param(request, test.participant_params)
+        resume_value, _ = _param(request, test.resume_params)
+    except InputError as exc:
+        return render(request, "mushra/refused.html", {"message": exc.message}, status=400)
+    cookie = request.COOKIES.get(COOKIE.format(test.pk), "")
+    found = returning_session(
+        test, participant_id=participant, resume_value=resume_value, cookie_token=cookie
+    )
+    if found.session:
+        return _set_cookie(
+            redirect("mushra:session", token=found.session.token), test, found.session
+        )
+    if found.taken:
+        return render(request, "mushra/taken.html", status=409)
     if request.method == "POST":
-        session = services.session_start(
-            test=test, participant_id=participant, participant_source=source
-        )
-        response = redirect("mushra:session", token=session.token)
-        response.set_cookie(
-            COOKIE.format(test.pk), session.token, max_age=30 * 86400, samesite="Lax"
-        )
-        return response
+        try:
+            session = sessions.session_start(
+                test=test,
+                participant_id=participant,
+                participant_source=source,
+                resume_value=resume_value,
+            )
+        except sessions.TestFull:
+            return render(request, "mushra/full.html", status=410)
+        except sessions.ParticipantTaken:
+            return render(request, "mushra/taken.html", status=409)
+        except InputError:
+            return render(request, "mushra/closed.html", status=404)
+        return _set_cookie(redirect("mushra:session", token=session.token), test, session)
     return render(request, "mushra/entry.html", {"query": request.GET.urlencode()})
 
 
-def _participant(request: HttpRequest, test: ListeningTest) -> tuple[str, str]:
-    for name in (p.strip() for p in test.participant_params.split(",")):
-        value = (request.GET.get(name) or "").strip()
-        if name and value:
-            return value[:200], name
+def _param(request: HttpRequest, names: str) -> tuple[str, str]:
+    """The first of the comma-separated entry-URL parameters `names` that has a value."""
+    for name in (p.strip() for p in names.split(",")):
+        value = (request.GET.get(name) or "").strip() if name else ""
+        if value:
+            if len(value) > MAX_PARAM or not value.isprintable():
+                raise InputError(f"the link's {name} is not a valid id; open the study link again")
+            return value, name
     return "", ""
 
 
@@ -72,15 +111,15 @@ def session_page(request: HttpRequest, token: str):
     session = _session(token)
     test = session.test
     context = {"session": session, "test": test}
-    if session.stage == Session.Stage.CONSENT:
+    if session.stage == Stage.CONSENT:
         return render(request, "mushra/consent.html", context)
-    if session.stage == Session.Stage.INSTRUCTIONS:
+    if session.stage == Stage.INSTRUCTIONS:
         context["instructions"] = render_markdown(test.instructions)
         return render(request, "mushra/instructions.html", context)
-    if session.stage == Session.Stage.TRIALS:
+    if session.stage == Stage.TRIALS:
         return _trials_page(request, session)
-    if session.stage == Session.Stage.QUESTIONNAIRE:
-        context["questions"] = services.QUESTIONS
+    if session.stage == Stage.QUESTIONNAIRE:
+        context["questions"] = sessions.QUESTIONS
         return render(request, "mushra/questionnaire.html", context)
     context["redirect_url"] = test.redirect_url.replace("{code}", test.completion_code)
     return render(request, "mushra/done.html", context)
@@ -98,27 +137,41 @@ def _trials_page(request: HttpRequest, session: Session):
     return render(request, "mushra/trials.html", {"session": session, "config": config})
 
 
+def _stage_page(request: HttpRequest, session: Session, exc: StageError) -> HttpResponse:
+    context = {"session": session, "message": exc.message}
+    return render(request, "mushra/wrong_stage.html", context, status=409)
+
+
 @require_POST
 def consent(request: HttpRequest, token: str):
-    services.session_consent(session=_session(token))
+    session = _session(token)
+    sessions.session_consent(session=session)  # consent is the first stage: never too early
     return redirect("mushra:session", token=token)
 
 
 @require_POST
 def begin(request: HttpRequest, token: str):
-    services.session_begin_trials(session=_session(token))
+    session = _session(token)
+    try:
+        sessions.session_begin_trials(session=session)
+    except StageError as exc:
+        return _stage_page(request, session, exc)
     return redirect("mushra:session", token=token)
 
 
 @require_POST
 def questionnaire(request: HttpRequest, token: str):
     session = _session(token)
+    if session.stage == Stage.DONE:
+        return redirect("mushra:session", token=token)  # sent twice: it is saved
     try:
-        services.session_questionnaire(session=session, answers=request.POST.dict())
+        sessions.session_questionnaire(session=session, answers=request.POST.dict())
+    except StageError as exc:
+        return _stage_page(request, session, exc)
     except InputError as exc:
         context = {
             "session": session,
-            "questions": services.QUESTIONS,
+            "questions": sessions.QUESTIONS,
             "problems": exc.problems or [exc.message],
             "answers": request.POST,
         }
@@ -126,10 +179,17 @@ def questionnaire(request: HttpRequest, token: str):
     return redirect("mushra:session", token=token)
 
 
+def _json_stage_error(session_stage: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": message, "stage": session_stage}, status=409)
+
+
 @never_cache
 @require_GET
 def trials(request: HttpRequest, token: str) -> JsonResponse:
-    return JsonResponse(trials_payload(_session(token)))
+    session = _session(token)
+    if session.stage != Stage.TRIALS:
+        return _json_stage_error(session.stage, "this session is not at its trials")
+    return JsonResponse(trials_payload(session))
 
 
 # The session token in the path is the credential (no cookie grants anything here), so a
@@ -137,60 +197,89 @@ def trials(request: HttpRequest, token: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def ratings(request: HttpRequest, token: str) -> JsonResponse:
-    session = _session(token)
     try:
-        body = json.loads(request.body or b"null")
-        if not isinstance(body, dict):
-            raise InputError("the request body must be a JSON object")
-        services.trial_submit(
-            session=session,
+        body = _json_body(request)
+        sessions.trial_submit(
+            token=token,
             position=body.get("trial"),
             key=body.get("key"),
             ratings=body.get("ratings"),
         )
-    except json.JSONDecodeError:
-        return JsonResponse({"error": "the request body is not valid JSON"}, status=400)
+    except Session.DoesNotExist:
+        return JsonResponse({"error": "no such session"}, status=404)
+    except StageError as exc:
+        return _json_stage_error(exc.stage, exc.message)
     except InputError as exc:
-        return JsonResponse({"error": str(exc), "problems": exc.problems}, status=400)
+        status = 413 if exc.message.startswith("the request body is larger") else 400
+        return JsonResponse({"error": str(exc), "problems": exc.problems}, status=status)
     return JsonResponse({"saved": True})
 
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+def _json_body(request: HttpRequest) -> dict:
+    """The request body as a JSON object, or an InputError saying what is wrong with it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_RATINGS_BODY:
+        raise InputError(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
+    raw = request.read(MAX_RATINGS_BODY + 1)
+    if len(raw) > MAX_RATINGS_BODY:
+        raise InputError(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8") or "null")
+    except UnicodeDecodeError:
+        raise InputError("the request body is not UTF-8 text") from None
+    except RecursionError:
+        raise InputError("the request body is nested too deeply") from None
+    except ValueError:  # JSONDecodeError, and integers of more than 4,300 digits
+        raise InputError("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InputError("the request body must be a JSON object")
+    return body
+
+
+RANGE = re.compile(r"^bytes=(\d{0,15})-(\d{0,15})$")  # 15 digits: beyond any file we serve
 
 
 @require_GET
 def audio(request: HttpRequest, token: str, public_id: str) -> HttpResponse:
     """A signal's prepared audio, by its opaque id, for this session only (HTTP ranges honoured).
 
-    Sent as uncompressed 24-bit WAV (lossless from the stored 24-bit FLAC): a compressed file's
-    size tells how compressible the signal is, and low-passed anchors would stand out in the
-    network panel by size alone. PCM's size says only the duration, which is audible anyway.
-    Built by hand rather than with FileResponse, which would name the stored file in a
+    Sent as FLAC padded to the size of the trial's largest signal (see ``delivery``): sizes are
+    equal within a trial, and nothing in the file names the system or the stored file. Built by
+    hand rather than with FileResponse, which would name the stored file in a
     Content-Disposition header. Every signal is served the same way, reference and anchors too.
     """
     session = _session(token)
-    stimulus = _signal_stimulus(session, public_id)
-    with stimulus.audio.open("rb") as f:
-        data = encode_audio(read_audio(f), fmt="wav", subtype="PCM_24")
+    if session.stage != Stage.TRIALS:
+        return _json_stage_error(session.stage, "audio is served only during the trials")
+    data, content_type = listener_audio(*_signal_and_trial(session, public_id))
     response = _ranged(request, data)
-    response["Content-Type"] = "audio/wav"
+    response["Content-Type"] = content_type
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
 
-def _signal_stimulus(session: Session, public_id: str):
-    signal = (
-        TrialSignal.objects.filter(trial__session=session, public_id=public_id)
-        .select_related("stimulus")
-        .first()
+def _signal_and_trial(session: Session, public_id: str):
+    """The stimulus behind `public_id` and every stimulus of its trial (for the padded size)."""
+    signal = TrialSignal.objects.filter(trial__session=session, public_id=public_id).first()
+    if signal is not None:
+        trial_id, stimulus_id = signal.trial_id, signal.stimulus_id
+    else:
+        trial = Trial.objects.filter(session=session, reference_public_id=public_id).first()
+        if trial is None:
+            raise Http404("no such audio in this session")
+        trial_id = trial.pk
+        stimulus_id = None  # the open reference plays the hidden reference's recording
+    signals = list(
+        TrialSignal.objects.filter(trial_id=trial_id).select_related("stimulus", "condition")
     )
-    if signal:
-        return signal.stimulus
-    trial = Trial.objects.filter(session=session, reference_public_id=public_id).first()
-    if trial is None:
-        raise Http404("no such audio in this session")
-    return services.reference_stimulus(trial)
+    if stimulus_id is None:
+        stimulus_id = next(s.stimulus_id for s in signals if s.condition.role == "reference")
+    stimuli = {s.stimulus_id: s.stimulus for s in signals}
+    return stimuli[stimulus_id], list(stimuli.values())
 
 
 def _ranged(request: HttpRequest, data: bytes) -> HttpResponse:

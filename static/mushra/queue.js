@@ -22,9 +22,10 @@ export function newKey() {
 
 export class SubmissionQueue {
   // storageKey: localStorage key (scoped by session); url: where to POST; headers(): extra
-  // headers per request; callbacks: onChange(queue), onSent(entry), onRejected(entry, message).
-  constructor({ storageKey, url, headers = () => ({}), onChange, onSent, onRejected }) {
-    Object.assign(this, { storageKey, url, headers, onChange, onSent, onRejected });
+  // headers per request; callbacks: onChange(queue), onSent(entry), onRejected(entry, message),
+  // onConflict(entry): a 409, the session is no longer at its trials (the entry stays queued).
+  constructor({ storageKey, url, headers = () => ({}), onChange, onSent, onRejected, onConflict }) {
+    Object.assign(this, { storageKey, url, headers, onChange, onSent, onRejected, onConflict });
     this.entries = this.#load();
     this.known = new Set(this.entries.map((e) => e.key)); // keys this page has held, ever
     this.failing = false; // the last attempt failed and something is still waiting
@@ -93,6 +94,7 @@ export class SubmissionQueue {
       while (this.entries.length) {
         const entry = this.entries[0];
         const result = await this.#send(entry);
+        if (result?.conflict) return this.onConflict?.(entry);
         if (!result) return this.#retryLater();
         this.entries.shift();
         this.#save();
@@ -117,7 +119,7 @@ export class SubmissionQueue {
   }
 
   // Resolves to {saved: true}, {rejected: true, error: message} (a 400: the server refuses, so
-  // retrying is useless) or null (network failure, timeout, any other status: try again later).
+  // retrying is useless), {conflict: true} (a 409: wrong stage) or null (network failure, timeout, any other status: try again later).
   async #send(entry) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT);
@@ -130,6 +132,7 @@ export class SubmissionQueue {
         signal: abort.signal,
       });
       if (resp.ok) return { saved: true };
+      if (resp.status === 409) return { conflict: true };
       if (resp.status !== 400) return null;
       const body = await resp.json().catch(() => ({}));
       return { rejected: true, error: typeof body.error === "string" ? body.error : "" };

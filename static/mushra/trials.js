@@ -96,6 +96,8 @@ const queue = new SubmissionQueue({
   },
   onSent: (entry) => finished.add(entry.trial),
   onRejected: rejected,
+  // 409: the session has left its trials (finished in another tab); the page shows where it is.
+  onConflict: () => location.assign(config.done_url),
 });
 
 const isDone = (tr) => tr.submitted || finished.has(tr.position) || queue.has(tr.position);
@@ -125,6 +127,11 @@ async function fetchTrials() {
     try {
       const resp = await fetch(config.trials_url, { headers: { Accept: "application/json" } });
       if (resp.ok) return await resp.json();
+      if (resp.status === 409) {
+        // The session is past its trials (another tab finished them): show where it is now.
+        location.assign(config.done_url);
+        return null;
+      }
       if (resp.status >= 400 && resp.status < 500) {
         stage.replaceChildren(h("p", { class: "mushra-error", role: "alert" }, t("gone")));
         return null; // a wrong or expired link does not get better by retrying

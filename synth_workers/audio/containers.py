@@ -125,3 +125,38 @@ def container_chunks(data: bytes) -> list[str]:
     if data[:4] == FLAC_MARKER:
         return names + [FLAC_BLOCK_NAMES.get(t, f"TYPE_{t}") for t, _ in flac_blocks(data)]
     raise AudioError("not a WAV or FLAC file: no RIFF header and no 'fLaC' marker")
+
+
+# A listener's copy of a FLAC stimulus: marker, STREAMINFO, PADDING, audio frames.
+_LISTENER_OVERHEAD = 4 + (4 + 34) + 4
+
+
+def flac_listener_size(data: bytes) -> int:
+    """The smallest size `flac_for_listeners` can give this FLAC (an empty PADDING block)."""
+    _, audio_start = _parse_flac(data)
+    return _LISTENER_OVERHEAD + len(data) - audio_start
+
+
+def flac_for_listeners(data: bytes, size: int) -> bytes:
+    """The FLAC's audio frames behind a STREAMINFO that says nothing of compressibility, padded
+    to exactly `size` bytes.
+
+    Blinding: a compressed file's size, its frame sizes and its seek points tell how compressible
+    the signal is, and a low-passed anchor compresses better than speech. Served padded to the
+    largest file of a trial, every signal has the same size; STREAMINFO's min/max frame sizes
+    are set to 0 ("unknown", as the format allows) and SEEKTABLE is dropped. The frames are
+    copied, not re-encoded.
+    """
+    blocks, audio_start = _parse_flac(data)
+    if not blocks or blocks[0][0] != 0 or len(blocks[0][1]) != 34:
+        raise AudioError("damaged FLAC file: STREAMINFO is not the first metadata block")
+    info = bytearray(blocks[0][1])
+    info[4:10] = bytes(6)  # min_framesize, max_framesize (24 bits each): unknown
+    padding = size - _LISTENER_OVERHEAD - (len(data) - audio_start)
+    if not 0 <= padding < 2**24:
+        raise AudioError(f"cannot pad this FLAC to {size} bytes")
+    out = bytearray(FLAC_MARKER)
+    out += bytes([0]) + (34).to_bytes(3, "big") + info  # STREAMINFO, not last
+    out += bytes([0x80 | 1]) + padding.to_bytes(3, "big") + bytes(padding)  # PADDING, last
+    out += memoryview(data)[audio_start:]
+    return bytes(out)

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from mushra.models import Rating, Session, TrialSignal
+from synth_workers.audio.containers import container_chunks
 from synth_workers.models import Stimulus, System
 from tests.mushra.conftest import SYSTEM_NAMES, open_test
 
@@ -190,16 +191,18 @@ def test_nothing_the_browser_receives_names_a_system_or_a_file(
             for secret in secrets:
                 assert secret not in text, f"{secret!r} leaked in {url}"
         audio = {u: b for u, _, b in bodies if "/audio/" in u}
-        assert audio and all(b[:4] == b"RIFF" for b in audio.values())
-        # Uncompressed: the reference, the hidden reference and both anchors (same duration)
-        # have the same size, so the network panel cannot pick the anchors out by size.
+        assert audio and all(
+            container_chunks(b) == ["STREAMINFO", "PADDING"] for b in audio.values()
+        )
+        # FLAC padded to the trial's largest signal: the reference, the hidden reference, the
+        # anchors and the systems all have one size, so the network panel cannot pick the
+        # anchors out by how well they compress; STREAMINFO's frame sizes say nothing either.
         session = Session.objects.order_by("-pk").first()
         trial = session.trials.get(position=0)
-        same_length = [trial.reference_public_id] + [
-            s.public_id for s in trial.signals.exclude(condition__role="system")
-        ]
-        sizes = {len(b) for u, b in audio.items() if u.rsplit("/", 1)[-1] in same_length}
-        assert len(sizes) == 1
+        in_trial = [trial.reference_public_id] + [s.public_id for s in trial.signals.all()]
+        sent = [b for u, b in audio.items() if u.rsplit("/", 1)[-1] in in_trial]
+        assert len(sent) == len(in_trial) and len({len(b) for b in sent}) == 1
+        assert all(b[12:18] == bytes(6) for b in sent)  # min/max frame size: unknown
         seen_ids.append(
             set(
                 TrialSignal.objects.filter(trial__session=session).values_list(

@@ -7,6 +7,7 @@ synchronous here, so no worker is needed), so the stimuli, anchors and policy ar
 import pytest
 
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
+from mushra.sessions import session_begin_trials, session_consent, session_start
 from synth_workers.models import Corpus, Stimulus, System
 from synth_workers.services import corpus_import, rendered_import
 from synth_workers.services.preparation import stimulus_prepare
@@ -50,3 +51,12 @@ def open_test(folder, n_items: int = 4, slug: str = "blind", **options):
 @pytest.fixture
 def mushra_test(db, tmp_path):
     return open_test(tmp_path)
+
+
+def at_trials(test, **options):
+    """A new session that has consented and read the instructions: ratings are open."""
+    session = session_start(test=test, **options)
+    session_consent(session=session)
+    session_begin_trials(session=session)
+    session.refresh_from_db()
+    return session

@@ -4,7 +4,7 @@ import re
 
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session
-from mushra.services import session_start
+from mushra.sessions import session_start
 
 
 def test_instructions_markdown_cannot_carry_script():

@@ -9,15 +9,12 @@ import pytest
 
 from evalsite.errors import InputError
 from mushra.models import Rating, Session, Trial
-from mushra.services import (
-    SystemCondition,
-    listening_test_create,
-    listening_test_open,
-    session_start,
-)
+from mushra.services import SystemCondition, listening_test_create, listening_test_open
+from mushra.sessions import ParticipantTaken, session_start
 from synth_workers.audio import read_audio
+from synth_workers.audio.containers import container_chunks as audio_chunks_of
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import SYSTEM_NAMES, open_test, prepared_corpus
+from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus
 
 
 def systems():
@@ -95,10 +92,12 @@ def test_a_subset_per_session_spreads_the_items_evenly(db, tmp_path):
     assert sorted(counts.values()) == [2, 2, 2, 2]
 
 
-def test_the_same_participant_resumes_their_session(mushra_test):
+def test_a_participant_id_gets_one_session_and_never_a_second(mushra_test):
     one = session_start(test=mushra_test, participant_id="P1", participant_source="PROLIFIC_PID")
-    assert session_start(test=mushra_test, participant_id="P1") == one
+    with pytest.raises(ParticipantTaken):
+        session_start(test=mushra_test, participant_id="P1")
     assert session_start(test=mushra_test, participant_id="P2") != one
+    assert Session.objects.filter(participant_id="P1").count() == 1
 
 
 # -- the JSON API the player talks to ------------------------------------------------------------
@@ -118,7 +117,7 @@ def full_ratings(trial, score=50):
 
 
 def test_a_trial_is_stored_once_whatever_the_retries(client, mushra_test):
-    session = session_start(test=mushra_test)
+    session = at_trials(mushra_test)
     trial = session.trials.get(position=1)
     ratings = full_ratings(trial, score=70)
     key = uuid.uuid4().hex
@@ -134,7 +133,7 @@ def test_a_trial_is_stored_once_whatever_the_retries(client, mushra_test):
 def test_practice_ratings_are_not_kept_and_the_last_trial_opens_the_questionnaire(
     client, mushra_test
 ):
-    session = session_start(test=mushra_test)
+    session = at_trials(mushra_test)
     for trial in session.trials.all():
         assert post_ratings(client, session, trial.position, full_ratings(trial)).status_code == 200
     assert Rating.objects.filter(trial__training=True).count() == 0
@@ -155,7 +154,7 @@ def test_practice_ratings_are_not_kept_and_the_last_trial_opens_the_questionnair
 def test_bad_ratings_are_refused_with_a_message_and_store_nothing(
     client, mushra_test, change, message
 ):
-    session = session_start(test=mushra_test)
+    session = at_trials(mushra_test)
     ratings = full_ratings(session.trials.get(position=1))
     change(ratings)
     response = post_ratings(client, session, 1, ratings)
@@ -166,7 +165,7 @@ def test_bad_ratings_are_refused_with_a_message_and_store_nothing(
 
 
 def test_a_rating_for_another_sessions_trial_is_refused(client, mushra_test):
-    mine, theirs = session_start(test=mushra_test), session_start(test=mushra_test)
+    mine, theirs = at_trials(mushra_test), at_trials(mushra_test)
     response = post_ratings(client, mine, 1, full_ratings(theirs.trials.get(position=1)))
     assert response.status_code == 400
     assert "5 of the 5 samples are not rated" in response.json()["problems"]
@@ -175,19 +174,21 @@ def test_a_rating_for_another_sessions_trial_is_refused(client, mushra_test):
 
 
 def test_a_finished_session_takes_no_more_ratings(client, mushra_test):
-    session = session_start(test=mushra_test)
+    session = at_trials(mushra_test)
     Session.objects.filter(pk=session.pk).update(stage="done")
     response = post_ratings(client, session, 1, full_ratings(session.trials.get(position=1)))
-    assert response.status_code == 400 and "finished" in response.json()["error"]
+    assert response.status_code == 409 and "finished" in response.json()["error"]
+    assert response.json()["stage"] == "done"
 
 
 def test_audio_is_served_by_opaque_id_with_ranges_and_nothing_else(client, mushra_test):
-    session, other = session_start(test=mushra_test), session_start(test=mushra_test)
+    session, other = at_trials(mushra_test), at_trials(mushra_test)
     signal = session.trials.get(position=1).signals.first()
     url = f"/s/{session.token}/audio/{signal.public_id}"
     whole = client.get(url)
     data = b"".join(whole.streaming_content) if whole.streaming else whole.content
-    assert whole.status_code == 200 and data[:4] == b"RIFF" and whole["Content-Type"] == "audio/wav"
+    assert whole.status_code == 200 and whole["Content-Type"] == "audio/flac"
+    assert audio_chunks_of(data) == ["STREAMINFO", "PADDING"]  # no seek table, no tags
     with signal.stimulus.audio.open("rb") as f:  # the same samples as the stored FLAC
         sent, kept = read_audio(io.BytesIO(data)), read_audio(f)
     assert sent.sample_rate == kept.sample_rate

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from mushra.models import Condition
 from mushra.results import ratings_frame
 from mushra.scientist_views import RESULT_FILES
-from mushra.services import (
+from mushra.sessions import (
     session_begin_trials,
     session_consent,
     session_questionnaire,
@@ -40,7 +40,7 @@ def _listen(test, n: int, rng, careless: bool = False) -> None:
                 score = 40
             ratings[signal.public_id] = {"score": int(score), "plays": 1}
         trial_submit(
-            session=session,
+            token=session.token,
             position=trial.position,
             key=f"submission-{n}-{trial.position}",
             ratings=ratings,

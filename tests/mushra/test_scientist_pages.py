@@ -43,7 +43,11 @@ def test_a_scientist_builds_previews_and_opens_a_test(admin_client, db, tmp_path
         "system",
     ]
 
-    preview = admin_client.get(f"/mushra/tests/{test.pk}/preview")
+    page = admin_client.get(f"/mushra/tests/{test.pk}/").content.decode()
+    assert f'<form method="post" action="/mushra/tests/{test.pk}/preview">' in page
+    assert admin_client.get(f"/mushra/tests/{test.pk}/preview").status_code == 405
+    assert not Session.objects.exists()  # a GET (a link, a prefetch) starts nothing
+    preview = admin_client.post(f"/mushra/tests/{test.pk}/preview")
     session = Session.objects.get(test=test)
     assert session.preview and preview.url == f"/s/{session.token}/"
 
@@ -77,6 +81,22 @@ def test_listeners_cannot_reach_scientist_pages(client, mushra_test):
     for url in (
         "/mushra/new/",
         f"/mushra/tests/{mushra_test.pk}/",
-        f"/mushra/tests/{mushra_test.pk}/preview",
     ):
         assert client.get(url).status_code == 302  # to the admin login
+    assert client.post(f"/mushra/tests/{mushra_test.pk}/preview").status_code == 302
+    assert not Session.objects.exists()
+
+
+def test_preview_needs_the_csrf_token_of_the_scientists_page(admin_user, mushra_test):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    url = f"/mushra/tests/{mushra_test.pk}/preview"
+    assert browser.post(url).status_code == 403  # e.g. a form on another site
+    assert not Session.objects.exists()
+    browser.get(f"/mushra/tests/{mushra_test.pk}/")  # sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+    session = Session.objects.get(test=mushra_test)
+    assert session.preview and response.url == f"/s/{session.token}/"

@@ -1,0 +1,414 @@
+"""Writes of a listener's session: start it, move it through its stages, save its ratings.
+
+Built for a crowd (DESIGN.md §11): hundreds of listeners arrive within a minute at a test that may
+hold 10^5 sessions. So starting a session reads one load row per item (``ItemLoad``), never the
+test's trials, and holds a lock only while it allocates: the session number and the items, in one
+short transaction of its own. The rows of the session are written afterwards, in bulk, without it.
+
+The stage machine (consent → instructions → trials → questionnaire → done) is enforced here: a
+request that belongs to another stage is a ``StageError`` (HTTP 409), and changes nothing.
+
+Every refusal is an ``InputError`` worded for the listener's browser, which shows it, and leaves
+the database as it was.
+"""
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from evalsite.errors import InputError
+from mushra import design
+from mushra.layout import TestLayout, test_layout
+from mushra.models import ItemLoad, ListeningTest, Rating, Session, Trial, TrialSignal
+
+Stage = Session.Stage
+STAGES = [Stage.CONSENT, Stage.INSTRUCTIONS, Stage.TRIALS, Stage.QUESTIONNAIRE, Stage.DONE]
+MAX_POSITION = 32767  # Trial.position is a small integer column
+MAX_COUNT = 2**31 - 1  # plays and listening_ms are 32-bit integer columns on PostgreSQL
+RELEASE_BATCH = 50  # idle sessions given back per start, so a start never does unbounded work
+
+
+class StageError(InputError):
+    """The session is not at the stage this request belongs to (HTTP 409)."""
+
+    def __init__(self, session: Session, message: str) -> None:
+        super().__init__(message)
+        self.stage = session.stage
+
+
+class TestFull(InputError):
+    """Every item already has the ratings the scientist asked for."""
+
+
+class ParticipantTaken(InputError):
+    """This participant id already has a session of the test."""
+
+
+def stage_passed(session: Session, stage: str) -> bool:
+    return STAGES.index(session.stage) > STAGES.index(stage)
+
+
+def resume_key_of(value: str) -> str:
+    """What is stored of a resume parameter (e.g. Prolific's SESSION_ID): its sha256, not it."""
+    return hashlib.sha256(value.encode()).hexdigest() if value else ""
+
+
+# --- Starting a session -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Allocation:
+    number: int
+    plan: list[design.TrialPlan]
+    counted: list[int]  # items whose load this session added to (given back if the start fails)
+
+
+def session_start(
+    *,
+    test: ListeningTest,
+    participant_id: str = "",
+    participant_source: str = "",
+    resume_value: str = "",
+    preview: bool = False,
+) -> Session:
+    """A new session: the least-rated items in a balanced order, its own opaque signal ids.
+
+    A preview (a scientist trying the test) may run on a draft and counts for nothing. A
+    participant id that already has a session is refused (``ParticipantTaken``): resuming is the
+    caller's decision, made on something only that participant has (see ``selectors``)."""
+    if test.status != ListeningTest.Status.OPEN and not (
+        preview and test.status == ListeningTest.Status.DRAFT
+    ):
+        raise InputError("this listening test is not open")
+    layout = test_layout(test)
+    seed = design.new_seed()
+    allocation = _allocate(test, layout, seed, counted=not preview)
+    try:
+        return _create_session(
+            test=test,
+            layout=layout,
+            allocation=allocation,
+            seed=seed,
+            participant_id=participant_id[:200] if not preview else "",
+            participant_source=participant_source[:50],
+            resume_key=resume_key_of(resume_value),
+            preview=preview,
+        )
+    except IntegrityError:
+        _give_back(test, allocation.counted)
+        if participant_id:  # another request of this participant won the race
+            raise ParticipantTaken("this participant has already started the test") from None
+        raise
+
+
+def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool) -> _Allocation:
+    """The one critical section of a start: a session number and the items, a few rows locked.
+
+    Bumping the test's counter locks its row until this transaction commits, so concurrent starts
+    read and bump the item loads one after another: a burst of listeners still spreads over the
+    items. Nothing else happens under the lock."""
+    trials = test.trials_per_session or len(layout.utterances)
+    with transaction.atomic():
+        ListeningTest.objects.filter(pk=test.pk).update(
+            sessions_allocated=F("sessions_allocated") + 1
+        )
+        number = ListeningTest.objects.values_list("sessions_allocated", flat=True).get(pk=test.pk)
+        if counted:
+            _release_idle(test)
+            load = dict(ItemLoad.objects.filter(test=test).values_list("utterance_id", "assigned"))
+            if load and min(load.values()) >= test.ratings_wanted:
+                raise TestFull("this listening test has all the ratings it needs")
+        else:
+            load = dict.fromkeys(layout.utterances, 0)
+        plan = design.session_plan(
+            load=load,
+            conditions=layout.condition_keys,
+            trials=trials,
+            session_number=number,
+            seed=seed,
+        )
+        if test.training:
+            practice = _training_item(load, plan, seed)
+            order = design.condition_order(layout.condition_keys, design.trial_rng(seed, -1))
+            plan = [design.TrialPlan(item=practice, conditions=order), *plan]
+        items = [p.item for p in plan[1 if test.training else 0 :]] if counted else []
+        if items:
+            ItemLoad.objects.filter(test=test, utterance_id__in=items).update(
+                assigned=F("assigned") + 1
+            )
+    return _Allocation(number=number, plan=plan, counted=items)
+
+
+def _create_session(
+    *, test, layout: TestLayout, allocation: _Allocation, seed: int, **fields
+) -> Session:
+    """The session's rows, in three statements whatever the number of trials and signals."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = Session.objects.create(
+            test=test,
+            token=secrets.token_urlsafe(24),
+            number=allocation.number,
+            seed=seed,
+            last_active_at=now,
+            **fields,
+        )
+        trials = Trial.objects.bulk_create(
+            Trial(
+                session=session,
+                position=position,
+                utterance_id=trial_plan.item,
+                training=test.training and position == 0,
+                reference_public_id=_public_id(),
+            )
+            for position, trial_plan in enumerate(allocation.plan)
+        )
+        TrialSignal.objects.bulk_create(
+            TrialSignal(
+                trial=trial,
+                condition_id=int(key),
+                stimulus_id=layout.stimuli[(int(key), trial_plan.item)],
+                public_id=_public_id(),
+                order=order,
+            )
+            for trial, trial_plan in zip(trials, allocation.plan, strict=True)
+            for order, key in enumerate(trial_plan.conditions)
+        )
+    return session
+
+
+def _public_id() -> str:
+    # 128 random bits: unguessable, and unrelated to anything stored.
+    return secrets.token_urlsafe(16)
+
+
+def _training_item(load: dict[int, int], plan: list, seed: int) -> int:
+    """Practise on an utterance this session will not rate, where there is one."""
+    used = {t.item for t in plan}
+    spare = sorted(set(load) - used)
+    pool = spare or sorted(load)
+    return pool[design.trial_rng(seed, -2).randrange(len(pool))]
+
+
+def _give_back(test: ListeningTest, items: list[int]) -> None:
+    if items:
+        ItemLoad.objects.filter(test=test, utterance_id__in=items).update(
+            assigned=F("assigned") - 1
+        )
+
+
+def _release_idle(test: ListeningTest) -> None:
+    """Give back the unrated items of sessions idle past the test's limit (a few per call).
+
+    Runs inside the allocation, so loads change one start at a time; the sessions are locked
+    (skipping any in use, which are not idle) so a late submission sees the release."""
+    cutoff = timezone.now() - timedelta(minutes=test.abandon_after_minutes)
+    idle = list(
+        Session.objects.select_for_update(skip_locked=True)
+        .filter(
+            test=test,
+            preview=False,
+            finished_at__isnull=True,
+            released_at__isnull=True,
+            last_active_at__lt=cutoff,
+        )
+        .values_list("pk", flat=True)[:RELEASE_BATCH]
+    )
+    if not idle:
+        return
+    unrated = (
+        Trial.objects.filter(session__in=idle, training=False, submitted_at__isnull=True)
+        .values_list("utterance_id")
+        .annotate(n=Count("pk"))
+    )
+    for utterance_id, n in unrated:
+        ItemLoad.objects.filter(test=test, utterance_id=utterance_id).update(
+            assigned=F("assigned") - n
+        )
+    Session.objects.filter(pk__in=idle).update(released_at=timezone.now())
+
+
+# --- The stages before and after the trials --------------------------------------------------
+
+
+def session_consent(*, session: Session) -> None:
+    _advance(session, Stage.CONSENT, Stage.INSTRUCTIONS, consented_at=timezone.now())
+
+
+def session_begin_trials(*, session: Session) -> None:
+    _advance(session, Stage.INSTRUCTIONS, Stage.TRIALS)
+
+
+def _advance(session: Session, current: str, following: str, **fields) -> None:
+    """Move on from `current`; a repeat of a step already taken (a double click) changes nothing."""
+    if session.stage == current:
+        updated = Session.objects.filter(pk=session.pk, stage=current).update(
+            stage=following, last_active_at=timezone.now(), **fields
+        )
+        if updated:
+            session.stage = following
+            return
+        session.refresh_from_db(fields=["stage"])
+    if not stage_passed(session, current):
+        raise StageError(session, "this step is not open yet; finish the one before it first")
+
+
+QUESTIONS = {
+    "age_band": [
+        "under 18",
+        "18-24",
+        "25-34",
+        "35-44",
+        "45-54",
+        "55-64",
+        "65 or over",
+        "rather not say",
+    ],
+    "headphones": ["closed headphones", "open headphones", "earbuds", "loudspeakers", "other"],
+}
+
+
+def session_questionnaire(*, session: Session, answers: dict) -> None:
+    """The end questionnaire; finishing the session. Answers are checked, never free HTML."""
+    if session.stage != Stage.QUESTIONNAIRE:
+        raise StageError(session, "the questionnaire is not open for this session")
+    clean, problems = {}, []
+    for field, choices in QUESTIONS.items():
+        value = answers.get(field, "")
+        if value not in choices:
+            problems.append(f"{field.replace('_', ' ')}: choose one of the options")
+        clean[field] = value
+    for field, limit in (("native_language", 100), ("comment", 2000)):
+        clean[field] = str(answers.get(field, "")).strip()[:limit]
+        if "\x00" in clean[field]:
+            problems.append(f"{field.replace('_', ' ')}: contains a character that is not allowed")
+    if not clean["native_language"]:
+        problems.append("native language: please fill it in")
+    if problems:
+        raise InputError("the questionnaire is incomplete", problems)
+    Session.objects.filter(pk=session.pk, stage=Stage.QUESTIONNAIRE).update(
+        questionnaire=clean, stage=Stage.DONE, finished_at=timezone.now()
+    )
+
+
+# --- Saving a trial -----------------------------------------------------------------------------
+
+
+def trial_submit(*, token: str, position, key, ratings) -> Trial:
+    """Store one trial's ratings once; a repeated send (same key) changes nothing.
+
+    Raises ``Session.DoesNotExist`` for an unknown token. Seven statements: the session (locked,
+    so two tabs cannot both store a trial), its trials, the trial's signals, the ratings, and two
+    updates."""
+    _check_key(key)
+    if not _is_int(position) or not 0 <= position <= MAX_POSITION:
+        raise InputError(f"this session has no trial {_shown(position)}")
+    try:
+        with transaction.atomic():
+            session = Session.objects.select_for_update().select_related("test").get(token=token)
+            trials = {t.position: t for t in session.trials.all()}
+            trial = trials.get(position)
+            if trial is None:
+                raise InputError(f"this session has no trial {position}")
+            if trial.submitted_at is not None and trial.submission_key == key:
+                return trial  # the answer to an earlier send was lost; it is saved
+            if session.stage != Stage.TRIALS:
+                raise StageError(session, _not_rating_now(session))
+            if trial.submitted_at is not None:
+                raise InputError(f"trial {position} is already saved")
+            rows = _checked_ratings(trial, ratings)
+            if not trial.training:  # practice ratings are discarded by design
+                Rating.objects.bulk_create(rows)
+            _mark_submitted(session, trials, trial, key)
+    except IntegrityError:
+        raise InputError(f"ratings of trial {position} are already stored") from None
+    return trial
+
+
+def _mark_submitted(session: Session, trials: dict, trial: Trial, key: str) -> None:
+    now = timezone.now()
+    Trial.objects.filter(pk=trial.pk).update(submitted_at=now, submission_key=key)
+    trial.submitted_at, trial.submission_key = now, key
+    changes = {"last_active_at": now}
+    if all(t.submitted_at is not None for t in trials.values()):
+        questionnaire = session.test.questionnaire
+        changes["stage"] = Stage.QUESTIONNAIRE if questionnaire else Stage.DONE
+        changes["finished_at"] = None if questionnaire else now
+    Session.objects.filter(pk=session.pk).update(**changes)
+    if session.released_at is not None and not trial.training:
+        # Its items were given back while it was idle; this one is rated after all.
+        ItemLoad.objects.filter(test=session.test, utterance_id=trial.utterance_id).update(
+            assigned=F("assigned") + 1
+        )
+
+
+def _not_rating_now(session: Session) -> str:
+    if stage_passed(session, Stage.TRIALS):
+        return "this session is finished; nothing more can be saved"
+    return "the trials have not started yet: agree to take part and read the instructions first"
+
+
+def _check_key(key) -> None:
+    # Printable ASCII only: the player sends a UUID, and a NUL cannot reach a text column.
+    if not (isinstance(key, str) and 8 <= len(key) <= 100 and key.isascii() and key.isprintable()):
+        raise InputError("the submission needs an idempotency key of 8 to 100 characters")
+
+
+def _shown(value) -> str:
+    """A value as a message may quote it: short, whatever a client sent."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**12 else "(a huge number)"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _checked_ratings(trial: Trial, ratings) -> list[Rating]:
+    if not isinstance(ratings, dict):
+        raise InputError("ratings must be an object of signal id → rating")
+    signals = {s.public_id: s for s in trial.signals.all()}
+    problems = []
+    if missing := len(set(signals) - set(ratings)):
+        problems.append(f"{missing} of the {len(signals)} samples are not rated")
+    if unknown := len(set(ratings) - set(signals)):
+        problems.append(f"{unknown} rating(s) name samples that are not in this trial")
+    rows = []
+    for public_id, rating in ratings.items():
+        if public_id not in signals:
+            continue
+        rating = rating if isinstance(rating, dict) else {"score": rating}
+        score = rating.get("score")
+        if not _is_score(score):
+            problems.append(f"a score must be a number from 0 to 100, got {_shown(score)}")
+            continue
+        plays, listened = rating.get("plays", 0), rating.get("listening_ms", 0)
+        if not (_is_int(plays) and _is_int(listened) and 0 <= plays <= MAX_COUNT and listened >= 0):
+            problems.append(f"plays and listening_ms must be whole numbers from 0 to {MAX_COUNT}")
+            continue
+        rows.append(
+            Rating(
+                session_id=trial.session_id,
+                trial=trial,
+                condition_id=signals[public_id].condition_id,
+                score=float(score),
+                plays=plays,
+                listening_ms=min(listened, MAX_COUNT),  # a tab left open for weeks saturates
+            )
+        )
+    if problems:
+        raise InputError(f"trial {trial.position} was not saved", sorted(set(problems)))
+    return rows
+
+
+def _is_score(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    # Compare ints as ints: converting a huge one to float would overflow.
+    return (isinstance(value, int) or math.isfinite(value)) and 0 <= value <= 100
