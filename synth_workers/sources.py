@@ -2,11 +2,13 @@
 
 A zip entry with an absolute path, a ``..`` component or a symlink is refused, and so is a folder
 entry that links outside its folder; sizes are bounded per file and in total (the bounds come from
-settings), and a zip entry is never read past its bound, whatever its header claims.
+settings), and a zip entry is never read past its bound, whatever its header claims. A damaged
+archive or entry (bad CRC, corrupt data) is refused naming the archive and the entry.
 """
 
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,7 +59,10 @@ class FolderSource(AudioSource):
     def read(self, name: str) -> bytes:
         if self._sizes[name] > self.limits.max_file_bytes:
             raise InputError(f"{name}: {_too_big(self._sizes[name], self.limits)}")
-        return (self.root / name).read_bytes()
+        try:
+            return (self.root / name).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
 
 
 class ZipSource(AudioSource):
@@ -80,14 +85,32 @@ class ZipSource(AudioSource):
     def read(self, name: str) -> bytes:
         """Read at most the per-file bound: a header may lie about the size (zip bombs)."""
         bound = self.limits.max_file_bytes
-        with self.archive.open(self._infos[name]) as entry:
-            data = entry.read(bound + 1)
+        try:
+            with self.archive.open(self._infos[name]) as entry:
+                data = entry.read(bound + 1)  # to its end when in bounds: the CRC is checked
+        except DAMAGED_ENTRY as exc:
+            raise InputError(f"{self.label}: entry '{name}' is damaged ({_reason(exc)})") from None
         if len(data) > bound:
             raise InputError(f"{name}: {_too_big(len(data), self.limits)}")
         self._read_total += len(data)
         if self._read_total > self.limits.max_total_bytes:
             raise InputError(f"{self.label}: {_total_too_big(self._read_total, self.limits)}")
         return data
+
+
+# What zipfile raises for a damaged or unreadable entry: a bad CRC or header (BadZipFile), a
+# corrupt deflate stream (zlib.error), a cut-short file (EOFError), an unknown compression
+# (NotImplementedError), an encrypted entry (RuntimeError).
+DAMAGED_ENTRY = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "CRC" in text:
+        return "bad CRC-32: its bytes are not the ones archived"
+    if "encrypted" in text:
+        return "encrypted entries are not accepted"
+    return text or type(exc).__name__
 
 
 def _unsafe_entry(info: zipfile.ZipInfo) -> str | None:
@@ -114,7 +137,11 @@ def open_audio_source(path: Path, limits: Limits) -> Iterator[AudioSource]:
         return
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path.name}: not a folder or a zip archive")
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise InputError(f"{path.name}: damaged zip archive ({exc})") from None
+    with archive:
         yield _checked_total(ZipSource(archive, path.name, limits), limits)
 
 

@@ -13,16 +13,25 @@ import soundfile as sf
 
 from .containers import container_chunks, strip_flac_metadata, wav_bytes
 from .core import Audio, AudioError
+from .validate import ValidationLimits, too_long, validate_header
 
 # libsndfile's names for the containers we accept; it can read more (AIFF, MP3, …) but the
 # platform promises WAV/FLAC/OGG and should not depend on how libsndfile was built.
 ACCEPTED_FORMATS = {"WAV", "WAVEX", "FLAC", "OGG"}
 WRITE_FORMATS = {"flac": "FLAC", "wav": "WAV"}
 SUBTYPE_BITS = {"PCM_16": 16, "PCM_24": 24}
+BLOCK_FRAMES = 1 << 16  # decoded per read when bounded: 256 KiB per channel
+UNKNOWN_FRAMES = 2**62  # libsndfile reports SF_COUNT_MAX for a stream of undeclared length
 
 
-def read_audio(source: str | Path | BinaryIO) -> Audio:
-    """Decode a WAV, FLAC or OGG file (path or binary file object) to float32 (frames, channels)."""
+def read_audio(source: str | Path | BinaryIO, limits: ValidationLimits | None = None) -> Audio:
+    """Decode a WAV, FLAC or OGG file (path or binary file object) to float32 (frames, channels).
+
+    With ``limits`` (uploaded files), what the header declares — rate, channels, length — is
+    checked before anything is decoded, and samples are decoded in blocks, never past the
+    maximum duration: a small file that declares (or holds) an hour of audio is refused with
+    memory bounded by the limits, not by the file.
+    """
     if isinstance(source, str | Path) and not Path(source).is_file():
         raise AudioError(f"cannot read file: {source} does not exist")
     try:
@@ -32,14 +41,34 @@ def read_audio(source: str | Path | BinaryIO) -> Audio:
                     f"cannot read file: {f.format_info} audio is not accepted "
                     "(use WAV, FLAC or OGG)"
                 )
-            samples = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
+            if limits is None:
+                samples = f.read(dtype="float32", always_2d=True)
+            else:
+                declared = f.frames if 0 <= f.frames < UNKNOWN_FRAMES else None
+                validate_header(rate, f.channels, declared, limits)
+                samples = _read_bounded(f, int(limits.max_duration * rate), limits)
     except AudioError:
         raise
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError, OSError, EOFError) as exc:
         # libsndfile's messages ("Format not recognised") mean little to a scientist.
         raise AudioError("cannot read file: not a WAV/FLAC/OGG audio file") from exc
     return Audio(samples, rate)
+
+
+def _read_bounded(f: sf.SoundFile, max_frames: int, limits: ValidationLimits) -> np.ndarray:
+    blocks, frames = [], 0
+    while True:
+        block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+        if not len(block):
+            break
+        frames += len(block)
+        if frames > max_frames:  # the header did not say how long: stop decoding here
+            raise AudioError(too_long(None, limits))
+        blocks.append(block)
+    if not blocks:
+        return np.zeros((0, f.channels), dtype=np.float32)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 def write_audio(audio: Audio, path: str | Path, fmt: str = "flac", subtype: str = "PCM_24") -> None:

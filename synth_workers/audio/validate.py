@@ -33,19 +33,47 @@ def validate(audio: Audio, limits: ValidationLimits = ValidationLimits()) -> Non
         check(audio, limits)
 
 
-def _rate(audio: Audio, limits: ValidationLimits) -> None:
-    rate = audio.sample_rate
+def validate_header(
+    sample_rate: int,
+    channels: int,
+    frames: int | None,
+    limits: ValidationLimits = ValidationLimits(),
+) -> None:
+    """The checks a file's header answers before a sample is decoded: rate, channels and a
+    declared length over the maximum (``frames`` None: the file does not declare one)."""
+    _check_rate(sample_rate, limits)
+    _check_channels(channels, limits)
+    if frames is not None and frames / sample_rate > limits.max_duration:
+        raise AudioError(too_long(frames / sample_rate, limits))
+
+
+def too_long(seconds: float | None, limits: ValidationLimits) -> str:
+    """The refusal of a file over the maximum length (``seconds`` None: not known exactly)."""
+    if seconds is None:
+        return f"the audio lasts longer than the maximum of {limits.max_duration:g} s"
+    return f"the audio lasts {seconds:.1f} s, longer than the maximum of {limits.max_duration:g} s"
+
+
+def _check_rate(rate: int, limits: ValidationLimits) -> None:
     if rate < limits.min_rate:
         raise AudioError(f"sample rate {rate} Hz is below the minimum of {limits.min_rate} Hz")
     if rate > limits.max_rate:
         raise AudioError(f"sample rate {rate} Hz is above the maximum of {limits.max_rate} Hz")
 
 
-def _channels(audio: Audio, limits: ValidationLimits) -> None:
-    if audio.channels > limits.max_channels:
+def _check_channels(channels: int, limits: ValidationLimits) -> None:
+    if channels > limits.max_channels:
         raise AudioError(
-            f"the file has {audio.channels} channels; at most {limits.max_channels} are accepted"
+            f"the file has {channels} channels; at most {limits.max_channels} are accepted"
         )
+
+
+def _rate(audio: Audio, limits: ValidationLimits) -> None:
+    _check_rate(audio.sample_rate, limits)
+
+
+def _channels(audio: Audio, limits: ValidationLimits) -> None:
+    _check_channels(audio.channels, limits)
 
 
 def _duration(audio: Audio, limits: ValidationLimits) -> None:
@@ -56,9 +84,7 @@ def _duration(audio: Audio, limits: ValidationLimits) -> None:
             f"shorter than the minimum of {limits.min_duration:g} s"
         )
     if seconds > limits.max_duration:
-        raise AudioError(
-            f"the audio lasts {seconds:.1f} s, longer than the maximum of {limits.max_duration:g} s"
-        )
+        raise AudioError(too_long(seconds, limits))
 
 
 def _finite(audio: Audio, limits: ValidationLimits) -> None:

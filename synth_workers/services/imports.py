@@ -47,8 +47,9 @@ def import_limits() -> Limits:
 def check_audio(source: AudioSource, name: str) -> CheckedAudio:
     """Read and validate one file; InputError naming the file when it is refused."""
     data = source.read(name)
-    try:
-        audio.validate(audio.read_audio(io.BytesIO(data)))
+    limits = current_policy().limits
+    try:  # bounded: refused by its header, or decoded no further than the longest accepted
+        audio.validate(audio.read_audio(io.BytesIO(data), limits), limits)
     except audio.AudioError as exc:
         raise InputError(f"{name}: {exc}") from None
     return CheckedAudio.of(data)
