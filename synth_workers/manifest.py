@@ -71,6 +71,9 @@ def parse_manifest(
         if unknown := sorted(set(record) - set(COLUMNS)):
             problems.append(f"{where}: unknown field(s) {', '.join(map(str, unknown))}")
             continue
+        if any("\x00" in v for v in values.values()):  # PostgreSQL text cannot hold a NUL
+            problems.append(f"{where}: contains a NUL character")
+            continue
         if not values["key"]:
             problems.append(f"{where}: empty key")
             continue

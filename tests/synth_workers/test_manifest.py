@@ -78,3 +78,13 @@ def test_jsonl_manifest_reports_unknown_fields_and_bad_json():
 def test_unusable_manifest_files_are_refused_with_the_file_named(name, data, message):
     with pytest.raises(InputError, match=re.escape(message)):
         parse_manifest(name, data, default_language="en")
+
+
+def test_a_nul_character_is_a_problem_of_its_row_in_csv_and_jsonl():
+    rows, problems = parse_manifest("m.csv", b"key,text\nk1,fine\nk2,he\x00llo\n", "en")
+    assert [r.key for r in rows] == ["k1"] and problems == [
+        "m.csv, line 3: contains a NUL character"
+    ]
+    data = b'{"key": "k1", "text": "a\\u0000b"}\n'
+    rows, problems = parse_manifest("m.jsonl", data, default_language="en")
+    assert rows == [] and problems == ["m.jsonl, line 1: contains a NUL character"]
