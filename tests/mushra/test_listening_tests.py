@@ -13,6 +13,7 @@ from mushra.services import SystemCondition, listening_test_create, listening_te
 from mushra.sessions import ParticipantTaken, session_start
 from synth_workers.audio import read_audio
 from synth_workers.audio.containers import container_chunks as audio_chunks_of
+from synth_workers.audio.containers import flac_blocks
 from synth_workers.models import Stimulus, System
 from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus
 
@@ -201,3 +202,22 @@ def test_audio_is_served_by_opaque_id_with_ranges_and_nothing_else(client, mushr
     assert client.get(f"/s/{other.token}/audio/{signal.public_id}").status_code == 404
     reference = session.trials.get(position=1).reference_public_id
     assert client.get(f"/s/{session.token}/audio/{reference}").status_code == 200
+
+
+def test_every_signal_of_a_trial_is_served_at_one_size_from_the_stored_frames(client, mushra_test):
+    session = at_trials(mushra_test)
+    for trial in session.trials.prefetch_related("signals__stimulus"):
+        ids = [trial.reference_public_id] + [s.public_id for s in trial.signals.all()]
+        bodies = [client.get(f"/s/{session.token}/audio/{i}").content for i in ids]
+        assert len({len(b) for b in bodies}) == 1, [len(b) for b in bodies]
+        for signal, body in zip(trial.signals.all(), bodies[1:], strict=True):
+            with signal.stimulus.audio.open("rb") as f:
+                stored = f.read()
+            # The stored FLAC's audio frames, byte for byte: nothing was decoded or re-encoded.
+            assert frames_of(body) == frames_of(stored)
+            assert body[12:18] == bytes(6)  # STREAMINFO's frame sizes: unknown
+
+
+def frames_of(flac: bytes) -> bytes:
+    """What follows a FLAC's metadata blocks: its audio frames."""
+    return flac[4 + sum(4 + len(body) for _, body in flac_blocks(flac)) :]
