@@ -1,11 +1,17 @@
 """Health checks behind ``GET /healthz``: one entry per dependency, each ``{"ok", "detail"}``.
 
 Each check returns quickly and never raises: a failing dependency is reported, not thrown, so
-the endpoint can name exactly what is down.
+the endpoint can name exactly what is down. Two answers, each cached per process (``Snapshot``):
+the public one (is the database reachable; nothing else, no path, host or URL) and the full one
+(migrations, media, broker, a worker per queue) for staff and holders of ``HEALTH_TOKEN``.
 """
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -89,6 +95,81 @@ def check_media() -> Check:
     return Check(True, "media storage writable")
 
 
+def check_database_reachable() -> Check:
+    """The public check: one trivial query; the reason for a failure is not shown (it may name
+    the database's host)."""
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return Check(False, "unreachable")
+    return Check(True, "reachable")
+
+
 def run_checks() -> dict[str, dict]:
     checks = {"database": check_database(), "media": check_media(), **check_broker_and_workers()}
     return {name: asdict(check) for name, check in checks.items()}
+
+
+def public_checks() -> dict[str, dict]:
+    return {"database": {"ok": check_database_reachable().ok}}
+
+
+def summary(checks: dict[str, dict]) -> dict:
+    down = [name for name, check in checks.items() if not check["ok"]]
+    checked_at = datetime.now(UTC).isoformat(timespec="microseconds")
+    return {
+        "status": "down" if down else "ok",
+        "down": down,
+        "checks": checks,
+        "checked_at": checked_at,
+    }
+
+
+class Snapshot:
+    """The last result of ``compute``, kept ``max_age`` seconds; one caller at a time refreshes it.
+
+    While one request refreshes, the others answer at once with the previous result; only when
+    there is none yet do they wait, at most ``wait`` seconds, and then get None. So a crowd of
+    pollers costs one computation per ``max_age`` and nobody waits longer than one computation.
+    """
+
+    def __init__(self, compute: Callable[[], dict]) -> None:
+        self._compute = compute
+        self._lock = threading.Lock()
+        self._value: dict | None = None
+        self._at = 0.0
+
+    def get(self, *, max_age: float, wait: float) -> dict | None:
+        if self._fresh(max_age):
+            return self._value
+        if not self._lock.acquire(timeout=wait if self._value is None else 0):
+            return self._value
+        try:
+            if not self._fresh(max_age):  # another request may have refreshed meanwhile
+                value = self._compute()
+                self._value, self._at = value, time.monotonic()
+            return self._value
+        finally:
+            self._lock.release()
+
+    def _fresh(self, max_age: float) -> bool:
+        return self._value is not None and time.monotonic() - self._at < max_age
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+PUBLIC = Snapshot(lambda: summary(public_checks()))
+FULL = Snapshot(lambda: summary(run_checks()))
+
+
+def health(*, full: bool) -> dict:
+    """The public or the full answer, from its snapshot; "pending" if the first is not ready."""
+    bound = settings.HEALTH_BROKER_TIMEOUT + settings.HEALTH_WORKER_TIMEOUT + 1.0
+    if full:
+        answer = FULL.get(max_age=settings.HEALTH_DETAIL_CACHE_SECONDS, wait=bound)
+    else:
+        answer = PUBLIC.get(max_age=settings.HEALTH_CACHE_SECONDS, wait=1.0)
+    return answer or {"status": "down", "down": ["pending"], "checks": {}, "checked_at": None}

@@ -1,8 +1,14 @@
 """The scientist admin account that `make demo` makes: created once, never locked out."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
+from django.test import RequestFactory
 
 from evalsite.services import SCIENTISTS_GROUP, admin_account_ensure
+
+
+def authenticate(**credentials):
+    """As the admin's login form does: with the request (django-axes throttles per address)."""
+    return django_authenticate(RequestFactory().post("/admin/login/"), **credentials)
 
 
 def test_new_account_gets_a_random_password_that_works(db):

@@ -54,9 +54,11 @@ def kill_leftovers(var_dir: Path) -> list[int]:
     return left
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, headers: dict | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers or {}), timeout=10
+        ) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
@@ -105,9 +107,13 @@ def stop_launcher(proc: subprocess.Popen, var_dir: Path) -> str:
 
 
 def check_running_platform(base: str, env: dict) -> None:
-    status, body = get(f"{base}/healthz")
+    status, body = get(f"{base}/healthz")  # public: the database answers, nothing more is said
+    assert status == 200 and json.loads(body)["checks"] == {"database": {"ok": True}}, body
+    assert env["EVALSITE_VAR_DIR"] not in body
+    token = {"Authorization": f"Bearer {env['HEALTH_TOKEN']}"}  # what the launcher polls with
+    status, body = get(f"{base}/healthz", token)
     health = json.loads(body)
-    assert status == 200 and health["down"] == [], health
+    assert status == 200 and health["down"] == [] and health["view"] == "full", health
     assert health["checks"]["database"]["detail"].startswith("sqlite")
     assert health["checks"]["broker"]["detail"].startswith("broker filesystem ")
 
@@ -185,7 +191,7 @@ def wait_for_demo_synthesis(env: dict, timeout: float = 180) -> dict:
 
 
 def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
-    env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": ""}
+    env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": "", "HEALTH_TOKEN": "a-demo-token"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     transcript: list[str] = []
