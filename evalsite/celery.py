@@ -32,3 +32,21 @@ app.conf.update(
 )
 app.autodiscover_tasks()
 app.autodiscover_tasks(["evalsite"])
+
+# Redis redelivers a message nobody acknowledged after the visibility timeout (default one hour).
+# Set just past the hard time limit: a task cannot still run then (the limit killed it), so a
+# redelivery never starts a second copy of a live task, which a shorter timeout would. A killed
+# worker's work is queued again from our tables when a worker starts (services.recovery), so
+# this timeout only matters when no worker restarts. The solo pool (`synth`) enforces no time
+# limit: its batches must stay well under it (a longer one is redelivered, which is idempotent).
+VISIBILITY_MARGIN_S = 5 * 60
+
+
+@app.on_after_configure.connect
+def _redis_visibility_timeout(sender, **kwargs) -> None:
+    conf = sender.conf
+    if str(conf.broker_url or "").startswith(("redis://", "rediss://")):
+        conf.broker_transport_options = {
+            "visibility_timeout": int(conf.task_time_limit or 3600) + VISIBILITY_MARGIN_S,
+            **(conf.broker_transport_options or {}),
+        }

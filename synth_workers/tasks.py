@@ -13,8 +13,9 @@ from django.db import OperationalError
 
 from synth_workers.services.import_runs import import_run_execute
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
+from synth_workers.services.recovery import cpu_resume, synth_resume
 from synth_workers.services.registration import system_check
-from synth_workers.services.synthesis import batch_run, jobs_resume
+from synth_workers.services.synthesis import batch_run
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,10 @@ def share_cores_between_processes(sender=None, **kwargs) -> None:
 
 
 @worker_ready.connect
-def resume_unfinished_jobs(sender=None, **kwargs) -> None:
-    """A worker that starts picks up what a killed one left (see jobs_resume)."""
-    queues = {q.name for q in sender.task_consumer.queues} if sender else {"synth"}
-    if "synth" in queues:
-        log.info("re-queued %d batch(es) of unfinished synthesis jobs", jobs_resume())
+def resume_unfinished_work(sender=None, **kwargs) -> None:
+    """A worker that starts queues again what killed ones left, for each queue it consumes
+    (services.recovery): the broker may have lost those messages, our tables have not."""
+    queues = {q.name for q in sender.task_consumer.queues} if sender else {"synth", "cpu"}
+    for queue, resume in (("synth", synth_resume), ("cpu", cpu_resume)):
+        if queue in queues:
+            log.info("re-queued unfinished work of queue %s: %s", queue, resume())

@@ -9,10 +9,14 @@ still all-or-nothing (or skip-and-list with ``skip_bad``); the run only records 
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -111,24 +115,60 @@ def _finish(run_id: int, status: str, message: str, problems: list[str]) -> None
     )
 
 
+@contextmanager
+def _claimed(run: ImportRun) -> Iterator[bool]:
+    """Whether this process may run the import: it holds the lock on the run's folder.
+
+    The lock is the kernel's (flock), so it goes with the process that held it: a run left
+    "running" by a killed worker can be taken over (its task is queued again when a worker
+    starts), while a duplicate message for a run that a live worker is running is dropped.
+    """
+    try:
+        fd = os.open(_folder(run) / ".claim", os.O_CREAT | os.O_RDWR, 0o600)
+    except FileNotFoundError:  # the folder is removed once the run has finished
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(fd)  # after the folder is gone: a late duplicate finds nothing to run
+
+
 def import_run_execute(*, run_id: int) -> str:
-    """Run a queued import once; its outcome (and every problem) is stored on the run."""
-    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
-    if run is None:
-        return "not queued"  # a redelivered task: the run already ran or is running
-    ImportRun.objects.filter(pk=run_id).update(status=ImportRun.Status.RUNNING)
+    """Run an unfinished import once; its outcome (and every problem) is stored on the run."""
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run is None or run.finished:
+        return "not queued"  # a redelivered task: the run already ran
+    with _claimed(run) as mine:
+        if not mine:
+            return "running elsewhere"
+        run.refresh_from_db()
+        if run.finished:  # finished between our read and our lock
+            return "not queued"
+        ImportRun.objects.filter(pk=run_id).update(status=ImportRun.Status.RUNNING)
+        try:
+            return _run(run)
+        finally:
+            shutil.rmtree(_folder(run), ignore_errors=True)
+
+
+def _run(run: ImportRun) -> str:
     try:
         report = _execute(run)
     except InputError as exc:
-        _finish(run_id, ImportRun.Status.FAILED, exc.message, list(exc.problems))
+        _finish(run.pk, ImportRun.Status.FAILED, exc.message, list(exc.problems))
         return "refused"
     except Exception as exc:  # a bug or a storage failure: say so on the run, then fail
-        log.exception("import run %s failed", run_id)
-        _finish(run_id, ImportRun.Status.FAILED, f"internal error while importing: {exc}", [])
+        log.exception("import run %s failed", run.pk)
+        _finish(run.pk, ImportRun.Status.FAILED, f"internal error while importing: {exc}", [])
         raise
-    finally:
-        shutil.rmtree(_folder(run), ignore_errors=True)
     target = report.system if run.kind == ImportRun.Kind.RENDERED else report.corpus
     message = f"Imported {report.created} audio file(s) as '{target}'; preparation queued."
-    _finish(run_id, ImportRun.Status.DONE, message, list(report.skipped))
+    _finish(run.pk, ImportRun.Status.DONE, message, list(report.skipped))
     return "done"

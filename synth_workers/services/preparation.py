@@ -55,9 +55,13 @@ def enqueue_preparation(stim: Stimulus) -> None:
 def stimulus_prepare(*, stimulus_id: int) -> str:
     """Prepare one stimulus (and a recording's anchors). Returns what happened, in one word."""
     stim = Stimulus.objects.select_related("system").filter(pk=stimulus_id).first()
+    if stim is not None and stim.is_anchor:
+        # An anchor is made from its prepared reference, by the reference's task; one still
+        # pending (that task was killed halfway) is made by preparing the reference again.
+        stim = _reference_of(stim)
     if stim is None:
         return "gone"
-    if stim.status == Stimulus.Status.READY and default_storage.exists(stim.audio.name):
+    if _is_ready(stim) and not _anchors_pending(stim):
         return "skipped"
     policy = policy_from_dict(stim.policy)
     try:
@@ -78,6 +82,38 @@ def stimulus_prepare(*, stimulus_id: int) -> str:
 def stimulus_fail(*, stimulus_id: int, reason: str) -> None:
     """Record why a stimulus cannot be prepared, so it never waits as "pending" forever."""
     Stimulus.objects.filter(pk=stimulus_id).update(status=Stimulus.Status.FAILED, error=reason)
+
+
+def _reference_of(anchor: Stimulus) -> Stimulus | None:
+    return (
+        Stimulus.objects.select_related("system")
+        .filter(
+            system=anchor.system_id,
+            utterance=anchor.utterance_id,
+            condition_key=stimulus_key({}),
+            policy_key=anchor.policy_key,
+        )
+        .first()
+    )
+
+
+def _is_ready(stim: Stimulus) -> bool:
+    return stim.status == Stimulus.Status.READY and default_storage.exists(stim.audio.name)
+
+
+def _anchors_pending(stim: Stimulus) -> bool:
+    if stim.system.kind != System.Kind.RECORDING or stim.condition:
+        return False
+    return (
+        Stimulus.objects.filter(
+            system=stim.system_id,
+            utterance=stim.utterance_id,
+            policy_key=stim.policy_key,
+            status=Stimulus.Status.PENDING,
+        )
+        .exclude(pk=stim.pk)
+        .exists()
+    )
 
 
 def _anchor_stimulus(reference: Stimulus, label: str) -> Stimulus:

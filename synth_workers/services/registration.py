@@ -21,6 +21,7 @@ from synth_workers.services.backend_cache import loaded_backend, system_files
 from synth_workers.services.naming import check_free, create_unique
 
 SMOKE_TEXT = "This is a short test sentence."
+CHECK_PENDING = "waiting for a worker"  # check_error until a synth worker has tried the system
 
 
 def _sha256(path: Path) -> str:
@@ -77,7 +78,7 @@ def system_register(
                 owner=owner,
                 description=description,
                 usable=False,
-                check_error="waiting for a worker",
+                check_error=CHECK_PENDING,
                 capabilities=capabilities,
             )
             for role, path in files.items():
@@ -91,7 +92,7 @@ def system_register(
                 CheckpointFile.objects.create(
                     system=system, role=role, file=saved, sha256=sha, size=path.stat().st_size
                 )
-            transaction.on_commit(lambda: _queue_check(system.pk))
+            transaction.on_commit(lambda: queue_check(system.pk))
     except Exception:
         for saved in stored:
             default_storage.delete(saved)
@@ -116,7 +117,7 @@ def _wrapped_system(config: dict, files: dict) -> tuple[dict, dict, bool]:
     return config, files, base.trusted
 
 
-def _queue_check(system_id: int) -> None:
+def queue_check(system_id: int) -> None:
     from synth_workers.tasks import synth_check_system
 
     synth_check_system.delay(system_id)

@@ -185,7 +185,7 @@ def job_create(
             item.job = job
         SynthesisItem.objects.bulk_create(items)
         ids = list(job.items.values_list("pk", flat=True))
-        transaction.on_commit(lambda: _enqueue_batches(job.pk, ids))
+        transaction.on_commit(lambda: enqueue_batches(job.pk, ids))
     return job
 
 
@@ -198,32 +198,14 @@ def _refusal(planned: SynthRequest, info: BackendInfo) -> str:
     return ""
 
 
-def _enqueue_batches(job_id: int, item_ids: list[int]) -> int:
+def enqueue_batches(job_id: int, item_ids: list[int]) -> int:
+    """Queue the items in batches of SYNTH_BATCH_SIZE; returns how many batches."""
     from synth_workers.tasks import synth_batch
 
     size = settings.SYNTH_BATCH_SIZE
     for start in range(0, len(item_ids), size):
         synth_batch.delay(job_id, item_ids[start : start + size])
     return -(-len(item_ids) // size)
-
-
-def jobs_resume() -> int:
-    """Queue again every pending item of unfinished jobs; returns how many batches were queued.
-
-    Run when a worker starts: a worker killed mid-batch may take its messages with it (the
-    embedded filesystem broker cannot redeliver them; Redis only after its visibility timeout).
-    Our items are the source of truth, and batches are idempotent, so queueing a batch that is
-    also still in flight elsewhere costs time, never a duplicate.
-    """
-    queued = 0
-    # Only running jobs: a job that never started still has all its batches in the queue.
-    for job in SynthesisJob.objects.filter(status=SynthesisJob.Status.RUNNING):
-        ids = list(
-            job.items.filter(status=SynthesisItem.Status.PENDING).values_list("pk", flat=True)
-        )
-        if ids:
-            queued += _enqueue_batches(job.pk, ids)
-    return queued
 
 
 def job_cancel(*, job: SynthesisJob) -> None:

@@ -1,4 +1,4 @@
-"""A worker killed mid-job: a new worker finishes the job with exactly one stimulus per item."""
+"""A worker killed mid-task: a new worker finishes the work from our tables, each thing once."""
 
 import os
 import signal
@@ -7,17 +7,20 @@ import time
 
 import pytest
 
+from evalsite.celery import app as celery_app
 from evalsite.launcher import worker_command
 from synth_workers.backends import joe_voice_files
 from synth_workers.models import Corpus, Stimulus, SynthesisJob, Utterance
+from synth_workers.services.imports import corpus_import
 from synth_workers.services.registration import system_check, system_register
 from synth_workers.services.synthesis import job_create
 from tests.conftest import ROOT, database_url_of_test_db
+from tests.synth_workers.audio_files import write_tone
 
 pytestmark = pytest.mark.slow
 
 
-def start_worker(media_root, log_path) -> subprocess.Popen:
+def start_worker(media_root, log_path, queues: str = "synth") -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of_test_db(),
@@ -25,7 +28,7 @@ def start_worker(media_root, log_path) -> subprocess.Popen:
         "SYNTH_BATCH_SIZE": "2",
     }
     argv = [
-        *worker_command(queues="synth", pool="solo", concurrency=1),
+        *worker_command(queues=queues, pool="solo", concurrency=1),
         "--without-mingle",
         "--without-gossip",
     ]
@@ -85,3 +88,64 @@ def test_killing_the_worker_mid_job_and_starting_another_finishes_the_job_once(
         f"k{i:02d}" for i in range(12)
     ]
     assert set(job.items.values_list("status", flat=True)) == {"done"}
+
+
+RECORDINGS = 16
+
+
+def test_killing_a_cpu_worker_mid_preparation_on_redis_leaves_nothing_pending_or_twice(
+    redis_broker, transactional_db, settings, tmp_path
+):
+    """Redis would give the killed worker's message back only after its visibility timeout
+    (40 min): the second worker must find the unfinished preparation in the database at once."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Only this test's messages: a leftover of an earlier run (ids are reused by a new test
+    # database) could prepare the stimulus whose message the kill loses, hiding a regression.
+    celery_app.control.purge()
+    audio = tmp_path / "audio"
+    lines = ["key,text,recording"]
+    for i in range(RECORDINGS):  # long enough that a preparation takes a while to kill in
+        write_tone(audio / f"r{i:02d}.wav", rate=44100, seconds=20, freq=120 + 9 * i, seed=i)
+        lines.append(f"r{i:02d},Sentence {i}.,r{i:02d}.wav")
+    (tmp_path / "manifest.csv").write_text("\n".join(lines) + "\n")
+    corpus_import(
+        name="kill-prep",
+        manifest_name="manifest.csv",
+        manifest_data=(tmp_path / "manifest.csv").read_bytes(),
+        audio_path=audio,
+    )  # committed: 16 preparation messages wait in Redis
+    stimuli = Stimulus.objects.filter(utterance__corpus__name="kill-prep")
+    anchors_pending = stimuli.filter(status="pending").exclude(condition_key="")
+    log = tmp_path / "workers.log"
+    first = start_worker(settings.MEDIA_ROOT, log, queues="cpu")
+    try:
+        deadline = time.monotonic() + 120
+        # Anchors exist, pending, only inside their reference's task: kill inside one.
+        while stimuli.filter(status="ready").count() < 6 or not anchors_pending.exists():
+            assert first.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.01)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        assert anchors_pending.exists(), "the kill missed the task it aimed at"
+        left = stimuli.filter(status="pending").count()
+
+        second = start_worker(settings.MEDIA_ROOT, log, queues="cpu")
+        try:
+            deadline = time.monotonic() + 180
+            while stimuli.filter(status="pending").exists():
+                assert time.monotonic() < deadline, (left, log.read_text()[-3000:])
+                time.sleep(0.2)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert stimuli.count() == 3 * RECORDINGS  # each recording and its two anchors, once
+    assert set(stimuli.values_list("status", flat=True)) == {"ready"}
+    # Every prepared file is a different signal (an anchor is not its reference again) ...
+    assert len(set(stimuli.values_list("sha256", flat=True))) == 3 * RECORDINGS
+    # ... stored once.
+    stored = list((settings.MEDIA_ROOT / "stimuli").rglob("*.flac"))
+    assert len(stored) == 3 * RECORDINGS
+    celery_app.control.purge()  # the re-queued duplicates, already done
