@@ -2,15 +2,17 @@
 
 ``python -m evalsite.launcher`` (mode ``all``, what ``make demo`` runs) prepares the database
 (migrate, static files, the admin account, demo data), starts a web server (gunicorn) and a Celery
-worker on both queues, waits until ``/healthz`` is all green, prints the URLs, and on Ctrl-C (or
-SIGTERM) stops both and everything they started. Modes ``web`` and ``worker`` run one of them in
-the foreground, as the containers of docker/compose.yaml do. Works on the embedded default and on
-PostgreSQL/Redis alike: it only reads the environment, like the settings do.
+worker on both queues, waits until ``/healthz`` is all green (its full view, with the
+``HEALTH_TOKEN`` it is given or makes up and hands to its children), prints the URLs, and on
+Ctrl-C (or SIGTERM) stops both and everything they started. Modes ``web`` and ``worker`` run one
+of them in the foreground, as the containers of docker/compose.yaml do. Works on the embedded
+default and on PostgreSQL/Redis alike: it only reads the environment, like the settings do.
 """
 
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,7 +30,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("mode", nargs="?", choices=["all", "web", "worker"], default="all")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_WORKERS", 0)) or web_workers_for_cores(),
+        help="gunicorn processes (default: one per core, at least 2)",
+    )
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=int(os.environ.get("WEB_THREADS", 8)),
+        help="threads per gunicorn process: requests that wait on the database overlap",
+    )
     parser.add_argument("--queues", default="synth,cpu", help="worker: queues to consume")
     parser.add_argument("--pool", default="prefork", help="worker: solo for a GPU worker")
     parser.add_argument("--concurrency", type=int, default=2, help="worker: processes")
@@ -50,7 +63,15 @@ def prepare(*, demo: bool) -> None:
         call_command("seed_demo")
 
 
+def web_workers_for_cores() -> int:
+    return max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+
+
 def web_command(args: argparse.Namespace) -> list[str]:
+    """gunicorn with threaded workers: a listener's request mostly waits on the database, so
+    threads (each with its persistent connection) keep the cores busy, and a slow client or a
+    slow health check no longer holds one of only two processes. Database connections used:
+    workers × threads."""
     bind = f"{args.host}:{args.port}"
     return [
         sys.executable,
@@ -61,6 +82,12 @@ def web_command(args: argparse.Namespace) -> list[str]:
         bind,
         "--workers",
         str(args.web_workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(args.web_threads),
+        "--backlog",
+        "2048",
         "--access-logfile",
         "-",
     ]
@@ -125,9 +152,11 @@ def stop(children: dict[str, subprocess.Popen]) -> None:
         proc.wait()
 
 
-def fetch_health(url: str) -> dict | None:
+def fetch_health(url: str, token: str) -> dict | None:
+    """The full /healthz answer (the token unlocks the detail: workers, broker, media)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=10) as resp:
             return json.load(resp)
     except urllib.error.HTTPError as err:  # 503 still carries the JSON body
         return json.load(err)
@@ -135,7 +164,7 @@ def fetch_health(url: str) -> dict | None:
         return None
 
 
-def wait_until_healthy(url: str, children: dict, timeout: float) -> dict | None:
+def wait_until_healthy(url: str, token: str, children: dict, timeout: float) -> dict | None:
     """Poll /healthz until all green, showing what is still down.
 
     None when a child died or time ran out."""
@@ -145,7 +174,7 @@ def wait_until_healthy(url: str, children: dict, timeout: float) -> dict | None:
             if proc.poll() is not None:
                 print(f"\n{name} exited with code {proc.returncode}", flush=True)
                 return None
-        health = fetch_health(url)
+        health = fetch_health(url, token)
         waiting = "web server" if health is None else ", ".join(health["down"])
         if health and not health["down"]:
             print("\r" + " " * 78 + "\r", end="", flush=True)
@@ -200,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(args: argparse.Namespace) -> int:
     """Web server + worker as children; wait until healthy; stop both cleanly on Ctrl-C."""
+    # Set before Django reads its settings, and inherited by the children.
+    token = os.environ.get("HEALTH_TOKEN") or secrets.token_urlsafe(32)
+    os.environ["HEALTH_TOKEN"] = token
     prepare(demo=True)
     from django.conf import settings
 
@@ -216,7 +248,7 @@ def run_all(args: argparse.Namespace) -> int:
         worker = worker_command(concurrency=args.concurrency)
         children["worker"] = start("worker", [*worker, "--hostname", "demo@%h"], log_dir)
         print(f"Starting web server and worker (logs in {log_dir}) …", flush=True)
-        if wait_until_healthy(f"{base}/healthz", children, args.ready_timeout) is None:
+        if wait_until_healthy(f"{base}/healthz", token, children, args.ready_timeout) is None:
             print(f"See {log_dir}/web.log and {log_dir}/worker.log", flush=True)
             return 1
         print(

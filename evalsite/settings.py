@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",  # throttles admin logins (see "Security" below)
     "evalsite",  # management commands (ensure_admin, seed_demo) and the health checks
     "synth_workers",
     "mushra",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into a clear 429 page
 ]
 
 ROOT_URLCONF = "evalsite.urls"
@@ -92,10 +94,15 @@ TEMPLATES = [
 # SQLite in WAL mode lets the web server read while a worker writes; IMMEDIATE transactions take
 # the write lock up front so concurrent writers wait (timeout) instead of failing with
 # "database is locked" half-way through a transaction.
+# Connections persist (DB_CONN_MAX_AGE seconds, 0 = one per request) and are checked before
+# reuse: opening a PostgreSQL connection costs more than a rating's whole transaction, and the
+# health check replaces a connection the server dropped instead of failing the request.
 SQLITE_PATH = VAR_DIR / "db.sqlite3"
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{SQLITE_PATH}", conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+        default=f"sqlite:///{SQLITE_PATH}",
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -166,6 +173,13 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 35 * 60)
 # Always-eager mode is never used: tests run a real worker.
 
 # --- Health checks ------------------------------------------------------------------------------
+# GET /healthz answers everyone with liveness and the database only (no paths, hosts or URLs);
+# the full detail (broker, media, a worker per queue) needs a staff session or HEALTH_TOKEN, as
+# "Authorization: Bearer <token>" or "?token=<token>". Both answers are cached per process, and
+# only one request at a time refreshes one, so polling never piles up worker pings.
+HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
+HEALTH_CACHE_SECONDS = float(os.environ.get("HEALTH_CACHE_SECONDS", 2.0))
+HEALTH_DETAIL_CACHE_SECONDS = float(os.environ.get("HEALTH_DETAIL_CACHE_SECONDS", 3.0))
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT", 2.0))
 HEALTH_BROKER_TIMEOUT = float(os.environ.get("HEALTH_BROKER_TIMEOUT", 2.0))
 
@@ -204,6 +218,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-if not DEBUG and envbool("SECURE_COOKIES"):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# --- Security (production) ----------------------------------------------------------------------
+# HTTPS=1 says the site is served over HTTPS: plain HTTP is redirected, browsers are told to stay
+# on HTTPS (HSTS) and cookies are only sent over HTTPS. Behind a proxy that terminates TLS, set
+# PROXY_SSL_HEADER to the header it sets (e.g. HTTP_X_FORWARDED_PROTO, value "https"); the proxy
+# must strip that header from clients. The embedded default (no variables) stays plain HTTP.
+HTTPS = envbool("HTTPS")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(HTTPS))
+# Health probes (load balancer, compose) often speak plain HTTP to the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if os.environ.get("PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["PROXY_SSL_HEADER"], "https")
+# Start HSTS short (an hour); raise it to 31536000 (a year) once HTTPS is known to work.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", str(HTTPS))
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(HTTPS))
+# SECURE_COOKIES=1 alone is the older switch: Secure cookies without redirect or HSTS.
+COOKIES_SECURE = HTTPS or (not DEBUG and envbool("SECURE_COOKIES"))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = COOKIES_SECURE
+SESSION_COOKIE_HTTPONLY = True
+# The CSRF cookie stays readable by scripts: the MUSHRA player sends it back as X-CSRFToken
+# (HttpOnly would add nothing there; Django's docs say why).
+CSRF_COOKIE_HTTPONLY = False
+# The listener's session cookie (set by mushra.views.entry, always HttpOnly) follows the others.
+LISTENER_COOKIE_SECURE = COOKIES_SECURE
+
+# Admin logins are throttled by django-axes: AXES_FAILURE_LIMIT failed attempts for one username
+# from one address lock that pair for AXES_COOLOFF_HOURS. Username and address together, so that
+# nobody can lock a scientist out from elsewhere; `manage.py axes_reset` unlocks early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", 1.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# Behind PROXY_COUNT reverse proxies REMOTE_ADDR is the nearest proxy's; the client's address is
+# then read from X-Forwarded-For, counting from the right (the part clients cannot forge).
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "evalsite.security.client_ip"
