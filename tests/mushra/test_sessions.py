@@ -139,3 +139,16 @@ def test_a_malformed_participant_id_is_refused_in_plain_words(client, mushra_tes
         response = client.post(f"/t/blind/?PROLIFIC_PID={bad}")
         assert response.status_code == 400 and "not a valid id" in response.content.decode()
     assert not Session.objects.exists()
+
+
+def test_the_listeners_cookie_is_httponly_and_secure_when_the_site_is_https(
+    client, mushra_test, settings
+):
+    client.post("/t/blind/")
+    cookie = client.cookies[f"mushra_session_{mushra_test.pk}"]
+    assert cookie["httponly"] and not cookie["secure"]  # the embedded default is plain HTTP
+    settings.LISTENER_COOKIE_SECURE = True  # what HTTPS=1 sets
+    client.cookies.clear()
+    client.post("/t/blind/?PROLIFIC_PID=P7")
+    cookie = client.cookies[f"mushra_session_{mushra_test.pk}"]
+    assert cookie["httponly"] and cookie["secure"]
