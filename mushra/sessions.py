@@ -100,9 +100,9 @@ def session_start(
             resume_key=resume_key_of(resume_value),
             preview=preview,
         )
-    except IntegrityError:
+    except Exception as exc:  # the items it took go back, whatever stopped it
         _give_back(test, allocation.counted)
-        if participant_id:  # another request of this participant won the race
+        if isinstance(exc, IntegrityError) and participant_id:  # their other request won
             raise ParticipantTaken("this participant has already started the test") from None
         raise
 
