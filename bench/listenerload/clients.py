@@ -283,7 +283,12 @@ async def one_listener(shard: Shard, tally: Tally, window: Window, number: int) 
     while not window.closed():
         # A fresh client per session: its own cookie jar and connections, like a new browser.
         jar = aiohttp.CookieJar(unsafe=True)  # unsafe: accept cookies from an IP address
-        async with aiohttp.ClientSession(shard.base, cookie_jar=jar, timeout=TIMEOUT) as http:
+        # Idle connections go before gunicorn's 2 s keep-alive closes them: a browser retries a
+        # request that fails on a stale reused connection, aiohttp does not.
+        pool = aiohttp.TCPConnector(keepalive_timeout=1.0)
+        async with aiohttp.ClientSession(
+            shard.base, connector=pool, cookie_jar=jar, timeout=TIMEOUT
+        ) as http:
             try:
                 await kind(shard, tally, window, number, rng, http).session()
             except Stopped:
