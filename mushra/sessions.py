@@ -311,7 +311,13 @@ def trial_submit(*, token: str, position, key, ratings) -> Trial:
         raise InputError(f"this session has no trial {_shown(position)}")
     try:
         with transaction.atomic():
-            session = Session.objects.select_for_update().select_related("test").get(token=token)
+            # of=("self",): lock the session's row only. FOR UPDATE over the join would lock the
+            # test's row too, and every rating of every listener would queue on it.
+            session = (
+                Session.objects.select_for_update(of=("self",))
+                .select_related("test")
+                .get(token=token)
+            )
             trials = {t.position: t for t in session.trials.all()}
             trial = trials.get(position)
             if trial is None:

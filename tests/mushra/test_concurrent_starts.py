@@ -8,14 +8,15 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mushra.models import ListeningTest, Session, Trial
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
-from mushra.sessions import session_start
+from mushra.sessions import session_start, trial_submit
 from synth_workers.models import System
+from tests.conftest import need_postgres
 from tests.mushra.conftest import SYSTEM_NAMES, prepared_corpus
 from tests.mushra.test_sessions import load_matches_trials
 
@@ -23,12 +24,9 @@ N_ITEMS = 6
 _made = Counter()
 
 
-@pytest.fixture(scope="module")
-def corpus(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        corpus = prepared_corpus(tmp_path_factory.mktemp("audio"), n_items=N_ITEMS)
-        yield corpus
-        ListeningTest.objects.filter(corpus=corpus).delete()
+@pytest.fixture
+def corpus(transactional_db, tmp_path):
+    return prepared_corpus(tmp_path / "audio", n_items=N_ITEMS)
 
 
 def _new_test(corpus, items: int, per_session: int) -> ListeningTest:
@@ -99,3 +97,38 @@ def test_concurrent_starts_stay_balanced_and_never_deadlock(
     assert sum(per_item) == threads * per_thread * per_session
     assert max(per_item) - min(per_item) <= 1, per_item
     assert load_matches_trials(test)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_a_rating_does_not_wait_for_the_tests_lock(corpus):
+    """While a session start holds the test's row (its allocation), ratings still go through."""
+    need_postgres()
+    test = _new_test(corpus, items=2, per_session=2)
+    session = session_start(test=test)
+    Session.objects.filter(pk=session.pk).update(stage="trials")
+    trial = session.trials.get(position=0)
+    ratings = {s.public_id: {"score": 100} for s in trial.signals.all()}
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_test_row():
+        try:
+            with transaction.atomic():
+                ListeningTest.objects.select_for_update().get(pk=test.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_test_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting on the lock fails the test
+        trial_submit(token=session.token, position=0, key="while-locked", ratings=ratings)
+    finally:
+        release.set()
+        holder.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert Trial.objects.get(pk=trial.pk).submitted_at is not None
