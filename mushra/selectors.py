@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.urls import reverse
 
-from mushra.models import Condition, ListeningTest, Rating, Session
+from mushra.models import Condition, ListeningTest, Rating, Session, TrialSignal
 from mushra.sessions import resume_key_of
 
 TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
@@ -106,3 +106,45 @@ def returning_session(
     if own.resume_key and resume_value and own.resume_key == resume_key_of(resume_value):
         return Returning(session=own)
     return Returning(taken=True)
+
+
+@dataclass(frozen=True)
+class AudioSignal:
+    """What serving one signal's audio needs, read in one query."""
+
+    stage: str
+    test_key: tuple | None  # (test, opened at) once its stimuli are frozen, else None
+    trial_id: int
+    utterance_id: int
+    stimulus_key: tuple  # (stimulus, its sha256): what a stored file's size may be kept under
+    audio_name: str
+
+
+_AUDIO_FIELDS = (
+    "trial__session__stage",
+    "trial__session__test_id",
+    "trial__session__test__opened_at",
+    "trial_id",
+    "trial__utterance_id",
+    "stimulus_id",
+    "stimulus__sha256",
+    "stimulus__audio",
+)
+
+
+def signal_for_audio(token: str, public_id: str) -> AudioSignal | None:
+    """The signal `public_id` of session `token`, or the open reference of one of its trials
+    (which plays the trial's hidden reference); None when the session has no such id."""
+    in_session = TrialSignal.objects.filter(trial__session__token=token)
+    row = in_session.filter(public_id=public_id).values_list(*_AUDIO_FIELDS).first()
+    if row is None:
+        row = (
+            in_session.filter(trial__reference_public_id=public_id, condition__role="reference")
+            .values_list(*_AUDIO_FIELDS)
+            .first()
+        )
+    if row is None:
+        return None
+    stage, test_id, opened_at, trial_id, utterance_id, stimulus_id, sha256, name = row
+    test_key = (test_id, opened_at) if opened_at else None
+    return AudioSignal(stage, test_key, trial_id, utterance_id, (stimulus_id, sha256), name)

@@ -152,3 +152,13 @@ def test_the_listeners_cookie_is_httponly_and_secure_when_the_site_is_https(
     client.post("/t/blind/?PROLIFIC_PID=P7")
     cookie = client.cookies[f"mushra_session_{mushra_test.pk}"]
     assert cookie["httponly"] and cookie["secure"]
+
+
+def test_a_signals_audio_costs_one_query(client, mushra_test):
+    session = at_trials(mushra_test)
+    trial = session.trials.get(position=1)
+    signals = list(trial.signals.all())
+    client.get(f"/s/{session.token}/audio/{signals[0].public_id}")  # the trial's size, once
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/s/{session.token}/audio/{signals[1].public_id}")
+    assert response.status_code == 200 and len(queries.captured_queries) == 1
