@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -114,13 +114,11 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
     read and bump the item loads one after another: a burst of listeners still spreads over the
     items. Nothing else happens under the lock."""
     trials = test.trials_per_session or len(layout.utterances)
+    if counted:
+        _release_idle(test)  # before the lock: the common case is one indexed read
     with transaction.atomic():
-        ListeningTest.objects.filter(pk=test.pk).update(
-            sessions_allocated=F("sessions_allocated") + 1
-        )
-        number = ListeningTest.objects.values_list("sessions_allocated", flat=True).get(pk=test.pk)
+        number = _next_number(test)
         if counted:
-            _release_idle(test)
             load = dict(ItemLoad.objects.filter(test=test).values_list("utterance_id", "assigned"))
             if load and min(load.values()) >= test.ratings_wanted:
                 raise TestFull("this listening test has all the ratings it needs")
@@ -143,6 +141,20 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
                 assigned=F("assigned") + 1
             )
     return _Allocation(number=number, plan=plan, counted=items)
+
+
+def _next_number(test: ListeningTest) -> int:
+    """Bump the test's session counter and read it in one statement (the row stays locked until
+    the allocation commits)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_NUMBER, [test.pk])
+        return cursor.fetchone()[0]
+
+
+_NEXT_NUMBER = (
+    f"UPDATE {ListeningTest._meta.db_table} SET sessions_allocated = sessions_allocated + 1"
+    " WHERE id = %s RETURNING sessions_allocated"
+)
 
 
 def _create_session(
@@ -206,22 +218,32 @@ def _give_back(test: ListeningTest, items: list[int]) -> None:
 def _release_idle(test: ListeningTest) -> None:
     """Give back the unrated items of sessions idle past the test's limit (a few per call).
 
-    Runs inside the allocation, so loads change one start at a time; the sessions are locked
-    (skipping any in use, which are not idle) so a late submission sees the release."""
+    Runs just before an allocation. When there is something to give back it takes the test's row
+    first, as allocations do, so item loads only ever change under that one lock (no deadlock
+    between two orders of item rows); the sessions are locked too (skipping any in use, which are
+    not idle) so a late submission sees the release."""
     cutoff = timezone.now() - timedelta(minutes=test.abandon_after_minutes)
-    idle = list(
-        Session.objects.select_for_update(skip_locked=True)
-        .filter(
-            test=test,
-            preview=False,
-            finished_at__isnull=True,
-            released_at__isnull=True,
-            last_active_at__lt=cutoff,
-        )
-        .values_list("pk", flat=True)[:RELEASE_BATCH]
-    )
-    if not idle:
+    candidates = Session.objects.filter(
+        test=test,
+        preview=False,
+        finished_at__isnull=True,
+        released_at__isnull=True,
+        last_active_at__lt=cutoff,
+    ).order_by()
+    if not candidates.exists():  # the partial index answers this without a lock
         return
+    with transaction.atomic():
+        list(ListeningTest.objects.select_for_update().filter(pk=test.pk).values_list("pk"))
+        idle = list(
+            candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[
+                :RELEASE_BATCH
+            ]
+        )
+        if idle:
+            _release(test, idle)
+
+
+def _release(test: ListeningTest, idle: list[int]) -> None:
     unrated = (
         Trial.objects.filter(session__in=idle, training=False, submitted_at__isnull=True)
         .values_list("utterance_id")
