@@ -105,6 +105,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The listener's audio lookup runs as a server-side prepared statement on PostgreSQL (planning
+# it cost more than running it). Behind PgBouncer in transaction mode set this to 0, unless it
+# keeps prepared statements (PgBouncer >= 1.21 with max_prepared_statements).
+DB_PREPARE_STATEMENTS = envbool("DB_PREPARE_STATEMENTS", "1")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

@@ -7,6 +7,7 @@ name, a label a scientist typed, or a stored file name.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
@@ -159,7 +160,7 @@ def _fetch_one(sql: str, params: list) -> tuple | None:
 
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(sql, params, prepare=settings.DB_PREPARE_STATEMENTS)
             return cursor.fetchone()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
