@@ -75,6 +75,7 @@ def embedded_env(var_dir: Path) -> dict[str, str]:
     env.update(EVALSITE_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="evalsite.settings")
     env.pop("SECRET_KEY", None)
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser fixture, not by a machine
     return env
 
 
