@@ -210,9 +210,13 @@ def ratings(request: HttpRequest, token: str) -> JsonResponse:
     except StageError as exc:
         return _json_stage_error(exc.stage, exc.message)
     except InputError as exc:
-        status = 413 if exc.message.startswith("the request body is larger") else 400
+        status = 413 if isinstance(exc, BodyTooLarge) else 400
         return JsonResponse({"error": str(exc), "problems": exc.problems}, status=status)
     return JsonResponse({"saved": True})
+
+
+class BodyTooLarge(InputError):
+    """A request body over the endpoint's bound (HTTP 413)."""
 
 
 def _json_body(request: HttpRequest) -> dict:
@@ -222,10 +226,10 @@ def _json_body(request: HttpRequest) -> dict:
     except ValueError:
         declared = 0
     if declared > MAX_RATINGS_BODY:
-        raise InputError(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
+        raise BodyTooLarge(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
     raw = request.read(MAX_RATINGS_BODY + 1)
     if len(raw) > MAX_RATINGS_BODY:
-        raise InputError(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
+        raise BodyTooLarge(f"the request body is larger than {MAX_RATINGS_BODY} bytes")
     try:
         body = json.loads(raw.decode("utf-8") or "null")
     except UnicodeDecodeError:
