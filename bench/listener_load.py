@@ -19,9 +19,9 @@ runs in its own processes (--procs), each an asyncio loop of listeners with one 
 cookie jar per session, on 127.0.0.1 only.
 
 Each listener does the whole flow: ours = entry page, entry form (session start), consent,
-instructions, trials page, trials.json, per trial the reference and each signal's audio and one
-ratings POST, questionnaire; pymushra = webMUSHRA's page and config, all audio, then one POST with
-the session's 60 ratings.
+instructions, trials page, trials.json, per trial its audio (the reference and each signal in one
+response, as the player fetches it) and one ratings POST, questionnaire; pymushra = webMUSHRA's
+page and config, all audio, then one POST with the session's 60 ratings.
 
   capacity  --listeners (50, 200) without think time, at each --stored level (0, 1,000, 20,000,
             100,000 finished sessions, prefilled in SQL, each level adding to the last);

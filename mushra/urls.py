@@ -16,7 +16,21 @@ class OpaqueId:
         return value
 
 
+class Position:
+    """A trial's position: at most four digits, so no number reaches the small-integer column
+    it cannot fit (a 500 on PostgreSQL)."""
+
+    regex = "[0-9]{1,4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 register_converter(OpaqueId, "opaque")
+register_converter(Position, "position")
 
 app_name = "mushra"
 urlpatterns = [
@@ -28,6 +42,9 @@ urlpatterns = [
     path("s/<opaque:token>/trials.json", views.trials, name="trials"),
     path("s/<opaque:token>/ratings", views.ratings, name="ratings"),
     path("s/<opaque:token>/audio/<opaque:public_id>", views.audio, name="audio"),
+    path(
+        "s/<opaque:token>/trials/<position:position>/audio", views.trial_audio, name="trial-audio"
+    ),
     path("mushra/new/", scientist_views.new_test, name="new"),
     path("mushra/tests/<int:test_id>/", scientist_views.progress, name="progress"),
     path(

@@ -24,10 +24,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from evalsite.errors import InputError
 from mushra import sessions
-from mushra.delivery import listener_audio
+from mushra.delivery import listener_audio, trial_bundle
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session
-from mushra.selectors import returning_session, signal_for_audio, trials_payload
+from mushra.selectors import (
+    returning_session,
+    signal_for_audio,
+    trials_payload,
+)
+from mushra.selectors import (
+    trial_audio as trial_files,
+)
 from mushra.sessions import Stage, StageError
 
 COOKIE = "mushra_session_{}"  # per test: reopening the link without a participant id resumes
@@ -265,6 +272,20 @@ def audio(request: HttpRequest, token: str, public_id: str) -> HttpResponse:
     response = _ranged(request, data)
     response["Content-Type"] = content_type
     response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_GET
+def trial_audio(request: HttpRequest, token: str, position: int) -> HttpResponse:
+    """All of a trial's audio in one response (``delivery.trial_bundle``): what the player
+    fetches, one request per trial. Served only during the trials, like each signal's audio."""
+    audio = trial_files(token, position)
+    if audio is None:
+        raise Http404("no such trial in this session")
+    if audio.stage != Stage.TRIALS:
+        return _json_stage_error(audio.stage, "audio is served only during the trials")
+    response = HttpResponse(trial_bundle(audio), content_type="application/octet-stream")
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

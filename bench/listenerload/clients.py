@@ -222,8 +222,8 @@ class OurListener(Listener):
         return found[1]
 
     async def trial(self, token: str, trial: dict) -> None:
-        for url in [trial["reference"]["audio"], *(c["audio"] for c in trial["conditions"])]:
-            await self.request("audio", "GET", url)
+        # As the player does: the reference and every signal in one response.
+        await self.request("audio", "GET", trial["audio"])
         await self.think()
         ids = [c["id"] for c in trial["conditions"]]
         ratings = {

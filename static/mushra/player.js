@@ -38,6 +38,21 @@ async function fetchBytes(url, attempts = 4) {
   }
 }
 
+// The parts of a trial's audio response, each its own ArrayBuffer (decodeAudioData detaches it).
+function splitBundle(bytes) {
+  const view = new DataView(bytes);
+  const count = view.getUint32(0);
+  let at = 4 + 4 * count;
+  const parts = [];
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(4 + 4 * i);
+    if (at + length > bytes.byteLength) throw new Error("the trial's audio is cut short");
+    parts.push(bytes.slice(at, at + length));
+    at += length;
+  }
+  return parts;
+}
+
 // Renderings of one sentence differ in length by a few ms; padding with silence to a common
 // length lets all sources share one loop, so they can never drift apart.
 function padTo(ctx, buf, length) {
@@ -63,14 +78,19 @@ export class Player extends EventTarget {
     this.out.connect(ctx.destination);
   }
 
-  // Fetches and decodes every signal; the trial is playable only once all are in memory.
-  async load(entries, onProgress) {
+  // Fetches a trial's audio in one response and decodes every signal; the trial is playable
+  // only once all are in memory. The response (the server's delivery.trial_bundle) is a count
+  // and each part's length, big-endian 32-bit, then the parts, in the order of `keys`.
+  async loadTrial(keys, url, onProgress) {
+    const parts = splitBundle(await fetchBytes(url));
+    if (parts.length !== keys.length) throw new Error(`${parts.length} signals, not ${keys.length}`);
     let loaded = 0;
+    onProgress?.(loaded, keys.length);
     const decoded = await Promise.all(
-      entries.map(async ([key, url]) => {
-        const buf = await this.ctx.decodeAudioData(await fetchBytes(url));
-        onProgress?.(++loaded, entries.length);
-        return [key, buf];
+      parts.map(async (part, i) => {
+        const buf = await this.ctx.decodeAudioData(part);
+        onProgress?.(++loaded, keys.length);
+        return [keys[i], buf];
       }),
     );
     const length = Math.max(...decoded.map(([, b]) => b.length));

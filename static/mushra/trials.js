@@ -184,9 +184,9 @@ async function showTrial(trial) {
   const status = h("p", { role: "status" }, t("loadingAudio", { done: 0, total }));
   stage.replaceChildren(header(trial), h("div", { class: "mushra-loading" }, status, progress));
   window.scrollTo(0, 0);
-  const signals = [[REF, trial.reference.audio], ...trial.conditions.map((c) => [c.id, c.audio])];
+  const keys = [REF, ...trial.conditions.map((c) => c.id)];
   try {
-    await player.load(signals, (done) => {
+    await player.loadTrial(keys, trial.audio, (done) => {
       progress.value = done;
       status.textContent = t("loadingAudio", { done, total });
     });

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import secrets
+import struct
 import threading
 import wave
 from dataclasses import dataclass, field
@@ -91,6 +92,16 @@ class Session:
         self.freq_of_audio[name] = freq
         return name
 
+    def trial_bundle(self, position: int) -> bytes:
+        """The trial's audio in one response, laid out as the real server's (a count and the
+        parts' lengths, big-endian 32-bit, then the reference and each condition in order)."""
+        trial = self.trials[position]
+        names = [self.reference_audio[position]] + [
+            self.condition_audio[c.id] for c in trial.conditions
+        ]
+        parts = [self.audio[name] for name in names]
+        return struct.pack(f">I{len(parts)}I", len(parts), *map(len, parts)) + b"".join(parts)
+
     def as_json(self) -> dict:
         base = f"/s/{self.token}/audio/"
         trials = []
@@ -109,6 +120,7 @@ class Session:
                     "title": trial.title,
                     "reference": {"audio": base + self.reference_audio[trial.position]},
                     "conditions": conditions,
+                    "audio": f"/s/{self.token}/trials/{trial.position}/audio",
                 }
             )
         return {"rules": self.rules, "trials": trials}
@@ -259,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.send_body(204, b"", "image/x-icon")
         if path.startswith("/static/"):
             return self.serve_static(path[len("/static/") :])
-        m = re.fullmatch(r"/s/([\w-]+)/(trials\.json|audio/(\w+))?", path)
+        m = re.fullmatch(r"/s/([\w-]+)/(trials\.json|audio/(\w+)|trials/(\d+)/audio)?", path)
         session = self.standin.sessions.get(m.group(1)) if m else None
         if not session:
             return self.send_body(404, b"not found", "text/plain")
@@ -269,6 +281,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self.serve_page(session)
         if m.group(2) == "trials.json":
             return self.send_json(200, session.as_json())
+        if m.group(4) is not None:
+            if int(m.group(4)) >= len(session.trials):
+                return self.send_body(404, b"not found", "text/plain")
+            return self.send_body(
+                200, session.trial_bundle(int(m.group(4))), "application/octet-stream"
+            )
         audio = session.audio.get(m.group(3))
         if audio is None:
             return self.send_body(404, b"not found", "text/plain")

@@ -13,7 +13,7 @@ import pytest
 from mushra.models import Rating, Session, TrialSignal
 from synth_workers.audio.containers import container_chunks
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import SYSTEM_NAMES, open_test
+from tests.mushra.conftest import SYSTEM_NAMES, open_test, split_bundle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -190,18 +190,20 @@ def test_nothing_the_browser_receives_names_a_system_or_a_file(
             text = url + repr(headers) + body.decode("latin-1")
             for secret in secrets:
                 assert secret not in text, f"{secret!r} leaked in {url}"
-        audio = {u: b for u, _, b in bodies if "/audio/" in u}
-        assert audio and all(
-            container_chunks(b) == ["STREAMINFO", "PADDING"] for b in audio.values()
+        # The player fetches each trial's audio in one response (delivery.trial_bundle).
+        bundles = {u: split_bundle(b) for u, _, b in bodies if re.search(r"/trials/\d+/audio$", u)}
+        assert bundles and all(
+            container_chunks(b) == ["STREAMINFO", "PADDING"]
+            for parts in bundles.values()
+            for b in parts
         )
         # FLAC padded to the trial's largest signal: the reference, the hidden reference, the
         # anchors and the systems all have one size, so the network panel cannot pick the
         # anchors out by how well they compress; STREAMINFO's frame sizes say nothing either.
         session = Session.objects.order_by("-pk").first()
         trial = session.trials.get(position=0)
-        in_trial = [trial.reference_public_id] + [s.public_id for s in trial.signals.all()]
-        sent = [b for u, b in audio.items() if u.rsplit("/", 1)[-1] in in_trial]
-        assert len(sent) == len(in_trial) and len({len(b) for b in sent}) == 1
+        sent = bundles[f"{live_server.url}/s/{session.token}/trials/0/audio"]
+        assert len(sent) == 1 + trial.signals.count() and len({len(b) for b in sent}) == 1
         assert all(b[12:18] == bytes(6) for b in sent)  # min/max frame size: unknown
         seen_ids.append(
             set(

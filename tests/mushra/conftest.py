@@ -4,6 +4,8 @@ Audio is imported and prepared through the real services (in this process: prepa
 synchronous here, so no worker is needed), so the stimuli, anchors and policy are the real ones.
 """
 
+import struct
+
 import pytest
 
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
@@ -60,3 +62,16 @@ def at_trials(test, **options):
     session_begin_trials(session=session)
     session.refresh_from_db()
     return session
+
+
+def split_bundle(data: bytes) -> list[bytes]:
+    """The parts of a trial's audio response: a count and each part's length (big-endian
+    32-bit), then the parts; nothing may follow them."""
+    (count,) = struct.unpack_from(">I", data)
+    lengths = struct.unpack_from(f">{count}I", data, 4)
+    parts, at = [], 4 + 4 * count
+    for length in lengths:
+        parts.append(data[at : at + length])
+        at += length
+    assert at == len(data) and all(len(p) == n for p, n in zip(parts, lengths, strict=True))
+    return parts

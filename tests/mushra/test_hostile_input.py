@@ -182,6 +182,15 @@ def test_generated_session_paths_are_a_404_not_an_error(client, mushra_test, tok
     check(response, before)
     audio = client.get(f"/s/{quote(token, safe='')}/audio/{quote(token, safe='')}")
     check(audio, before)
+    bundle = client.get(f"/s/{quote(token, safe='')}/trials/{quote(token, safe='')}/audio")
+    check(bundle, before)
+
+
+def test_a_trial_position_beyond_its_column_is_a_404(client, rating_session):
+    for position in ["99999", "4294967296", "1" * 400, "-1"]:
+        response = client.get(f"/s/{rating_session.token}/trials/{position}/audio")
+        assert response.status_code == 404
+    assert client.get(f"/s/{rating_session.token}/trials/9999/audio").status_code == 404
 
 
 def test_the_issues_examples_are_refused_in_plain_words(client, rating_session):

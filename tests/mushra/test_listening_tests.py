@@ -15,7 +15,13 @@ from synth_workers.audio import read_audio
 from synth_workers.audio.containers import container_chunks as audio_chunks_of
 from synth_workers.audio.containers import flac_blocks
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus
+from tests.mushra.conftest import (
+    SYSTEM_NAMES,
+    at_trials,
+    open_test,
+    prepared_corpus,
+    split_bundle,
+)
 
 
 def systems():
@@ -216,6 +222,23 @@ def test_every_signal_of_a_trial_is_served_at_one_size_from_the_stored_frames(cl
             # The stored FLAC's audio frames, byte for byte: nothing was decoded or re-encoded.
             assert frames_of(body) == frames_of(stored)
             assert body[12:18] == bytes(6)  # STREAMINFO's frame sizes: unknown
+
+
+def test_a_trials_audio_in_one_response_is_its_signals_as_served_one_by_one(client, mushra_test):
+    session, other = at_trials(mushra_test), at_trials(mushra_test)
+    payload = client.get(f"/s/{session.token}/trials.json").json()
+    for trial, shown in zip(session.trials.all(), payload["trials"], strict=True):
+        response = client.get(shown["audio"])
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Cache-Control"].startswith("private")
+        urls = [shown["reference"]["audio"]] + [c["audio"] for c in shown["conditions"]]
+        # The open reference, then each condition in its order on screen, byte for byte.
+        assert split_bundle(response.content) == [client.get(u).content for u in urls]
+        assert [c["id"] for c in shown["conditions"]] == [
+            s.public_id for s in trial.signals.order_by("order")
+        ]
+    assert client.get(f"/s/{other.token}/trials/9/audio").status_code == 404
 
 
 def frames_of(flac: bytes) -> bytes:

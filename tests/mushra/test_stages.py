@@ -33,6 +33,8 @@ def _call(client, session, endpoint):
     if endpoint == "audio":
         public_id = session.trials.get(position=1).signals.first().public_id
         return client.get(f"{base}/audio/{public_id}")
+    if endpoint == "trial audio":
+        return client.get(f"{base}/trials/1/audio")
     if endpoint == "questionnaire":
         return client.post(f"{base}/questionnaire", ANSWERS)
     raise AssertionError(endpoint)
@@ -46,11 +48,13 @@ ALLOWED = {
     ("trials.json", "trials"): (200, "trials"),
     ("ratings", "trials"): (200, "trials"),
     ("audio", "trials"): (200, "trials"),
+    ("trial audio", "trials"): (200, "trials"),
     ("questionnaire", "questionnaire"): (302, "done"),
 }
 REPEATS = {("consent", s) for s in STAGES[1:]} | {("begin", s) for s in STAGES[2:]}
 REPEATS |= {("questionnaire", "done")}
-ENDPOINTS = ["page", "consent", "begin", "trials.json", "ratings", "audio", "questionnaire"]
+ENDPOINTS = ["page", "consent", "begin", "trials.json", "ratings", "audio", "trial audio"]
+ENDPOINTS += ["questionnaire"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
