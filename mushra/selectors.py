@@ -7,11 +7,10 @@ name, a label a scientist typed, or a stored file name.
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
 
+from mushra import sql
 from mushra.models import Condition, ListeningTest, Rating, Session, Trial, TrialSignal
 from mushra.sessions import resume_key_of
 from synth_workers.models import Stimulus
@@ -127,9 +126,8 @@ class AudioSignal:
 
 
 def _audio_sql(match: str) -> str:
-    """The audio lookup as plain SQL: it runs for 7 of every 8 listener requests, and building
-    it with the ORM cost more than running it (a third of the request). One join chain from the
-    signal to its session (by token), test and stored file; `match` picks the signal."""
+    """The audio lookup as plain SQL (see ``mushra.sql``): one join chain from the signal to its
+    session (by token), test and stored file; `match` picks the signal."""
     signal, trial = TrialSignal._meta.db_table, Trial._meta.db_table
     session, test = Session._meta.db_table, ListeningTest._meta.db_table
     stimulus, condition = Stimulus._meta.db_table, Condition._meta.db_table
@@ -151,28 +149,9 @@ _SIGNAL_SQL = _audio_sql("sg.public_id = %s")
 _REFERENCE_SQL = _audio_sql("tr.reference_public_id = %s AND co.role = 'reference'")
 
 
-def _fetch_one(sql: str, params: list) -> tuple | None:
-    rows = _fetch(sql, params)
+def _fetch_one(query: str, params: list) -> tuple | None:
+    rows = sql.fetch(query, params)
     return rows[0] if rows else None
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    """The rows; on PostgreSQL through a prepared statement kept by the connection.
-
-    Planning these joins took 0.8 ms, three times their execution: prepared once per
-    (persistent) connection, the plan is reused. Django's own cursors bind on the client and
-    cannot prepare, so these queries go through psycopg directly (and are not in Django's
-    query log)."""
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=settings.DB_PREPARE_STATEMENTS)
-            return cursor.fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def signal_for_audio(token: str, public_id: str) -> AudioSignal | None:
@@ -221,7 +200,7 @@ _TRIAL_AUDIO_SQL = _trial_audio_sql()
 
 def trial_audio(token: str, position: int) -> TrialAudio | None:
     """Trial `position` of session `token` with its stored files; None when there is none."""
-    rows = _fetch(_TRIAL_AUDIO_SQL, [token, position])
+    rows = sql.fetch(_TRIAL_AUDIO_SQL, [token, position])
     if not rows:
         return None
     stage, test_id, opened_at, trial_id, utterance_id = rows[0][:5]

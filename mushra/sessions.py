@@ -23,7 +23,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from evalsite.errors import InputError
-from mushra import design
+from mushra import design, sql
 from mushra.layout import TestLayout, test_layout
 from mushra.models import ItemLoad, ListeningTest, Rating, Session, Trial, TrialSignal
 
@@ -322,56 +322,119 @@ def session_questionnaire(*, session: Session, answers: dict) -> None:
 # --- Saving a trial -----------------------------------------------------------------------------
 
 
-def trial_submit(*, token: str, position, key, ratings) -> Trial:
+@dataclass(frozen=True)
+class _Rated:
+    """The session a ratings POST names, locked, with what saving a trial needs of its test."""
+
+    id: int
+    stage: str
+    released: bool  # its items were given back while it was idle
+    test_id: int
+    questionnaire: bool
+
+
+@dataclass
+class _TrialRow:
+    id: int
+    position: int
+    training: bool
+    utterance_id: int
+    submitted: bool
+    submission_key: str
+    signals: dict  # public id -> condition id; only of the trial being saved
+
+
+def _submit_sql() -> dict[str, str]:
+    """The ratings POST's statements (plain SQL, prepared: see ``mushra.sql``)."""
+    session, test = sql.table(Session), sql.table(ListeningTest)
+    trial, signal = sql.table(Trial), sql.table(TrialSignal)
+    return {
+        # FOR UPDATE OF se: lock the session's row only. Locking over the join would lock the
+        # test's row too, and every rating of every listener would queue on it.
+        "session": "SELECT se.id, se.stage, se.released_at IS NOT NULL, se.test_id,"
+        f" te.questionnaire FROM {session} se JOIN {test} te ON te.id = se.test_id"
+        " WHERE se.token = %s" + sql.for_update_of("se"),
+        "trials": "SELECT tr.id, tr.position, tr.training, tr.utterance_id,"
+        " tr.submitted_at IS NOT NULL, tr.submission_key, sg.public_id, sg.condition_id"
+        f" FROM {trial} tr LEFT JOIN {signal} sg ON sg.trial_id = tr.id AND tr.position = %s"
+        " WHERE tr.session_id = %s",
+        "trial": f"UPDATE {trial} SET submitted_at = %s, submission_key = %s WHERE id = %s",
+        "active": f"UPDATE {session} SET last_active_at = %s WHERE id = %s",
+        "ended": f"UPDATE {session} SET last_active_at = %s, stage = %s, finished_at = %s"
+        " WHERE id = %s",
+    }
+
+
+_SUBMIT_SQL: dict[str, str] = {}
+_RATING_COLUMNS = "session_id, trial_id, condition_id, score, plays, listening_ms, created_at"
+
+
+def trial_submit(*, token: str, position, key, ratings) -> None:
     """Store one trial's ratings once; a repeated send (same key) changes nothing.
 
-    Raises ``Session.DoesNotExist`` for an unknown token. Seven statements: the session (locked,
-    so two tabs cannot both store a trial), its trials, the trial's signals, the ratings, and two
+    Raises ``Session.DoesNotExist`` for an unknown token. Five statements, in plain SQL (the
+    most frequent write of the platform, see ``mushra.sql``): the session (locked, so two tabs
+    cannot both store a trial), its trials with this one's signals, the ratings, and two
     updates."""
     _check_key(key)
     if not _is_int(position) or not 0 <= position <= MAX_POSITION:
         raise InputError(f"this session has no trial {_shown(position)}")
+    if not _SUBMIT_SQL:
+        _SUBMIT_SQL.update(_submit_sql())
     try:
         with transaction.atomic():
-            # of=("self",): lock the session's row only. FOR UPDATE over the join would lock the
-            # test's row too, and every rating of every listener would queue on it.
-            session = (
-                Session.objects.select_for_update(of=("self",))
-                .select_related("test")
-                .get(token=token)
-            )
-            trials = {t.position: t for t in session.trials.all()}
+            found = sql.fetch(_SUBMIT_SQL["session"], [token])
+            if not found:
+                raise Session.DoesNotExist("no such session")
+            session = _Rated(*found[0])
+            trials = _trials_of(session, position)
             trial = trials.get(position)
             if trial is None:
                 raise InputError(f"this session has no trial {position}")
-            if trial.submitted_at is not None and trial.submission_key == key:
-                return trial  # the answer to an earlier send was lost; it is saved
+            if trial.submitted and trial.submission_key == key:
+                return  # the answer to an earlier send was lost; it is saved
             if session.stage != Stage.TRIALS:
                 raise StageError(session, _not_rating_now(session))
-            if trial.submitted_at is not None:
+            if trial.submitted:
                 raise InputError(f"trial {position} is already saved")
             rows = _checked_ratings(trial, ratings)
+            now = timezone.now()
             if not trial.training:  # practice ratings are discarded by design
-                Rating.objects.bulk_create(rows)
-            _mark_submitted(session, trials, trial, key)
+                _insert_ratings(session, trial, rows, now)
+            _mark_submitted(session, trials, trial, key, now)
     except IntegrityError:
         raise InputError(f"ratings of trial {position} are already stored") from None
-    return trial
 
 
-def _mark_submitted(session: Session, trials: dict, trial: Trial, key: str) -> None:
-    now = timezone.now()
-    Trial.objects.filter(pk=trial.pk).update(submitted_at=now, submission_key=key)
-    trial.submitted_at, trial.submission_key = now, key
-    changes = {"last_active_at": now}
-    if all(t.submitted_at is not None for t in trials.values()):
-        questionnaire = session.test.questionnaire
-        changes["stage"] = Stage.QUESTIONNAIRE if questionnaire else Stage.DONE
-        changes["finished_at"] = None if questionnaire else now
-    Session.objects.filter(pk=session.pk).update(**changes)
-    if session.released_at is not None and not trial.training:
+def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:
+    trials: dict[int, _TrialRow] = {}
+    for *columns, public_id, condition_id in sql.fetch(
+        _SUBMIT_SQL["trials"], [position, session.id]
+    ):
+        trial = trials.get(columns[1]) or trials.setdefault(columns[1], _TrialRow(*columns, {}))
+        if public_id is not None:
+            trial.signals[public_id] = condition_id
+    return trials
+
+
+def _insert_ratings(session: _Rated, trial: _TrialRow, rows: list[tuple], now) -> None:
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params = [x for row in rows for x in (session.id, trial.id, *row, sql.timestamp(now))]
+    sql.execute(f"INSERT INTO {sql.table(Rating)} ({_RATING_COLUMNS}) VALUES {values}", params)
+
+
+def _mark_submitted(session: _Rated, trials: dict, trial: _TrialRow, key: str, now) -> None:
+    at = sql.timestamp(now)
+    sql.execute(_SUBMIT_SQL["trial"], [at, key, trial.id])
+    trial.submitted = True
+    if all(t.submitted for t in trials.values()):
+        stage, finished = (Stage.QUESTIONNAIRE, None) if session.questionnaire else (Stage.DONE, at)
+        sql.execute(_SUBMIT_SQL["ended"], [at, stage.value, finished, session.id])
+    else:
+        sql.execute(_SUBMIT_SQL["active"], [at, session.id])
+    if session.released and not trial.training:
         # Its items were given back while it was idle; this one is rated after all.
-        ItemLoad.objects.filter(test=session.test, utterance_id=trial.utterance_id).update(
+        ItemLoad.objects.filter(test_id=session.test_id, utterance_id=trial.utterance_id).update(
             assigned=F("assigned") + 1
         )
 
@@ -398,10 +461,12 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _checked_ratings(trial: Trial, ratings) -> list[Rating]:
+def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
+    """(condition, score, plays, listening ms) of each rating, or an InputError listing every
+    problem."""
     if not isinstance(ratings, dict):
         raise InputError("ratings must be an object of signal id → rating")
-    signals = {s.public_id: s for s in trial.signals.all()}
+    signals = trial.signals
     problems = []
     if missing := len(set(signals) - set(ratings)):
         problems.append(f"{missing} of the {len(signals)} samples are not rated")
@@ -420,16 +485,8 @@ def _checked_ratings(trial: Trial, ratings) -> list[Rating]:
         if not (_is_int(plays) and _is_int(listened) and 0 <= plays <= MAX_COUNT and listened >= 0):
             problems.append(f"plays and listening_ms must be whole numbers from 0 to {MAX_COUNT}")
             continue
-        rows.append(
-            Rating(
-                session_id=trial.session_id,
-                trial=trial,
-                condition_id=signals[public_id].condition_id,
-                score=float(score),
-                plays=plays,
-                listening_ms=min(listened, MAX_COUNT),  # a tab left open for weeks saturates
-            )
-        )
+        # A tab left open for weeks saturates listening_ms rather than overflow its column.
+        rows.append((signals[public_id], float(score), plays, min(listened, MAX_COUNT)))
     if problems:
         raise InputError(f"trial {trial.position} was not saved", sorted(set(problems)))
     return rows
