@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=int(os.environ.get("WEB_THREADS", 8)),
         help="threads per gunicorn process: requests that wait on the database overlap",
     )
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("WEB_ACCESS_LOG", "1").strip().lower() in {"1", "true", "yes", "on"},
+        help="gunicorn's access log on stdout (off behind a proxy that logs: a tenth of the time)",
+    )
     parser.add_argument("--queues", default="synth,cpu", help="worker: queues to consume")
     parser.add_argument("--pool", default="prefork", help="worker: solo for a GPU worker")
     parser.add_argument("--concurrency", type=int, default=2, help="worker: processes")
@@ -88,9 +94,7 @@ def web_command(args: argparse.Namespace) -> list[str]:
         str(args.web_threads),
         "--backlog",
         "2048",
-        "--access-logfile",
-        "-",
-    ]
+    ] + (["--access-logfile", "-"] if args.access_log else [])
 
 
 def worker_command(

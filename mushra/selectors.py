@@ -19,38 +19,60 @@ TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
 
 
 def trials_payload(session: Session) -> dict:
-    test = session.test
-    trials = []
-    real = session.trials.filter(training=False).count()
-    number = 0
-    for trial in session.trials.prefetch_related("signals__condition"):
-        if not trial.training:
-            number += 1
-        conditions = []
-        for signal in trial.signals.all():
-            item = {"id": signal.public_id, "audio": _audio_url(session, signal.public_id)}
-            if trial.training:
-                item["label"] = TRAINING_LABELS[signal.condition.role]
-            conditions.append(item)
-        trials.append(
-            {
-                "position": trial.position,
-                "training": trial.training,
-                "submitted": trial.submitted_at is not None,
-                "title": "Practice" if trial.training else f"Trial {number} of {real}",
-                "reference": {"audio": _audio_url(session, trial.reference_public_id)},
-                "conditions": conditions,
+    """What the player needs of a session's trials, in one query (it is fetched once per
+    session, and by every listener of a launch): positions, opaque ids, audio URLs."""
+    rows = (
+        TrialSignal.objects.filter(trial__session=session)
+        .order_by("trial__position", "order")
+        .values_list(
+            "trial__position",
+            "trial__training",
+            "trial__submitted_at",
+            "trial__reference_public_id",
+            "public_id",
+            "condition__role",
+        )
+    )
+    urls = _AudioUrls(session.token)
+    trials: dict[int, dict] = {}
+    for position, training, submitted_at, reference_id, public_id, role in rows:
+        if position not in trials:
+            trials[position] = {
+                "position": position,
+                "training": training,
+                "submitted": submitted_at is not None,
+                "reference": {"audio": urls.signal(reference_id)},
+                "conditions": [],
                 # The reference and the conditions in this order, in one response: what the
                 # player fetches (the per-signal URLs serve other clients, and ranges).
-                "audio": reverse("mushra:trial-audio", args=[session.token, trial.position]),
+                "audio": urls.trial(position),
             }
-        )
+        item = {"id": public_id, "audio": urls.signal(public_id)}
+        if training:
+            item["label"] = TRAINING_LABELS[role]
+        trials[position]["conditions"].append(item)
+    real = sum(not t["training"] for t in trials.values())
+    number = 0
+    for trial in trials.values():
+        number += not trial["training"]
+        trial["title"] = "Practice" if trial["training"] else f"Trial {number} of {real}"
+    test = session.test
     rules = {"play_all": test.require_play_all, "one_100": test.require_one_100}
-    return {"rules": rules, "trials": trials}
+    return {"rules": rules, "trials": list(trials.values())}
 
 
-def _audio_url(session: Session, public_id: str) -> str:
-    return reverse("mushra:audio", args=[session.token, public_id])
+class _AudioUrls:
+    """A session's audio URLs, reversed once each rather than once per signal."""
+
+    def __init__(self, token: str) -> None:
+        self._signal = reverse("mushra:audio", args=[token, "ID"]).removesuffix("ID")
+        self._trial = reverse("mushra:trial-audio", args=[token, 0]).rsplit("/0/", 1)
+
+    def signal(self, public_id: str) -> str:
+        return self._signal + public_id
+
+    def trial(self, position: int) -> str:
+        return f"{self._trial[0]}/{position}/{self._trial[1]}"
 
 
 def test_progress(test: ListeningTest) -> dict:

@@ -26,10 +26,12 @@ def free_port() -> int:
 
 
 def our_command(port: int) -> list[str]:
-    """The platform's own web command (evalsite.launcher.web_command), bound to loopback."""
+    """The platform's own web command (evalsite.launcher.web_command), bound to loopback, without
+    the access log (as behind a proxy that logs; pymushra runs without one too)."""
     from evalsite.launcher import parse_args, web_command
 
-    return web_command(parse_args(["web", "--host", HOST, "--port", str(port)]))
+    argv = ["web", "--host", HOST, "--port", str(port), "--no-access-log"]
+    return web_command(parse_args(argv))
 
 
 def serving_flags(command: list[str]) -> list[str]:
@@ -53,8 +55,6 @@ def pymushra_command(port: int, app: str, flags: list[str], pythonpath: Path) ->
         "--bind",
         f"{HOST}:{port}",
         *flags,
-        "--access-logfile",
-        "-",
     ]
 
 
