@@ -1,11 +1,16 @@
-"""Writes at platform level (accounts). Each service runs in one transaction."""
+"""Writes at platform level (accounts, projects and their members). Each service runs in one
+transaction."""
 
 import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from evalsite.errors import InputError
+from evalsite.models import Membership, Project
 
 SCIENTISTS_GROUP = "Scientists"
 
@@ -35,3 +40,65 @@ def admin_account_ensure(*, username: str, password: str = "") -> AdminAccount:
     group, _ = Group.objects.get_or_create(name=SCIENTISTS_GROUP)
     user.groups.add(group)
     return AdminAccount(username=username, created=created, password=shown)
+
+
+# --- Projects and members (DESIGN.md §10) --------------------------------------------------------
+
+
+def project_create(*, name: str, owner) -> Project:
+    """A new project with `owner` as its first owner."""
+    name = " ".join(str(name).split())
+    if not name or "\x00" in name or len(name) > 200:
+        raise InputError("a project needs a name of 1 to 200 characters")
+    base = slugify(name)[:90] or "project"
+    with transaction.atomic():
+        if Project.objects.filter(name=name).exists():
+            raise InputError(f"a project named '{name}' already exists")
+        for n in range(1, 1000):
+            slug = base if n == 1 else f"{base}-{n}"
+            try:
+                with transaction.atomic():
+                    project = Project.objects.create(name=name, slug=slug)
+                break
+            except IntegrityError:
+                if Project.objects.filter(name=name).exists():
+                    raise InputError(f"a project named '{name}' already exists") from None
+        Membership.objects.create(project=project, user=owner, role=Membership.Role.OWNER)
+    return project
+
+
+def member_set(*, project: Project, username: str, role: str) -> Membership:
+    """Add `username` to the project with `role`, or change their role. A project keeps at least
+    one owner."""
+    if role not in Membership.Role.values:
+        raise InputError(f"unknown role '{role}': use {', '.join(Membership.Role.values)}")
+    user = get_user_model().objects.filter(username=str(username)).first()
+    if user is None or "\x00" in str(username):
+        raise InputError(f"no account is named '{username}'")
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)  # one member change at a time
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if membership is None:
+            return Membership.objects.create(project=project, user=user, role=role)
+        if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
+            _keep_an_owner(project, user)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def member_remove(*, project: Project, user_id: int) -> None:
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        membership = Membership.objects.filter(project=project, user_id=user_id).first()
+        if membership is None:
+            raise InputError("that account is not a member of this project")
+        if membership.role == Membership.Role.OWNER:
+            _keep_an_owner(project, membership.user)
+        membership.delete()
+
+
+def _keep_an_owner(project: Project, leaving) -> None:
+    others = Membership.objects.filter(project=project, role=Membership.Role.OWNER)
+    if not others.exclude(user=leaving).exists():
+        raise InputError(f"'{leaving}' is the project's only owner: make someone else owner first")

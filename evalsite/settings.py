@@ -247,9 +247,14 @@ CSRF_COOKIE_HTTPONLY = False
 # The listener's session cookie (set by mushra.views.entry, always HttpOnly) follows the others.
 LISTENER_COOKIE_SECURE = COOKIES_SECURE
 
-# Admin logins are throttled by django-axes: AXES_FAILURE_LIMIT failed attempts for one username
-# from one address lock that pair for AXES_COOLOFF_HOURS. Username and address together, so that
-# nobody can lock a scientist out from elsewhere; `manage.py axes_reset` unlocks early.
+# Logins (the site's and the admin's) are throttled by django-axes: AXES_FAILURE_LIMIT failed
+# attempts for one username from one address lock that pair for AXES_COOLOFF_HOURS. Username and
+# address together, so that nobody can lock a scientist out from elsewhere; `manage.py
+# axes_reset` unlocks early.
+# Scientists sign in on the site's own page (they need not be staff; the admin is for operators).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "landing"
+LOGOUT_REDIRECT_URL = "landing"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it
     "django.contrib.auth.backends.ModelBackend",

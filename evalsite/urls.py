@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from evalsite import views
+from evalsite import project_views, views
 
 admin.site.site_header = settings.SITE_NAME
 admin.site.site_title = settings.SITE_NAME
@@ -10,6 +11,15 @@ admin.site.site_title = settings.SITE_NAME
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("projects/", project_views.project_list, name="projects"),
+    path("projects/<int:project_id>/members/", project_views.members, name="project-members"),
+    path(
+        "projects/<int:project_id>/members/change",
+        project_views.member_change,
+        name="project-member-change",
+    ),
     path("admin/", admin.site.urls),
     path("synthesis/", include("synth_workers.urls")),
     path("", include("mushra.urls")),

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
+from evalsite.admin import ProjectScopedAdmin
 from evalsite.errors import InputError
 from mushra.models import Condition, ListeningTest, Rating, Session
 from mushra.services import listening_test_close, listening_test_open
@@ -24,7 +25,7 @@ class ConditionInline(admin.TabularInline):
 
 
 @admin.register(ListeningTest)
-class ListeningTestAdmin(admin.ModelAdmin):
+class ListeningTestAdmin(ProjectScopedAdmin):
     list_display = ["name", "status", "corpus", "sessions_finished", "links", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug"]
@@ -70,7 +71,8 @@ class ListeningTestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ProjectScopedAdmin):
+    project_path = "test__project"
     list_display = ["test", "number", "participant_id", "stage", "preview", "created_at"]
     list_filter = ["test", "stage", "preview"]
     readonly_fields = [f.name for f in Session._meta.fields]
@@ -80,7 +82,8 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ProjectScopedAdmin):
+    project_path = "session__test__project"
     list_display = ["session", "trial", "condition", "score", "plays", "listening_ms"]
     list_filter = ["session__test"]
     readonly_fields = [f.name for f in Rating._meta.fields]

@@ -10,9 +10,14 @@ from synth_workers.models import Corpus, Stimulus, System
 
 
 def condition_choices(corpus: Corpus) -> list[tuple[str, str]]:
-    """Every (system, synthesis condition) with ready stimuli in the corpus, recordings aside."""
+    """Every (system, synthesis condition) with ready stimuli in the corpus, recordings aside;
+    systems of the corpus' project only."""
     rows = (
-        Stimulus.objects.filter(utterance__corpus=corpus, status=Stimulus.Status.READY)
+        Stimulus.objects.filter(
+            utterance__corpus=corpus,
+            status=Stimulus.Status.READY,
+            system__project_id=corpus.project_id,
+        )
         .exclude(system__kind=System.Kind.RECORDING)
         .values_list("system_id", "system__name", "condition")
     )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from evalsite.models import default_project_id
 from synth_workers.models import Corpus, Stimulus, System, Utterance
 
 MAX_SIGNALS = 12  # BS.1534-3: at most 12 signals per trial, hidden reference and anchors included
@@ -36,6 +37,12 @@ class ListeningTest(models.Model):
     instructions = models.TextField(blank=True, help_text="Markdown; sanitised when shown")
     language = models.CharField(max_length=10, default="en", help_text="Listener interface")
     corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="tests")
+    project = models.ForeignKey(  # its corpus' project (services.listening_test_create)
+        "evalsite.Project",
+        on_delete=models.PROTECT,
+        related_name="tests",
+        default=default_project_id,
+    )
     utterances = models.ManyToManyField(
         Utterance, blank=True, related_name="+", help_text="Empty: every utterance of the corpus"
     )

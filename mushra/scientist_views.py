@@ -1,11 +1,16 @@
-"""Scientist pages (staff only): build a test, preview it as a listener, open it, follow it."""
+"""Scientist pages: build a test, preview it as a listener, open it, follow it.
+
+Signed-in members of the test's project only (``evalsite.access``): viewers follow and download,
+editors also build, preview, open and close. Another project's test is a 404.
+"""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from evalsite import access
 from evalsite.errors import InputError
 from mushra import services, sessions
 from mushra.analysis import AnalysisError
@@ -17,16 +22,28 @@ from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
 
-@staff_member_required
+def _test(request: HttpRequest, test_id: int, action: str = "view") -> ListeningTest:
+    return access.get_or_404(request.user, ListeningTest.objects.all(), action, pk=test_id)
+
+
+def _int(value) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else 0
+
+
+@login_required
 def new_test(request: HttpRequest):
-    corpora = Corpus.objects.filter(recordings__isnull=False)
-    corpus = corpora.filter(pk=request.GET.get("corpus") or 0).first()
+    corpora = access.visible(
+        request.user, Corpus.objects.filter(recordings__isnull=False), "change"
+    )
+    corpus = corpora.filter(pk=_int(request.GET.get("corpus"))).first()
     if corpus is None:
         return render(request, "mushra/new_test.html", {"corpora": corpora})
     form = NewTestForm(request.POST or None, corpus=corpus)
     if request.method == "POST" and form.is_valid():
         systems = [
-            services.SystemCondition(System.objects.get(pk=system_id), condition)
+            services.SystemCondition(
+                System.objects.get(pk=system_id, project_id=corpus.project_id), condition
+            )
             for system_id, condition in form.chosen()
         ]
         options = {k: v for k, v in form.cleaned_data.items() if k in NewTestForm.Meta.fields}
@@ -46,12 +63,13 @@ def new_test(request: HttpRequest):
     return render(request, "mushra/new_test.html", {"form": form, "corpus": corpus})
 
 
-@staff_member_required
+@login_required
 def progress(request: HttpRequest, test_id: int):
-    test = get_object_or_404(ListeningTest, pk=test_id)
+    test = _test(request, test_id)
     link = request.build_absolute_uri(f"/t/{test.slug}/")
     context = {
         "test": test,
+        "can_change": access.may(request.user, "change", test.project_id),
         "progress": test_progress(test),
         "listener_link": link,
         "labels": list(test.conditions.values_list("label", flat=True)),
@@ -87,10 +105,10 @@ def _report_options(request: HttpRequest) -> ReportOptions:
     )
 
 
-@staff_member_required
+@login_required
 def results_file(request: HttpRequest, test_id: int, name: str):
     """One report file, computed from the ratings stored now (so it is never stale)."""
-    test = get_object_or_404(ListeningTest, pk=test_id)
+    test = _test(request, test_id)
     if name not in RESULT_FILES:
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
@@ -105,18 +123,18 @@ def results_file(request: HttpRequest, test_id: int, name: str):
     return response
 
 
-@staff_member_required
+@login_required
 def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
-    return JsonResponse(test_progress(get_object_or_404(ListeningTest, pk=test_id)))
+    return JsonResponse(test_progress(_test(request, test_id)))
 
 
-@staff_member_required
+@login_required
 @require_POST
 def preview(request: HttpRequest, test_id: int):
     """A session flagged as preview: the listener's pages, counted nowhere.
 
     POST (a form with a CSRF token): it creates a session, so a link or a prefetch never does."""
-    test = get_object_or_404(ListeningTest, pk=test_id)
+    test = _test(request, test_id, "change")
     try:
         session = sessions.session_start(test=test, preview=True)
     except InputError as exc:
@@ -125,10 +143,10 @@ def preview(request: HttpRequest, test_id: int):
     return redirect("mushra:session", token=session.token)
 
 
-@staff_member_required
+@login_required
 @require_POST
 def change_status(request: HttpRequest, test_id: int, action: str):
-    test = get_object_or_404(ListeningTest, pk=test_id)
+    test = _test(request, test_id, "change")
     if action not in ("open", "close"):
         raise Http404("unknown action")
     try:

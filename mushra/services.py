@@ -55,11 +55,22 @@ def listening_test_create(
         raise InputError("choose at least one system to compare")
     if unknown := sorted(set(anchors) - set(ANCHORS)):
         raise InputError(f"unknown anchor(s) {', '.join(unknown)}; use low and/or mid")
+    if strangers := sorted(
+        {w.system.name for w in systems if w.system.project_id != corpus.project_id}
+    ):
+        raise InputError(
+            f"system(s) {', '.join(strangers)} belong to another project than corpus '{corpus}'"
+        )
     with transaction.atomic():
         try:  # the unique slug decides, so two scientists racing for one address get a message
             with transaction.atomic():
                 test = ListeningTest.objects.create(
-                    name=name, slug=slug, corpus=corpus, created_by=user, **options
+                    name=name,
+                    slug=slug,
+                    corpus=corpus,
+                    project_id=corpus.project_id,  # a test lives where its corpus does
+                    created_by=user,
+                    **options,
                 )
         except IntegrityError:
             raise InputError(f"a test with the address '{slug}' already exists") from None

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from evalsite.admin import ProjectScopedAdmin
 from evalsite.errors import InputError
 from synth_workers.backends import available_backends
 from synth_workers.forms import CheckpointRegistrationForm
@@ -73,7 +74,7 @@ class CheckpointFileInline(admin.TabularInline):
 
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(ProjectScopedAdmin):
     list_filter = ["kind", "trusted"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -83,7 +84,8 @@ class SystemAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Trusting a system lets pickle-based checkpoints load: administrators only.
         # The worker's smoke test decides usability; nobody ticks it by hand.
-        checked = ["usable", "check_error", "capabilities"]
+        checked = [*super().get_readonly_fields(request, obj), "usable", "check_error"]
+        checked.append("capabilities")
         return checked if request.user.is_superuser else [*checked, "trusted"]
 
     list_display = ["name", "kind", "backend", "usable", "trusted", "owner", "created_at"]
@@ -163,7 +165,7 @@ class SystemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Corpus)
-class CorpusAdmin(admin.ModelAdmin):
+class CorpusAdmin(ProjectScopedAdmin):
     list_display = ["name", "default_language", "recordings", "preparation", "created_at"]
     search_fields = ["name"]
     change_list_template = "admin/synth_workers/corpus_changelist.html"
@@ -199,14 +201,16 @@ class CorpusAdmin(admin.ModelAdmin):
 
 
 @admin.register(Utterance)
-class UtteranceAdmin(admin.ModelAdmin):
+class UtteranceAdmin(ProjectScopedAdmin):
+    project_path = "corpus__project"
     list_display = ["key", "corpus", "language", "speaker", "style", "text"]
     list_filter = ["corpus", "language"]
     search_fields = ["key", "text"]
 
 
 @admin.register(Stimulus)
-class StimulusAdmin(admin.ModelAdmin):
+class StimulusAdmin(ProjectScopedAdmin):
+    project_path = "system__project"
     list_display = [
         "utterance",
         "system",
@@ -225,7 +229,7 @@ class StimulusAdmin(admin.ModelAdmin):
 
 
 @admin.register(SynthesisJob)
-class SynthesisJobAdmin(admin.ModelAdmin):
+class SynthesisJobAdmin(ProjectScopedAdmin):
     list_display = ["pk", "system", "corpus", "status", "progress", "created_at"]
     list_filter = ["status", "system"]
     readonly_fields = [f.name for f in SynthesisJob._meta.fields]
@@ -254,10 +258,14 @@ class SynthesisJobAdmin(admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    """Imports started here: read-only, each with a live progress page."""
+    """Imports started here: read-only, each with a live progress page. They name any project's
+    corpora and files, so operators (superusers) only."""
 
     list_display = ["__str__", "status", "done", "total", "created_by", "created_at"]
     readonly_fields = [f.name for f in ImportRun._meta.fields]
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
     def has_add_permission(self, request) -> bool:
         return False  # runs start from the import pages

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from evalsite.models import default_project_id
+
 AUDIO_KINDS = ("wav", "flac", "ogg")
 
 
@@ -22,6 +24,12 @@ class System(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+    project = models.ForeignKey(
+        "evalsite.Project",
+        on_delete=models.PROTECT,
+        related_name="systems",
+        default=default_project_id,
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
@@ -77,6 +85,12 @@ class Corpus(models.Model):
     """A set of test sentences; its natural recordings, if any, form one `recording` system."""
 
     name = models.CharField(max_length=200, unique=True)
+    project = models.ForeignKey(
+        "evalsite.Project",
+        on_delete=models.PROTECT,
+        related_name="corpora",
+        default=default_project_id,
+    )
     default_language = models.CharField(max_length=35, default="en")
     description = models.TextField(blank=True)
     recordings = models.OneToOneField(
@@ -202,6 +216,12 @@ class SynthesisJob(models.Model):
 
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="jobs")
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="jobs")
+    project = models.ForeignKey(
+        "evalsite.Project",
+        on_delete=models.PROTECT,
+        related_name="jobs",
+        default=default_project_id,
+    )
     grid = models.JSONField(default=dict, blank=True, help_text='e.g. {"style": ["dj", "news"]}')
     controls = models.JSONField(default=dict, blank=True)
     seed = models.IntegerField(default=0)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from evalsite.errors import InputError
+from evalsite.models import default_project_id
 from synth_workers import audio
 from synth_workers.manifest import ManifestRow, parse_manifest
 from synth_workers.models import Corpus, Stimulus, System, Utterance
@@ -71,10 +72,12 @@ def corpus_import(
     skip_bad: bool = False,
     owner=None,
     progress: Progress | None = None,
+    project_id: int | None = None,
 ) -> ImportReport:
     """A corpus from a manifest (+ a folder or zip holding its recordings / prosody references).
 
     Natural recordings become the stimuli of a system of kind ``recording`` named after the corpus.
+    Both belong to ``project_id`` (the default project when None).
     """
     corpus_taken = {"name": f"a corpus named '{name}' already exists"}
     system_taken = {"name": f"a system named '{name} recordings' already exists; rename it first"}
@@ -97,8 +100,13 @@ def corpus_import(
     if not rows_ok:
         raise InputError(f"corpus '{name}': no row could be imported", report.skipped)
     with new_files_removed_on_error() as stored, transaction.atomic():
+        project_id = project_id or default_project_id()
         corpus = report.corpus = create_unique(
-            Corpus, taken=corpus_taken, name=name, default_language=default_language
+            Corpus,
+            taken=corpus_taken,
+            name=name,
+            default_language=default_language,
+            project_id=project_id,
         )
         if any(row.recording for row in rows_ok):
             corpus.recordings = create_unique(
@@ -109,6 +117,7 @@ def corpus_import(
                 kind=System.Kind.RECORDING,
                 owner=owner,
                 description=f"Natural recordings of corpus {name}",
+                project_id=project_id,
             )
             corpus.save(update_fields=["recordings"])
         policy = current_policy()
@@ -179,7 +188,8 @@ def rendered_import(
     owner=None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """A system's pre-rendered audio: one file per utterance, found by ``pattern``.
+    """A system's pre-rendered audio: one file per utterance, found by ``pattern``; the system
+    belongs to the corpus' project.
 
     ``pattern`` is the file's path inside the folder/zip with ``{key}`` standing for the
     utterance key, with or without its extension ("{key}" matches key.wav, key.flac or key.ogg;
@@ -215,6 +225,7 @@ def rendered_import(
             kind=System.Kind.RENDERED,
             owner=owner,
             description=description,
+            project_id=corpus.project_id,
         )
         policy = current_policy()
         for utt in utterances:

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from evalsite.errors import InputError
+from evalsite.models import default_project_id
 from synth_workers.backends import BackendError, SynthRequest, get_backend
 from synth_workers.models import CheckpointFile, System
 from synth_workers.services.backend_cache import loaded_backend, system_files
@@ -41,7 +42,10 @@ def system_register(
     trusted: bool = False,
     owner=None,
     description: str = "",
+    project_id: int | None = None,
 ) -> System:
+    """A checkpoint system in ``project_id`` (the default project when None), checked on a worker
+    before it is usable."""
     config, files = dict(config or {}), files or {}
     taken = {"name": f"a system named '{name}' already exists"}
     check_free(System, taken, name=name)  # before hashing gigabytes of checkpoint
@@ -78,6 +82,7 @@ def system_register(
                 owner=owner,
                 description=description,
                 usable=False,
+                project_id=project_id or default_project_id(),
                 check_error=CHECK_PENDING,
                 capabilities=capabilities,
             )

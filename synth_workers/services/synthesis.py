@@ -146,6 +146,8 @@ def job_create(
         raise InputError(
             f"system '{system}' is not usable yet: {system.check_error or 'check pending'}"
         )
+    if system.project_id != corpus.project_id:
+        raise InputError(f"system '{system}' and corpus '{corpus}' belong to different projects")
     try:
         backend = get_backend(system.backend)
     except BackendError as exc:
@@ -174,6 +176,7 @@ def job_create(
         job = SynthesisJob.objects.create(
             system=system,
             corpus=corpus,
+            project_id=corpus.project_id,
             grid=grid,
             controls=controls,
             seed=seed,

@@ -18,7 +18,13 @@ from tests.synth_workers.audio_files import write_tone
 SYSTEM_NAMES = ("Zephyr-TTS", "Quokka-Voice")  # distinctive: the blinding tests search for them
 
 
-def prepared_corpus(folder, n_items: int = 4, name: str = "Blind corpus") -> Corpus:
+def prepared_corpus(
+    folder,
+    n_items: int = 4,
+    name: str = "Blind corpus",
+    system_names=SYSTEM_NAMES,
+    project_id: int | None = None,
+) -> Corpus:
     rows = ["key,text,recording"]
     for i in range(n_items):
         write_tone(folder / "rec" / f"item{i}.wav", seconds=1.5, freq=180 + 20 * i, seed=i)
@@ -28,9 +34,10 @@ def prepared_corpus(folder, n_items: int = 4, name: str = "Blind corpus") -> Cor
         manifest_name="manifest.csv",
         manifest_data="\n".join(rows).encode(),
         audio_path=folder / "rec",
+        project_id=project_id,
     )
     corpus = Corpus.objects.get(name=name)
-    for s, system_name in enumerate(SYSTEM_NAMES):
+    for s, system_name in enumerate(system_names):
         for i in range(n_items):
             path = folder / system_name / f"item{i}.wav"
             write_tone(path, seconds=1.5, freq=300 + 50 * s + 10 * i, seed=10 + s)
@@ -41,9 +48,18 @@ def prepared_corpus(folder, n_items: int = 4, name: str = "Blind corpus") -> Cor
     return corpus
 
 
-def open_test(folder, n_items: int = 4, slug: str = "blind", **options):
-    corpus = prepared_corpus(folder, n_items)
-    systems = [SystemCondition(System.objects.get(name=n)) for n in SYSTEM_NAMES]
+def open_test(
+    folder,
+    n_items: int = 4,
+    slug: str = "blind",
+    system_names=SYSTEM_NAMES,
+    project_id: int | None = None,
+    **options,
+):
+    corpus = prepared_corpus(
+        folder, n_items, f"Corpus {slug}", system_names=system_names, project_id=project_id
+    )
+    systems = [SystemCondition(System.objects.get(name=n)) for n in system_names]
     test = listening_test_create(
         name="Zephyr vs Quokka", slug=slug, corpus=corpus, systems=systems, **options
     )

@@ -1,4 +1,5 @@
-"""Scientists build, preview, open and follow a test from its pages (staff only)."""
+"""Scientists build, preview, open and follow a test from its pages (signed in, members of its
+project: tests/evalsite/test_access.py walks the roles)."""
 
 from mushra.models import ListeningTest, Session
 from mushra.services import SystemCondition, listening_test_create
@@ -82,7 +83,7 @@ def test_listeners_cannot_reach_scientist_pages(client, mushra_test):
         "/mushra/new/",
         f"/mushra/tests/{mushra_test.pk}/",
     ):
-        assert client.get(url).status_code == 302  # to the admin login
+        assert client.get(url).status_code == 302  # to the sign-in page
     assert client.post(f"/mushra/tests/{mushra_test.pk}/preview").status_code == 302
     assert not Session.objects.exists()
 

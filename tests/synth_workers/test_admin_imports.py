@@ -6,6 +6,7 @@ import zipfile
 import pytest
 from django.contrib.auth.models import Permission
 
+from evalsite.models import Membership
 from synth_workers.models import Corpus, ImportRun, System
 from tests.synth_workers.audio_files import write_silence, write_tone
 from tests.synth_workers.test_synthesis_jobs import wait_for
@@ -113,6 +114,7 @@ def test_only_superusers_can_trust_a_system(client, django_user_model, db):
     system = System.objects.create(name="ckpt", slug="ckpt", kind="checkpoint", backend="piper")
     staff = django_user_model.objects.create_user("staff", password="pw-123456", is_staff=True)
     staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_system"))
+    Membership.objects.create(project=system.project, user=staff, role="editor")
     client.force_login(staff)
     url = f"/admin/synth_workers/system/{system.pk}/change/"
     assert 'name="trusted"' not in client.get(url).content.decode()  # shown read-only

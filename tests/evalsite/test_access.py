@@ -1,0 +1,192 @@
+"""Who may do what: every scientist page × every role × an object of one's own project and of
+another's (DESIGN.md §10). Objects of a project one is not a member of answer 404; a role too low
+for an action answers 403; anonymous visitors are sent to sign in."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from evalsite.errors import InputError
+from evalsite.models import Membership, Project
+from evalsite.services import member_remove, member_set, project_create
+from mushra.models import ListeningTest
+from synth_workers.models import SynthesisJob
+from tests.mushra.conftest import open_test
+
+ROLES = ["anonymous", "viewer", "editor", "owner", "outsider", "superuser"]
+
+
+@pytest.fixture
+def world(db, tmp_path):
+    """Projects A and B, each with an open test and a job; a user for each role. The outsider
+    owns B and nothing of A."""
+    users = {name: get_user_model().objects.create_user(name, password="pw") for name in ROLES[1:]}
+    users["superuser"].is_superuser = True
+    users["superuser"].save()
+    a = project_create(name="Lab A", owner=users["owner"])
+    b = project_create(name="Lab B", owner=users["outsider"])
+    member_set(project=a, username="viewer", role="viewer")
+    member_set(project=a, username="editor", role="editor")
+    objects = {}
+    for project, tag, names in [(a, "own", ("Alpha-TTS",)), (b, "other", ("Beta-TTS",))]:
+        test = open_test(
+            tmp_path / tag,
+            n_items=2,
+            slug=f"test-{tag}",
+            system_names=names,
+            project_id=project.pk,
+            training=False,
+        )
+        job = SynthesisJob.objects.create(
+            system=test.corpus.recordings, corpus=test.corpus, project=project
+        )
+        objects[tag] = {"project": project, "test": test, "job": job, "corpus": test.corpus}
+    return users, objects
+
+
+def _client(users, role) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+    return client
+
+
+# (name, method, url of the object dict, action needed, status when allowed)
+ENDPOINTS = [
+    ("progress page", "get", lambda o: f"/mushra/tests/{o['test'].pk}/", "view", 200),
+    ("progress json", "get", lambda o: f"/mushra/tests/{o['test'].pk}/progress.json", "view", 200),
+    (
+        "ratings.csv",
+        "get",
+        lambda o: f"/mushra/tests/{o['test'].pk}/results/ratings.csv",
+        "view",
+        302,  # no ratings yet: back to the test's page, which says so
+    ),
+    ("job page", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/", "view", 200),
+    ("job json", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/progress.json", "view", 200),
+    ("members page", "get", lambda o: f"/projects/{o['project'].pk}/members/", "view", 200),
+    ("preview", "post", lambda o: f"/mushra/tests/{o['test'].pk}/preview", "change", 302),
+    ("add member", "post", lambda o: f"/projects/{o['project'].pk}/members/change", "manage", 302),
+    ("close test", "post", lambda o: f"/mushra/tests/{o['test'].pk}/close", "change", 302),
+]
+RANK = {"viewer": 1, "editor": 2, "owner": 3}
+NEEDS = {"view": 1, "change": 2, "manage": 3}
+
+
+def _expected(role: str, whose: str, action: str, allowed: int) -> int:
+    if role == "anonymous":
+        return 302  # to the sign-in page
+    if role == "superuser":
+        return allowed
+    if role == "outsider":  # owner of the other project, stranger to ours
+        return allowed if whose == "other" else 404
+    if whose == "other":
+        return 404
+    return allowed if RANK[role] >= NEEDS[action] else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_each_role_for_its_own_and_another_projects_objects(world, role):
+    users, objects = world
+    client = _client(users, role)
+    for whose in ("own", "other"):
+        target = objects[whose]
+        for name, method, url, action, allowed in ENDPOINTS:
+            data = {"username": "editor", "role": "viewer"} if name == "add member" else {}
+            response = getattr(client, method)(url(target), data)
+            expected = _expected(role, whose, action, allowed)
+            assert response.status_code == expected, (role, whose, name, response.status_code)
+            if expected == 302 and role == "anonymous":
+                assert response.url.startswith("/accounts/login/")
+        test = ListeningTest.objects.get(pk=target["test"].pk)
+        closed = _expected(role, whose, "change", 302) == 302 and role != "anonymous"
+        assert (test.status == "closed") == closed, (role, whose)
+        viewers = Membership.objects.filter(project=target["project"], role="viewer")
+        if _expected(role, whose, "manage", 302) != 302 or role == "anonymous":
+            assert not viewers.filter(user__username="editor").exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_new_test_page_offers_only_corpora_the_user_may_build_on(world, role):
+    users, objects = world
+    client = _client(users, role)
+    for whose in ("own", "other"):
+        response = client.get(f"/mushra/new/?corpus={objects[whose]['corpus'].pk}")
+        if role == "anonymous":
+            assert response.status_code == 302
+            continue
+        may = _expected(role, whose, "change", 200) == 200
+        assert response.status_code == 200
+        # The form names the corpus only where the user may build a test on it.
+        assert (b'name="conditions"' in response.content) == may, (role, whose)
+        assert (objects[whose]["corpus"].name.encode() in response.content) == may
+
+
+def test_projects_list_shows_only_mine_with_my_role(world):
+    users, objects = world
+    client = _client(users, "viewer")
+    page = client.get("/projects/").content.decode()
+    assert "Lab A" in page and "Lab B" not in page and "viewer" in page
+    response = client.post("/projects/", {"name": "Lab C"})
+    assert response.status_code == 302
+    assert Membership.objects.get(project__name="Lab C", user=users["viewer"]).role == "owner"
+    assert (
+        "already exists"
+        in client.post("/projects/", {"name": "Lab A"}, follow=True).content.decode()
+    )
+
+
+def test_a_project_keeps_an_owner_and_roles_are_checked(world):
+    users, objects = world
+    a = objects["own"]["project"]
+    with pytest.raises(InputError, match="only owner"):
+        member_set(project=a, username="owner", role="editor")
+    with pytest.raises(InputError, match="only owner"):
+        member_remove(project=a, user_id=users["owner"].pk)
+    with pytest.raises(InputError, match="unknown role"):
+        member_set(project=a, username="viewer", role="admin")
+    with pytest.raises(InputError, match="no account"):
+        member_set(project=a, username="nobody\x00", role="viewer")
+    member_set(project=a, username="editor", role="owner")
+    member_set(project=a, username="owner", role="viewer")  # another owner is left
+    assert a.memberships.get(user=users["owner"]).role == "viewer"
+    with pytest.raises(InputError, match="1 to 200"):
+        project_create(name="\x00", owner=users["viewer"])
+    assert Project.objects.filter(name="Lab A").count() == 1
+
+
+def test_a_staff_account_sees_only_its_projects_in_the_admin(world):
+    users, objects = world
+    from django.contrib.auth.models import Permission
+
+    editor = users["editor"]
+    editor.is_staff = True
+    editor.save()
+    editor.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    client = _client(users, "editor")
+    listing = client.get("/admin/mushra/listeningtest/").content.decode()
+    own, other = objects["own"]["test"].pk, objects["other"]["test"].pk
+    assert f"/listeningtest/{own}/change/" in listing
+    assert f"/listeningtest/{other}/change/" not in listing
+    assert client.get(f"/admin/mushra/listeningtest/{own}/change/").status_code == 200
+    assert client.get(f"/admin/mushra/listeningtest/{other}/change/").status_code == 302
+    jobs = client.get("/admin/synth_workers/synthesisjob/").content.decode()
+    assert f"job {objects['own']['job'].pk}:" in jobs
+    assert f"job {objects['other']['job'].pk}:" not in jobs
+    assert client.get("/admin/synth_workers/importrun/").status_code == 403
+
+
+def test_a_test_or_job_cannot_mix_projects(world):
+    users, objects = world
+    from mushra.services import SystemCondition, listening_test_create
+    from synth_workers.models import System
+
+    stranger = System.objects.get(name="Beta-TTS")
+    with pytest.raises(InputError, match="another project"):
+        listening_test_create(
+            name="Mixed",
+            slug="mixed",
+            corpus=objects["own"]["corpus"],
+            systems=[SystemCondition(stranger)],
+        )
+    assert not ListeningTest.objects.filter(slug="mixed").exists()
