@@ -72,9 +72,13 @@ def member_set(*, project: Project, username: str, role: str) -> Membership:
     one owner."""
     if role not in Membership.Role.values:
         raise InputError(f"unknown role '{role}': use {', '.join(Membership.Role.values)}")
-    user = get_user_model().objects.filter(username=str(username)).first()
-    if user is None or "\x00" in str(username):
-        raise InputError(f"no account is named '{username}'")
+    username = str(username)
+    # A NUL cannot reach a PostgreSQL text column (DataError): no account has one anyway.
+    user = (
+        None if "\x00" in username else get_user_model().objects.filter(username=username).first()
+    )
+    if user is None:
+        raise InputError(f"no account is named '{username.replace(chr(0), '')}'")
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=project.pk)  # one member change at a time
         membership = Membership.objects.filter(project=project, user=user).first()
