@@ -95,7 +95,9 @@ def corpus_import(
         with open_audio_source(audio_path, import_limits()) as source:
             problems.extend(source.refused)
             rows_ok = _check_row_audio(rows, source, manifest_name, checked, problems, progress)
-    report = ImportReport(corpus=Corpus(name=name, default_language=default_language))
+    # project_id given, so that building this unsaved row never makes the default project.
+    unsaved = Corpus(name=name, default_language=default_language, project_id=project_id)
+    report = ImportReport(corpus=unsaved)
     _settle(problems, skip_bad, f"corpus '{name}'", report)
     if not rows_ok:
         raise InputError(f"corpus '{name}': no row could be imported", report.skipped)
