@@ -118,11 +118,12 @@ def check_running_platform(base: str, env: dict) -> None:
     assert health["checks"]["broker"]["detail"].startswith("broker filesystem ")
 
     status, landing = get(f"{base}/")
-    assert status == 200 and 'href="/admin/"' in landing
+    assert status == 200 and 'href="/accounts/login/"' in landing  # scientists sign in there
     css = re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', landing)
     assert css, "static files are not served through the manifest storage"
     assert get(base + css.group(1))[0] == 200  # whitenoise serves it, no nginx needed
     assert get(f"{base}/admin/login/")[0] == 200
+    assert get(f"{base}/accounts/login/")[0] == 200
 
     ping = subprocess.run(
         [sys.executable, "manage.py", "ping_workers", "--timeout", "30"],
