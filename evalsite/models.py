@@ -8,6 +8,7 @@ is decided in one place, ``evalsite.access``; this module only stores it.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from knox.models import AbstractAuthToken
 
 DEFAULT_PROJECT_SLUG = "default"
 
@@ -59,3 +60,16 @@ def default_project_id() -> int:
         slug=DEFAULT_PROJECT_SLUG, defaults={"name": "Default project"}
     )
     return project.pk
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox's, stored as its SHA-512 digest) with the name its owner
+    gave it, so a scientist can tell "training cluster" from "laptop" when revoking one."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

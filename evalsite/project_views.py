@@ -1,4 +1,4 @@
-"""A scientist's projects: the list (and a new one), and each project's members.
+"""A scientist's projects: the list (and a new one), each project's members, and API tokens.
 
 Thin: every write goes through ``evalsite.services``; who may do what is ``evalsite.access``'s.
 Members see a project's member list; only owners change it. Another project is a 404.
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from evalsite import access, services
 from evalsite.errors import InputError
-from evalsite.models import Membership, Project
+from evalsite.models import ApiToken, Membership, Project
 
 
 @login_required
@@ -68,3 +68,27 @@ def _project(request: HttpRequest, project_id: int, action: str) -> Project:
 
 def _int(value: str) -> int:
     return int(value) if value.isdigit() and len(value) < 10 else 0
+
+
+@login_required
+def tokens(request: HttpRequest):
+    """My API tokens: make a named one (its secret shown this once), or revoke one."""
+    secret = None
+    if request.method == "POST":
+        try:
+            if revoke := request.POST.get("revoke"):
+                services.token_revoke(user=request.user, token_key=revoke)
+                messages.success(
+                    request, "Token revoked: scripts using it are refused from now on."
+                )
+            else:
+                days = request.POST.get("days", "").strip()
+                _, secret = services.token_create(
+                    user=request.user,
+                    name=request.POST.get("name", ""),
+                    days=(_int(days) or -1) if days else None,  # -1: refused, with the range
+                )
+        except InputError as exc:
+            messages.error(request, exc.message)
+    context = {"tokens": ApiToken.objects.filter(user=request.user), "secret": secret}
+    return render(request, "projects/tokens.html", context)

@@ -3,6 +3,7 @@ transaction."""
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -10,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from evalsite.errors import InputError
-from evalsite.models import Membership, Project
+from evalsite.models import ApiToken, Membership, Project
 
 SCIENTISTS_GROUP = "Scientists"
 
@@ -106,3 +107,28 @@ def _keep_an_owner(project: Project, leaving) -> None:
     others = Membership.objects.filter(project=project, role=Membership.Role.OWNER)
     if not others.exclude(user=leaving).exists():
         raise InputError(f"'{leaving}' is the project's only owner: make someone else owner first")
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+MAX_TOKEN_DAYS = 3650
+
+
+def token_create(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """A named API token of `user`, expiring after `days` (None: never); (token, secret). The
+    secret is shown once: only its digest is stored."""
+    name = " ".join(str(name).split())
+    if not name or "\x00" in name or len(name) > 100:
+        raise InputError("a token needs a name of 1 to 100 characters")
+    if days is not None and not (isinstance(days, int) and 1 <= days <= MAX_TOKEN_DAYS):
+        raise InputError(f"a token expires after 1 to {MAX_TOKEN_DAYS} days, or never")
+    expiry = timedelta(days=days) if days else None
+    return ApiToken.objects.create(user=user, expiry=expiry, name=name)
+
+
+def token_revoke(*, user, token_key: str) -> None:
+    """Revoke one of `user`'s tokens (by the key its page shows); others' tokens are not found."""
+    key = str(token_key)
+    found = ApiToken.objects.filter(user=user, token_key=key) if key.isalnum() else None
+    if found is None or not key.isascii() or not found.delete()[0]:
+        raise InputError("no such token")

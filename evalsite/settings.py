@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",  # API tokens (hashed, revocable, optionally expiring)
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",  # throttles admin logins (see "Security" below)
     "evalsite",  # management commands (ensure_admin, seed_demo) and the health checks
     "synth_workers",
@@ -211,8 +214,35 @@ SYNTH_MAX_CHECKPOINT_BYTES = envint("SYNTH_MAX_CHECKPOINT_BYTES", 4 * 1024 * 102
 ADMIN_USERNAME = os.environ.get("EVALSITE_ADMIN_USER", "scientist")
 ADMIN_PASSWORD = os.environ.get("EVALSITE_ADMIN_PASSWORD", "")
 
+# The API (/api/v1/, evalsite.api): tokens for scripts, the session for the browsable pages.
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "evalsite.api.tokens.NamedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "evalsite.api.errors.exception_handler",
+}
+KNOX_TOKEN_MODEL = "evalsite.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": None,  # each token's expiry is chosen when it is made (evalsite.api.tokens)
+    "AUTO_REFRESH": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "evalsite API",
+    "DESCRIPTION": "Projects, systems, corpora, synthesis jobs and listening tests of evalsite.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "evalsite.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -20,6 +20,8 @@ urlpatterns = [
         project_views.member_change,
         name="project-member-change",
     ),
+    path("api/", include("evalsite.api.urls")),
+    path("tokens/", project_views.tokens, name="tokens"),
     path("admin/", admin.site.urls),
     path("synthesis/", include("synth_workers.urls")),
     path("", include("mushra.urls")),

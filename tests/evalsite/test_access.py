@@ -3,53 +3,13 @@ another's (DESIGN.md §10). Objects of a project one is not a member of answer 4
 for an action answers 403; anonymous visitors are sent to sign in."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from evalsite.errors import InputError
 from evalsite.models import Membership, Project
 from evalsite.services import member_remove, member_set, project_create
 from mushra.models import ListeningTest
-from synth_workers.models import SynthesisJob
-from tests.mushra.conftest import open_test
-
-ROLES = ["anonymous", "viewer", "editor", "owner", "outsider", "superuser"]
-
-
-@pytest.fixture
-def world(db, tmp_path):
-    """Projects A and B, each with an open test and a job; a user for each role. The outsider
-    owns B and nothing of A."""
-    users = {name: get_user_model().objects.create_user(name, password="pw") for name in ROLES[1:]}
-    users["superuser"].is_superuser = True
-    users["superuser"].save()
-    a = project_create(name="Lab A", owner=users["owner"])
-    b = project_create(name="Lab B", owner=users["outsider"])
-    member_set(project=a, username="viewer", role="viewer")
-    member_set(project=a, username="editor", role="editor")
-    objects = {}
-    for project, tag, names in [(a, "own", ("Alpha-TTS",)), (b, "other", ("Beta-TTS",))]:
-        test = open_test(
-            tmp_path / tag,
-            n_items=2,
-            slug=f"test-{tag}",
-            system_names=names,
-            project_id=project.pk,
-            training=False,
-        )
-        job = SynthesisJob.objects.create(
-            system=test.corpus.recordings, corpus=test.corpus, project=project
-        )
-        objects[tag] = {"project": project, "test": test, "job": job, "corpus": test.corpus}
-    return users, objects
-
-
-def _client(users, role) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(users[role])
-    return client
-
+from tests.evalsite.conftest import ROLES
+from tests.evalsite.conftest import login_client as _client
 
 # (name, method, url of the object dict, action needed, status when allowed)
 ENDPOINTS = [

@@ -1,0 +1,23 @@
+"""/api/v1/: one router for every app's resources, the OpenAPI schema and Swagger UI."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from evalsite.api.views import ProjectViewSet, not_found
+from mushra.api import ListeningTestViewSet
+from synth_workers.api import CorpusViewSet, JobViewSet, SystemViewSet
+
+router = DefaultRouter()
+router.register("projects", ProjectViewSet, basename="project")
+router.register("systems", SystemViewSet, basename="system")
+router.register("corpora", CorpusViewSet, basename="corpus")
+router.register("jobs", JobViewSet, basename="job")
+router.register("tests", ListeningTestViewSet, basename="test")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^(?P<path>.*)$", not_found),
+]

@@ -1,0 +1,188 @@
+"""The API under /api/v1/: tokens (named, hashed, revocable, expiring), the access policy on every
+resource, one error shape, pagination with a bounded number of queries, and a valid schema."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from evalsite.models import ApiToken, Membership
+from evalsite.services import token_create
+from mushra.models import ListeningTest
+from synth_workers.models import SynthesisJob, System
+from tests.evalsite.conftest import ROLES
+
+RANK = {"viewer": 1, "editor": 2, "owner": 3}
+NEEDS = {"view": 1, "change": 2, "manage": 3}
+
+
+def api(users, role) -> Client:
+    """A client that authenticates the way a script does: with a token of its own."""
+    if role == "anonymous":
+        return Client()
+    _, secret = token_create(user=users[role], name=f"{role}'s script")
+    return Client(HTTP_AUTHORIZATION=f"Token {secret}")
+
+
+# (name, method, path of the object dict, action needed, body)
+RESOURCES = [
+    ("test", "get", lambda o: f"/api/v1/tests/{o['test'].pk}/", "view", None),
+    ("test progress", "get", lambda o: f"/api/v1/tests/{o['test'].pk}/progress/", "view", None),
+    ("job", "get", lambda o: f"/api/v1/jobs/{o['job'].pk}/", "view", None),
+    ("job progress", "get", lambda o: f"/api/v1/jobs/{o['job'].pk}/progress/", "view", None),
+    ("system", "get", lambda o: f"/api/v1/systems/{o['test'].corpus.recordings_id}/", "view", None),
+    ("corpus", "get", lambda o: f"/api/v1/corpora/{o['corpus'].pk}/", "view", None),
+    ("project", "get", lambda o: f"/api/v1/projects/{o['project'].pk}/", "view", None),
+    ("members", "get", lambda o: f"/api/v1/projects/{o['project'].pk}/members/", "view", None),
+    ("cancel job", "post", lambda o: f"/api/v1/jobs/{o['job'].pk}/cancel/", "change", {}),
+    (
+        "add member",
+        "post",
+        lambda o: f"/api/v1/projects/{o['project'].pk}/members/",
+        "manage",
+        {"username": "editor", "role": "viewer"},
+    ),
+    ("close test", "post", lambda o: f"/api/v1/tests/{o['test'].pk}/close/", "change", {}),
+]
+
+
+def _expected(role: str, whose: str, action: str) -> int:
+    if role == "anonymous":
+        return 401
+    if role == "superuser" or (role == "outsider" and whose == "other"):
+        return 200
+    if role == "outsider" or whose == "other":
+        return 404  # another project's objects do not exist for you
+    return 200 if RANK[role] >= NEEDS[action] else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_resource_answers_each_role_for_its_own_and_another_projects_objects(world, role):
+    users, objects = world
+    client = api(users, role)
+    for whose in ("own", "other"):
+        for name, method, path, action, body in RESOURCES:
+            url = path(objects[whose])
+            if method == "get":
+                response = client.get(url)
+            else:
+                response = client.post(url, body, content_type="application/json")
+            expected = _expected(role, whose, action)
+            assert response.status_code == expected, (role, whose, name, response.content[:200])
+            if expected != 200:
+                assert set(response.json()) == {"error", "problems"}, response.json()
+        closed = ListeningTest.objects.get(pk=objects[whose]["test"].pk).status == "closed"
+        assert closed == (_expected(role, whose, "change") == 200)
+        cancelled = SynthesisJob.objects.get(pk=objects[whose]["job"].pk).status == "cancelled"
+        assert cancelled == closed
+
+
+def test_lists_hold_only_my_projects_objects_and_paginate(world):
+    users, objects = world
+    client = api(users, "viewer")
+    for resource, key in [("tests", "test"), ("jobs", "job"), ("corpora", "corpus")]:
+        page = client.get(f"/api/v1/{resource}/").json()
+        ids = {row["id"] for row in page["results"]}
+        assert objects["own"][key].pk in ids and objects["other"][key].pk not in ids, resource
+        assert {"count", "next", "previous", "results"} <= set(page)
+    projects = client.get("/api/v1/projects/").json()["results"]
+    assert [(p["name"], p["role"]) for p in projects] == [("Lab A", "viewer")]
+    own = objects["own"]["project"].pk
+    systems = client.get(f"/api/v1/systems/?project={own}").json()["results"]
+    assert {s["name"] for s in systems} >= {"Alpha-TTS"} and "Beta-TTS" not in str(systems)
+    assert all(s["status"] == "usable" for s in systems)
+    test = client.get(f"/api/v1/tests/{objects['own']['test'].pk}/").json()
+    assert test["listener_link"].endswith("/t/test-own/") and test["status"] == "open"
+
+
+def test_list_endpoints_cost_the_same_queries_for_one_row_or_many(world):
+    users, objects = world
+    client = api(users, "owner")
+    project = objects["own"]["project"]
+    counts = {}
+    for n in (0, 6):
+        for i in range(n):
+            System.objects.create(
+                name=f"Extra {i}", slug=f"extra-{i}", kind="rendered", project=project
+            )
+        counts[n] = {}
+        for resource in ("projects", "systems", "corpora", "jobs", "tests"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(f"/api/v1/{resource}/").status_code == 200
+            counts[n][resource] = len(queries)
+    assert counts[0] == counts[6], counts
+    assert max(counts[6].values()) <= 8, counts
+
+
+def test_tokens_are_named_hashed_revocable_and_expire(world, client):
+    users, _ = world
+    client.force_login(users["editor"])
+    page = client.post("/tokens/", {"name": "training cluster", "days": "30"}).content.decode()
+    secret = page.split('id="token-secret">')[1].split("<")[0]
+    token = ApiToken.objects.get(user=users["editor"])
+    assert token.name == "training cluster" and secret not in (token.digest + token.token_key)
+    assert timedelta(days=29) < token.expiry - timezone.now() <= timedelta(days=30)
+    script = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert script.get("/api/v1/projects/").status_code == 200
+    assert "training cluster" in client.get("/tokens/").content.decode()
+    assert secret not in client.get("/tokens/").content.decode()  # shown once only
+    client.post("/tokens/", {"revoke": token.token_key})
+    refused = script.get("/api/v1/projects/")
+    assert refused.status_code == 401 and refused.json()["error"]
+    _, old = token_create(user=users["editor"], name="old", days=1)
+    ApiToken.objects.filter(name="old").update(expiry=timezone.now() - timedelta(minutes=1))
+    assert Client(HTTP_AUTHORIZATION=f"Token {old}").get("/api/v1/projects/").status_code == 401
+    bad = client.post("/tokens/", {"name": "x", "days": "forever"}).content.decode()
+    assert "1 to 3650 days" in bad and not ApiToken.objects.filter(name="x").exists()
+    # Someone else's token key revokes nothing.
+    _, theirs = token_create(user=users["viewer"], name="viewer's")
+    client.post("/tokens/", {"revoke": ApiToken.objects.get(name="viewer's").token_key})
+    assert ApiToken.objects.filter(name="viewer's").exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token", "Token a b", "Token " + "0" * 500, "Token abc\x00def", "Token zzzz", "Token éé"],
+)
+def test_a_malformed_token_is_a_401_never_an_error(db, header):
+    response = Client(HTTP_AUTHORIZATION=header).get("/api/v1/projects/")
+    assert response.status_code == 401 and "error" in response.json()
+
+
+def test_errors_name_the_field_and_the_services_message(world):
+    users, objects = world
+    client = api(users, "owner")
+    missing = client.post("/api/v1/projects/", {}, content_type="application/json")
+    assert missing.status_code == 400
+    assert missing.json()["problems"] == ["name: This field is required."]
+    taken = client.post("/api/v1/projects/", {"name": "Lab A"}, content_type="application/json")
+    assert (
+        taken.status_code == 400
+        and taken.json()["error"] == "a project named 'Lab A' already exists"
+    )
+    made = client.post("/api/v1/projects/", {"name": "Lab C"}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["role"] == "owner"
+    reopen = client.post(f"/api/v1/tests/{objects['own']['test'].pk}/open/")
+    assert reopen.status_code == 400 and "only a draft can be opened" in reopen.json()["error"]
+    role = client.post(
+        f"/api/v1/projects/{objects['own']['project'].pk}/members/",
+        {"username": "viewer", "role": "admin"},
+        content_type="application/json",
+    )
+    assert role.status_code == 400 and role.json()["problems"][0].startswith("role: ")
+    assert Membership.objects.get(user=users["viewer"]).role == "viewer"
+
+
+def test_the_schema_is_valid_openapi_and_the_docs_are_served_without_a_cdn(db, tmp_path, client):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    assert text.startswith("openapi: 3") and "/api/v1/tests/{id}/open/" in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content.decode()
+    assert "cdn" not in docs.content.decode().lower()
