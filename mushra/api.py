@@ -1,15 +1,23 @@
 """Listening tests over the API: list, read, progress, open (with every problem listed) and close.
 Thin: the access policy scopes every lookup; writes go through ``mushra.services``."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from evalsite import access
 from evalsite.api.views import ProjectReadViewSet as Read
+from evalsite.errors import InputError
 from mushra import services
+from mushra.analysis import AnalysisError
 from mushra.models import ListeningTest
+from mushra.results import test_report_file
+from mushra.scientist_views import RESULT_FILES, _report_options
 from mushra.selectors import test_progress
+from synth_workers.models import Corpus, System
 
 
 class ListeningTestSerializer(serializers.ModelSerializer):
@@ -28,16 +36,100 @@ class ListeningTestSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(f"/t/{test.slug}/")
 
 
+class TestSystemSpec(serializers.Serializer):
+    system = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    condition = serializers.DictField(required=False, default=dict)
+    label = serializers.CharField(required=False, default="", max_length=200)
+
+
+class TestSpec(serializers.Serializer):
+    """A MUSHRA test as JSON: the corpus (its recordings are the hidden reference), the systems
+    under test with their synthesis conditions, the anchors and the options."""
+
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100)
+    corpus = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    systems = TestSystemSpec(many=True)
+    anchors = serializers.ListField(
+        child=serializers.ChoiceField(choices=["low", "mid"]),
+        required=False,
+        default=["low", "mid"],
+    )
+    trials_per_session = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    ratings_wanted = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    training = serializers.BooleanField(required=False)
+    questionnaire = serializers.BooleanField(required=False)
+    language = serializers.CharField(max_length=10, required=False)
+    question = serializers.CharField(max_length=300, required=False)
+    instructions = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+
+
+OPTIONS = ["trials_per_session", "ratings_wanted", "training", "questionnaire", "language"]
+OPTIONS += ["question", "instructions"]
+
+
+def listening_test_from_spec(user, spec: dict) -> ListeningTest:
+    """Look the spec's corpus and systems up in the user's projects (editors), then build."""
+    corpus = access.visible(user, Corpus.objects.all(), "change").filter(pk=spec["corpus"]).first()
+    if corpus is None:
+        raise InputError(f"corpus {spec['corpus']}: none of your projects (as editor) has it")
+    chosen = []
+    for number, wanted in enumerate(spec["systems"], start=1):
+        system = System.objects.filter(pk=wanted["system"], project_id=corpus.project_id).first()
+        if system is None:
+            raise InputError(
+                f"systems.{number}: system {wanted['system']} is not in the corpus' project"
+            )
+        chosen.append(services.SystemCondition(system, wanted["condition"], wanted["label"]))
+    options = {k: spec[k] for k in OPTIONS if k in spec}
+    return services.listening_test_create(
+        name=spec["name"], slug=spec["slug"], corpus=corpus, systems=chosen,
+        anchors=tuple(spec["anchors"]), user=user, **options,
+    )  # fmt: skip
+
+
 class ListeningTestViewSet(Read):
     """MUSHRA tests of your projects."""
 
     queryset = ListeningTest.objects.order_by("-created_at")
     serializer_class = ListeningTestSerializer
 
+    @extend_schema(request=TestSpec, responses={201: ListeningTestSerializer})
+    def create(self, request) -> Response:
+        """A draft test from a JSON spec (editors of the corpus' project); open it next."""
+        spec = TestSpec(data=request.data)
+        spec.is_valid(raise_exception=True)
+        test = listening_test_from_spec(request.user, spec.validated_data)
+        return Response(self.get_serializer(test).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=dict)
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None) -> Response:
         return Response(test_progress(self.checked("view")))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(RESULT_FILES)),
+            OpenApiParameter("new", str), OpenApiParameter("base", str),
+            OpenApiParameter("top", str), OpenApiParameter("by", str, many=True),
+            OpenApiParameter("compare", str, many=True), OpenApiParameter("screening", str),
+            OpenApiParameter("mixed", str),
+        ],
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path=r"results/(?P<name>[a-z]+\.[a-z]+)")
+    def results(self, request, pk=None, name: str = "") -> HttpResponse:
+        """A results file (report.html, report.pdf, ratings.csv, mushra.csv, analysis.json,
+        means.tex) computed from the ratings stored now, with the results form's options."""
+        test = self.checked("view")
+        if name not in RESULT_FILES:
+            raise InputError(f"no results file '{name}': use {', '.join(RESULT_FILES)}")
+        fmt, content_type, _, _ = RESULT_FILES[name]
+        try:
+            body = test_report_file(test, fmt, name, _report_options(request))
+        except AnalysisError as exc:
+            raise InputError(f"no results yet: {exc}") from None
+        return HttpResponse(body, content_type=content_type)
 
     @extend_schema(request=None, responses=ListeningTestSerializer)
     @action(detail=True, methods=["post"], url_path="open")

@@ -3,14 +3,16 @@ policy scopes every list and lookup; writes go through the services."""
 
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from evalsite import access
 from evalsite.api.views import ProjectReadViewSet as Read
+from evalsite.errors import InputError
 from synth_workers.models import Corpus, SynthesisJob, System
 from synth_workers.selectors import job_progress
-from synth_workers.services.synthesis import job_cancel
+from synth_workers.services.synthesis import job_cancel, job_create
 
 
 class SystemSerializer(serializers.ModelSerializer):
@@ -67,11 +69,42 @@ class CorpusViewSet(Read):
     serializer_class = CorpusSerializer
 
 
+class JobSpec(serializers.Serializer):
+    """A synthesis job: render every utterance of a corpus under every point of the grid."""
+
+    system = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    corpus = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    grid = serializers.DictField(
+        child=serializers.ListField(), required=False, default=dict,
+        help_text='e.g. {"style": ["dj", "news"]}',
+    )  # fmt: skip
+    controls = serializers.DictField(required=False, default=dict)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=0)
+    use_prosody_reference = serializers.BooleanField(required=False, default=True)
+
+
 class JobViewSet(Read):
-    """Synthesis jobs of your projects; their progress; cancel one (editors)."""
+    """Synthesis jobs of your projects; make one (editors), follow it, cancel it."""
 
     queryset = SynthesisJob.objects.order_by("-created_at")
     serializer_class = JobSerializer
+
+    @extend_schema(request=JobSpec, responses={201: JobSerializer})
+    def create(self, request) -> Response:
+        spec = JobSpec(data=request.data)
+        spec.is_valid(raise_exception=True)
+        data = spec.validated_data
+        user = request.user
+        system = access.visible(user, System.objects.all(), "change").filter(pk=data["system"])
+        corpus = access.visible(user, Corpus.objects.all(), "change").filter(pk=data["corpus"])
+        if not system.exists() or not corpus.exists():
+            raise InputError("system and corpus must be in a project where you are an editor")
+        job = job_create(
+            system=system.get(), corpus=corpus.get(), grid=data["grid"],
+            controls=data["controls"], seed=data["seed"],
+            use_prosody_reference=data["use_prosody_reference"], user=user,
+        )  # fmt: skip
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=dict)
     @action(detail=True, methods=["get"])

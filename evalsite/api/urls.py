@@ -9,6 +9,7 @@ from mushra.api import ListeningTestViewSet
 from synth_workers.api import CorpusViewSet, JobViewSet, SystemViewSet
 
 router = DefaultRouter()
+router.trailing_slash = "/?"  # with or without the final slash (DRF's argument is a boolean)
 router.register("projects", ProjectViewSet, basename="project")
 router.register("systems", SystemViewSet, basename="system")
 router.register("corpora", CorpusViewSet, basename="corpus")
@@ -19,5 +20,5 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^(?P<path>.*)$", not_found),
+    re_path(r"^(?P<path>[\s\S]*)$", not_found),  # newlines too
 ]

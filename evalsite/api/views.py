@@ -64,7 +64,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.MembershipSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a project has few members
     def members(self, request: Request, pk=None) -> Response:
         project = self.checked("view")
         memberships = project.memberships.select_related("user").order_by("user__username")

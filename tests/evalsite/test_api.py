@@ -186,3 +186,66 @@ def test_the_schema_is_valid_openapi_and_the_docs_are_served_without_a_cdn(db, t
     assert docs.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content.decode()
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_a_test_is_built_from_a_json_spec_opened_and_refused_outside_ones_projects(world):
+    users, objects = world
+    editor, outsider = api(users, "editor"), api(users, "outsider")
+    corpus = objects["own"]["corpus"]
+    alpha = System.objects.get(name="Alpha-TTS")
+    spec = {
+        "name": "Alpha again",
+        "slug": "alpha-again",
+        "corpus": corpus.pk,
+        "systems": [{"system": alpha.pk, "label": "Alpha"}],
+        "anchors": ["low"],
+        "trials_per_session": 2,
+        "training": False,
+    }
+    made = editor.post("/api/v1/tests/", spec, content_type="application/json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["status"] == "draft" and made.json()["project"] == corpus.project_id
+    test = ListeningTest.objects.get(slug="alpha-again")
+    assert sorted(test.conditions.values_list("label", flat=True)) == sorted(
+        ["Alpha", "Hidden reference", "Low anchor (3.5 kHz)"]
+    )
+    opened = editor.post(f"/api/v1/tests/{test.pk}/open/")
+    assert opened.status_code == 200 and opened.json()["status"] == "open"
+    again = editor.post("/api/v1/tests/", spec, content_type="application/json")
+    assert again.status_code == 400 and "already exists" in again.json()["error"]
+    stranger = outsider.post(
+        "/api/v1/tests/", {**spec, "slug": "theirs"}, content_type="application/json"
+    )
+    assert stranger.status_code == 400 and "none of your projects" in stranger.json()["error"]
+    beta = System.objects.get(name="Beta-TTS")
+    mixed = editor.post(
+        "/api/v1/tests/",
+        {**spec, "slug": "mixed", "systems": [{"system": beta.pk}]},
+        content_type="application/json",
+    )
+    assert mixed.status_code == 400 and "not in the corpus' project" in mixed.json()["error"]
+    empty = editor.post("/api/v1/tests/", {"name": "x"}, content_type="application/json")
+    assert "systems: This field is required." in empty.json()["problems"]
+    viewer = api(users, "viewer").post(
+        "/api/v1/tests/", {**spec, "slug": "viewer"}, content_type="application/json"
+    )
+    assert viewer.status_code == 400  # a viewer builds nothing
+    assert not ListeningTest.objects.filter(slug__in=["theirs", "mixed", "viewer"]).exists()
+
+
+def test_jobs_are_refused_with_the_services_message_and_results_say_when_there_are_none(world):
+    users, objects = world
+    editor = api(users, "editor")
+    own = objects["own"]
+    job = {"system": own["test"].corpus.recordings_id, "corpus": own["corpus"].pk}
+    refused = editor.post("/api/v1/jobs/", job, content_type="application/json")
+    assert refused.status_code == 400 and "nothing to synthesize" in refused.json()["error"]
+    other = {"system": objects["other"]["test"].corpus.recordings_id, "corpus": own["corpus"].pk}
+    assert editor.post("/api/v1/jobs/", other, content_type="application/json").status_code == 400
+    test = own["test"].pk
+    none_yet = editor.get(f"/api/v1/tests/{test}/results/analysis.json")
+    assert none_yet.status_code == 400 and none_yet.json()["error"].startswith("no results yet")
+    unknown = editor.get(f"/api/v1/tests/{test}/results/secret.txt")
+    assert unknown.status_code == 400 and "report.html" in unknown.json()["error"]
+    theirs = editor.get(f"/api/v1/tests/{objects['other']['test'].pk}/results/analysis.json")
+    assert theirs.status_code == 404
