@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from evalsite import access
+from evalsite.api.idempotency import HEADER, idempotent
 from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from mushra import services
@@ -94,7 +95,8 @@ class ListeningTestViewSet(Read):
     queryset = ListeningTest.objects.order_by("-created_at")
     serializer_class = ListeningTestSerializer
 
-    @extend_schema(request=TestSpec, responses={201: ListeningTestSerializer})
+    @extend_schema(request=TestSpec, parameters=[HEADER], responses={201: ListeningTestSerializer})
+    @idempotent
     def create(self, request) -> Response:
         """A draft test from a JSON spec (editors of the corpus' project); open it next."""
         spec = TestSpec(data=request.data)

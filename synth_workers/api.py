@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from evalsite import access
+from evalsite.api.idempotency import HEADER, idempotent
 from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, SynthesisJob, System
@@ -89,7 +90,8 @@ class JobViewSet(Read):
     queryset = SynthesisJob.objects.order_by("-created_at")
     serializer_class = JobSerializer
 
-    @extend_schema(request=JobSpec, responses={201: JobSerializer})
+    @extend_schema(request=JobSpec, parameters=[HEADER], responses={201: JobSerializer})
+    @idempotent
     def create(self, request) -> Response:
         spec = JobSpec(data=request.data)
         spec.is_valid(raise_exception=True)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from evalsite import access, services
 from evalsite.api import serializers as s
+from evalsite.api.idempotency import HEADER, idempotent
 from evalsite.models import Membership, Project
 
 
@@ -56,7 +57,10 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         )
         return {**super().get_serializer_context(), "roles": roles}
 
-    @extend_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer})
+    @extend_schema(
+        request=s.ProjectCreateSerializer, parameters=[HEADER], responses={201: s.ProjectSerializer}
+    )
+    @idempotent
     def create(self, request: Request) -> Response:
         data = _valid(s.ProjectCreateSerializer, request)
         project = services.project_create(name=data["name"], owner=request.user)

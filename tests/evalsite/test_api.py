@@ -249,3 +249,42 @@ def test_jobs_are_refused_with_the_services_message_and_results_say_when_there_a
     assert unknown.status_code == 400 and "report.html" in unknown.json()["error"]
     theirs = editor.get(f"/api/v1/tests/{objects['other']['test'].pk}/results/analysis.json")
     assert theirs.status_code == 404
+
+
+def test_a_create_resent_with_its_idempotency_key_answers_the_same_and_makes_nothing_twice(
+    world,
+):
+    users, _ = world
+    client = api(users, "editor")
+    first = client.post(
+        "/api/v1/projects/", {"name": "Lab D"}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="run-42",
+    )  # fmt: skip
+    again = client.post(
+        "/api/v1/projects/", {"name": "Lab D"}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="run-42",
+    )  # fmt: skip
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert Membership.objects.filter(project__name="Lab D").count() == 1
+    # Without the key the same request is a new one, refused because the name is taken.
+    plain = client.post("/api/v1/projects/", {"name": "Lab D"}, content_type="application/json")
+    assert plain.status_code == 400
+    # A failed request keeps no record: fixed and resent with its key, it succeeds.
+    failed = client.post(
+        "/api/v1/projects/", {"name": ""}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="run-43",
+    )  # fmt: skip
+    fixed = client.post(
+        "/api/v1/projects/", {"name": "Lab E"}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="run-43",
+    )  # fmt: skip
+    assert failed.status_code == 400 and fixed.status_code == 201
+    elsewhere = client.post(
+        "/api/v1/tests/", {}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="run-42"
+    )
+    assert elsewhere.status_code == 400 and "another request" in elsewhere.json()["error"]
+    bad = client.post(
+        "/api/v1/projects/", {"name": "Lab F"}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="x" * 101,
+    )  # fmt: skip
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["error"]
