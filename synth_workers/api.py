@@ -1,10 +1,16 @@
 """Systems, corpora and synthesis jobs over the API (read, and cancel a job). Thin: the access
 policy scopes every list and lookup; writes go through the services."""
 
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import Count
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from evalsite import access
@@ -13,6 +19,7 @@ from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, SynthesisJob, System
 from synth_workers.selectors import job_progress
+from synth_workers.services.registration import CHECK_PENDING, system_register
 from synth_workers.services.synthesis import job_cancel, job_create
 
 
@@ -30,7 +37,7 @@ class SystemSerializer(serializers.ModelSerializer):
     def get_status(self, system) -> str:
         if system.usable:
             return "usable"
-        return "check_error" if system.check_error else "checking"
+        return "checking" if system.check_error == CHECK_PENDING else "check_error"
 
 
 class CorpusSerializer(serializers.ModelSerializer):
@@ -56,11 +63,75 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CheckpointSpec(serializers.Serializer):
+    """A checkpoint to register: multipart form fields, and one file field per role the backend
+    names (``file.model``, ``file.config`` for Piper)."""
+
+    project = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    name = serializers.CharField(max_length=200)
+    backend = serializers.CharField(max_length=100)
+    config = serializers.JSONField(required=False, default=dict, help_text="backend options")
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+
+
 class SystemViewSet(Read):
-    """Systems of your projects (``?project=ID`` for one)."""
+    """Systems of your projects (``?project=ID`` for one); register a checkpoint (editors): it is
+    ``checking`` until a worker has rendered a sentence with it, then ``usable`` or
+    ``check_error``."""
 
     queryset = System.objects.order_by("name")
     serializer_class = SystemSerializer
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CheckpointSpec},
+        parameters=[HEADER],
+        responses={201: SystemSerializer, 413: OpenApiTypes.OBJECT},
+    )
+    @idempotent
+    def create(self, request) -> Response:
+        limit = settings.SYNTH_MAX_CHECKPOINT_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isdigit() or int(declared) > limit + 2**20:  # before reading the body
+            return Response(
+                {"error": f"the upload is over the {limit / 2**30:.1f} GiB limit", "problems": []},
+                status=413,
+            )
+        spec = CheckpointSpec(data=request.data)
+        spec.is_valid(raise_exception=True)
+        data = spec.validated_data
+        if not access.may(request.user, "change", data["project"]):
+            raise InputError(f"project {data['project']}: you are not an editor there")
+        config = data["config"]
+        if not isinstance(config, dict):
+            raise InputError("config must be a JSON object")
+        with tempfile.TemporaryDirectory() as folder:
+            files = _saved_uploads(request.FILES, Path(folder))
+            system = system_register(
+                name=data["name"], backend=data["backend"], config=config, files=files,
+                owner=request.user, description=data["description"],
+                project_id=data["project"],
+            )  # fmt: skip
+        return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
+
+
+def _saved_uploads(uploads, folder: Path) -> dict[str, Path]:
+    """The ``file.ROLE`` uploads as files on disk (Django has streamed the large ones to
+    temporary files already; they keep their suffix, which backends check)."""
+    files = {}
+    for field, upload in uploads.items():
+        role = field.removeprefix("file.")
+        if not field.startswith("file.") or not role.isidentifier():
+            raise InputError(f"upload field '{field[:40]}': name files file.ROLE, e.g. file.model")
+        suffix = "".join(Path(upload.name).suffixes)[-20:]
+        if not all(c.isalnum() or c == "." for c in suffix):
+            suffix = ""
+        path = folder / f"{role}{suffix}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        files[role] = path
+    return files
 
 
 class CorpusViewSet(Read):

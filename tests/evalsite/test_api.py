@@ -288,3 +288,29 @@ def test_a_create_resent_with_its_idempotency_key_answers_the_same_and_makes_not
         HTTP_IDEMPOTENCY_KEY="x" * 101,
     )  # fmt: skip
     assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["error"]
+
+
+def test_a_checkpoint_is_registered_by_upload_and_bounded(world, settings):
+    from synth_workers.backends.piper import joe_voice_files
+
+    users, objects = world
+    client = api(users, "editor")
+    own = objects["own"]["project"].pk
+    files = joe_voice_files()
+    form = {"project": own, "name": "Joe", "backend": "piper", "config": "{}"}
+    with files["model"].open("rb") as model, files["config"].open("rb") as config:
+        made = client.post("/api/v1/systems/", {**form, "file.model": model, "file.config": config})
+    assert made.status_code == 201, made.json()
+    system = System.objects.get(name="Joe")
+    assert made.json()["status"] == "checking" and system.project_id == own
+    assert sorted(system.files.values_list("role", flat=True)) == ["config", "model"]
+    assert system.files.get(role="model").size == files["model"].stat().st_size
+    with files["config"].open("rb") as config:
+        missing = client.post("/api/v1/systems/", {**form, "name": "Half", "file.config": config})
+    assert missing.status_code == 400 and not System.objects.filter(name="Half").exists()
+    viewer = api(users, "viewer").post("/api/v1/systems/", {**form, "name": "Viewer's"})
+    assert viewer.status_code == 400 and "not an editor" in viewer.json()["error"]
+    settings.SYNTH_MAX_CHECKPOINT_BYTES = 1000
+    with files["model"].open("rb") as model:
+        big = client.post("/api/v1/systems/", {**form, "name": "Big", "file.model": model})
+    assert big.status_code == 413 and not System.objects.filter(name="Big").exists()
