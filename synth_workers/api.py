@@ -8,17 +8,19 @@ from django.conf import settings
 from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
 
 from evalsite import access
 from evalsite.api.idempotency import HEADER, idempotent
 from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
-from synth_workers.models import Corpus, SynthesisJob, System
+from synth_workers.models import Corpus, ImportRun, SynthesisJob, System
 from synth_workers.selectors import job_progress
+from synth_workers.services.import_runs import import_run_create
 from synth_workers.services.registration import CHECK_PENDING, system_register
 from synth_workers.services.synthesis import job_cancel, job_create
 
@@ -134,11 +136,63 @@ def _saved_uploads(uploads, folder: Path) -> dict[str, Path]:
     return files
 
 
+class CorpusImportSpec(serializers.Serializer):
+    """A corpus to import: its manifest (CSV or JSONL) and a zip of the audio files it names."""
+
+    project = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    name = serializers.CharField(max_length=200)
+    manifest = serializers.FileField()
+    audio = serializers.FileField(required=False)
+    default_language = serializers.CharField(max_length=35, required=False, default="en")
+    skip_bad = serializers.BooleanField(required=False, default=False)
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportRun
+        fields = ["id", "kind", "status", "done", "total", "message", "problems"]
+        fields += ["created_at", "finished_at"]
+        read_only_fields = fields
+
+
 class CorpusViewSet(Read):
-    """Corpora of your projects, with their number of utterances."""
+    """Corpora of your projects, with their number of utterances; import one (editors) as an
+    import run whose progress is at ``/api/v1/imports/ID/``."""
 
     queryset = Corpus.objects.annotate(n_utterances=Count("utterances")).order_by("name")
     serializer_class = CorpusSerializer
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CorpusImportSpec},
+        parameters=[HEADER],
+        responses={202: ImportRunSerializer},
+    )
+    @idempotent
+    def create(self, request) -> Response:
+        spec = CorpusImportSpec(data=request.data)
+        spec.is_valid(raise_exception=True)
+        data = spec.validated_data
+        if not access.may(request.user, "change", data["project"]):
+            raise InputError(f"project {data['project']}: you are not an editor there")
+        params = {k: data[k] for k in ("name", "default_language", "skip_bad")}
+        run = import_run_create(
+            kind=ImportRun.Kind.CORPUS,
+            params={**params, "project_id": data["project"]},
+            uploads={"manifest": data["manifest"], "audio": data.get("audio")},
+            user=request.user,
+        )
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    """Your imports and their progress (done of total, then the problems found, per file)."""
+
+    serializer_class = ImportRunSerializer
+    lookup_value_regex = "[0-9]{1,18}"
+
+    def get_queryset(self):
+        return ImportRun.objects.filter(created_by=self.request.user).order_by("-created_at")
 
 
 class JobSpec(serializers.Serializer):

@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from evalsite.api.views import ProjectViewSet, not_found
 from mushra.api import ListeningTestViewSet
-from synth_workers.api import CorpusViewSet, JobViewSet, SystemViewSet
+from synth_workers.api import CorpusViewSet, ImportRunViewSet, JobViewSet, SystemViewSet
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # with or without the final slash (DRF's argument is a boolean)
@@ -14,6 +14,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("systems", SystemViewSet, basename="system")
 router.register("corpora", CorpusViewSet, basename="corpus")
 router.register("jobs", JobViewSet, basename="job")
+router.register("imports", ImportRunViewSet, basename="import")
 router.register("tests", ListeningTestViewSet, basename="test")
 
 urlpatterns = [

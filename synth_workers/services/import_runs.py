@@ -93,6 +93,7 @@ def _execute(run: ImportRun) -> ImportReport:
             audio_path=audio,
             default_language=p.get("default_language", "en"),
             progress=_progress(run.pk),
+            project_id=p.get("project_id"),  # the default project when none was chosen
             **common,
         )
     corpus = Corpus.objects.filter(pk=p["corpus_id"]).first()

@@ -314,3 +314,36 @@ def test_a_checkpoint_is_registered_by_upload_and_bounded(world, settings):
     with files["model"].open("rb") as model:
         big = client.post("/api/v1/systems/", {**form, "name": "Big", "file.model": model})
     assert big.status_code == 413 and not System.objects.filter(name="Big").exists()
+
+
+def test_a_corpus_is_imported_as_a_run_whose_progress_its_maker_follows(world, tmp_path):
+    import io
+    import zipfile
+
+    from synth_workers.models import Corpus
+    from synth_workers.services.import_runs import import_run_execute
+    from tests.synth_workers.audio_files import write_tone
+
+    users, objects = world
+    client = api(users, "editor")
+    own = objects["own"]["project"].pk
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(2):
+            write_tone(tmp_path / f"r{i}.wav", seconds=1.0, freq=200 + 50 * i, seed=i)
+            zf.write(tmp_path / f"r{i}.wav", f"r{i}.wav")
+    manifest = io.BytesIO(b"key,text,recording\nu0,One.,r0.wav\nu1,Two.,r1.wav\n")
+    manifest.name, archive.name = "manifest.csv", "audio.zip"
+    archive.seek(0)
+    form = {"project": own, "name": "API corpus", "manifest": manifest, "audio": archive}
+    queued = client.post("/api/v1/corpora/", form)
+    assert queued.status_code == 202 and queued.json()["status"] == "queued", queued.json()
+    run_id = queued.json()["id"]
+    import_run_execute(run_id=run_id)  # what the cpu worker runs for it
+    run = client.get(f"/api/v1/imports/{run_id}/").json()
+    assert run["status"] == "done" and run["done"] == run["total"] == 2, run
+    corpus = Corpus.objects.get(name="API corpus")
+    assert corpus.project_id == own and corpus.recordings.project_id == own
+    assert api(users, "viewer").get(f"/api/v1/imports/{run_id}/").status_code == 404
+    viewer = api(users, "viewer").post("/api/v1/corpora/", {"project": own, "name": "x"})
+    assert viewer.status_code == 400
