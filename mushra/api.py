@@ -1,5 +1,7 @@
-"""Listening tests over the API: list, read, progress, open (with every problem listed) and close.
-Thin: the access policy scopes every lookup; writes go through ``mushra.services``."""
+"""Listening tests over the API: create from a JSON spec, list, read, progress, open (with every
+problem listed), close, and each results file. Thin: the access policy scopes every lookup;
+writes go through ``mushra.services``; results use the results form's options
+(``scientist_views._report_options``), so page and API read them alike."""
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
