@@ -147,12 +147,15 @@ class AudioSignal:
     audio_name: str
 
 
+_AUDIO_TABLES = [
+    sql.table(m) for m in (TrialSignal, Trial, Session, ListeningTest, Stimulus, Condition)
+]
+
+
 def _audio_sql(match: str) -> str:
     """The audio lookup as plain SQL (see ``mushra.sql``): one join chain from the signal to its
     session (by token), test and stored file; `match` picks the signal."""
-    signal, trial = TrialSignal._meta.db_table, Trial._meta.db_table
-    session, test = Session._meta.db_table, ListeningTest._meta.db_table
-    stimulus, condition = Stimulus._meta.db_table, Condition._meta.db_table
+    signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, sg.trial_id, tr.utterance_id,"
         " sg.stimulus_id, st.sha256, st.audio"
@@ -202,9 +205,7 @@ class TrialAudio:
 
 
 def _trial_audio_sql() -> str:
-    signal, trial = TrialSignal._meta.db_table, Trial._meta.db_table
-    session, test = Session._meta.db_table, ListeningTest._meta.db_table
-    stimulus, condition = Stimulus._meta.db_table, Condition._meta.db_table
+    signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, tr.id, tr.utterance_id, co.role,"
         " sg.stimulus_id, st.sha256, st.audio"
@@ -226,7 +227,8 @@ def trial_audio(token: str, position: int) -> TrialAudio | None:
     if not rows:
         return None
     stage, test_id, opened_at, trial_id, utterance_id = rows[0][:5]
-    files = [((pk, sha256), name) for _, _, _, _, _, _, pk, sha256, name in rows]
-    reference = [((pk, sha256), name) for *_, role, pk, sha256, name in rows if role == "reference"]
+    files = [((pk, sha256), name) for *_, pk, sha256, name in rows]
+    roles = [row[5] for row in rows]
+    reference = files[roles.index("reference")]  # the open reference plays the hidden one
     test_key = (test_id, opened_at) if opened_at else None
-    return TrialAudio(stage, test_key, trial_id, utterance_id, reference[:1] + files)
+    return TrialAudio(stage, test_key, trial_id, utterance_id, [reference, *files])

@@ -12,6 +12,7 @@ Every refusal is an ``InputError`` worded for the listener's browser, which show
 the database as it was.
 """
 
+import functools
 import hashlib
 import math
 import secrets
@@ -344,6 +345,7 @@ class _TrialRow:
     signals: dict  # public id -> condition id; only of the trial being saved
 
 
+@functools.cache  # built on first use: it names the database's tables and row-lock syntax
 def _submit_sql() -> dict[str, str]:
     """The ratings POST's statements (plain SQL, prepared: see ``mushra.sql``)."""
     session, test = sql.table(Session), sql.table(ListeningTest)
@@ -365,7 +367,6 @@ def _submit_sql() -> dict[str, str]:
     }
 
 
-_SUBMIT_SQL: dict[str, str] = {}
 _RATING_COLUMNS = "session_id, trial_id, condition_id, score, plays, listening_ms, created_at"
 
 
@@ -379,11 +380,9 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
     _check_key(key)
     if not _is_int(position) or not 0 <= position <= MAX_POSITION:
         raise InputError(f"this session has no trial {_shown(position)}")
-    if not _SUBMIT_SQL:
-        _SUBMIT_SQL.update(_submit_sql())
     try:
         with transaction.atomic():
-            found = sql.fetch(_SUBMIT_SQL["session"], [token])
+            found = sql.fetch(_submit_sql()["session"], [token])
             if not found:
                 raise Session.DoesNotExist("no such session")
             session = _Rated(*found[0])
@@ -409,7 +408,7 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
 def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:
     trials: dict[int, _TrialRow] = {}
     for *columns, public_id, condition_id in sql.fetch(
-        _SUBMIT_SQL["trials"], [position, session.id]
+        _submit_sql()["trials"], [position, session.id]
     ):
         trial = trials.get(columns[1]) or trials.setdefault(columns[1], _TrialRow(*columns, {}))
         if public_id is not None:
@@ -425,13 +424,13 @@ def _insert_ratings(session: _Rated, trial: _TrialRow, rows: list[tuple], now) -
 
 def _mark_submitted(session: _Rated, trials: dict, trial: _TrialRow, key: str, now) -> None:
     at = sql.timestamp(now)
-    sql.execute(_SUBMIT_SQL["trial"], [at, key, trial.id])
+    sql.execute(_submit_sql()["trial"], [at, key, trial.id])
     trial.submitted = True
     if all(t.submitted for t in trials.values()):
         stage, finished = (Stage.QUESTIONNAIRE, None) if session.questionnaire else (Stage.DONE, at)
-        sql.execute(_SUBMIT_SQL["ended"], [at, stage.value, finished, session.id])
+        sql.execute(_submit_sql()["ended"], [at, stage.value, finished, session.id])
     else:
-        sql.execute(_SUBMIT_SQL["active"], [at, session.id])
+        sql.execute(_submit_sql()["active"], [at, session.id])
     if session.released and not trial.training:
         # Its items were given back while it was idle; this one is rated after all.
         ItemLoad.objects.filter(test_id=session.test_id, utterance_id=trial.utterance_id).update(

@@ -20,7 +20,7 @@ from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, ImportRun, SynthesisJob, System
 from synth_workers.selectors import job_progress
-from synth_workers.services.import_runs import import_run_create
+from synth_workers.services.import_runs import import_run_create, upload_store
 from synth_workers.services.registration import CHECK_PENDING, system_register
 from synth_workers.services.synthesis import job_cancel, job_create
 
@@ -118,21 +118,13 @@ class SystemViewSet(Read):
 
 
 def _saved_uploads(uploads, folder: Path) -> dict[str, Path]:
-    """The ``file.ROLE`` uploads as files on disk (Django has streamed the large ones to
-    temporary files already; they keep their suffix, which backends check)."""
+    """The ``file.ROLE`` uploads as files on disk, named by role (``upload_store``)."""
     files = {}
     for field, upload in uploads.items():
         role = field.removeprefix("file.")
         if not field.startswith("file.") or not role.isidentifier():
             raise InputError(f"upload field '{field[:40]}': name files file.ROLE, e.g. file.model")
-        suffix = "".join(Path(upload.name).suffixes)[-20:]
-        if not all(c.isalnum() or c == "." for c in suffix):
-            suffix = ""
-        path = folder / f"{role}{suffix}"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        files[role] = path
+        files[role] = upload_store(upload, folder, role)
     return files
 
 
