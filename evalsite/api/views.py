@@ -85,6 +85,24 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         )
         return Response(s.MembershipSerializer(membership).data)
 
+    @extend_schema(request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"members/(?P<username>[\w.@+-]{1,150})",
+        pagination_class=None,
+    )
+    def remove_member(self, request: Request, pk=None, username: str = "") -> Response:
+        """Remove a member (owners only); the project's last owner stays."""
+        project = self.checked("manage")
+        user_id = (
+            project.memberships.filter(user__username=username)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        services.member_remove(project=project, user_id=user_id or 0)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 def _valid(serializer_class, request: Request) -> dict:
     serializer = serializer_class(data=request.data)
