@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from evalsite.api.views import ProjectViewSet, not_found
 from mushra.api import ListeningTestViewSet
 from synth_workers.api import CorpusViewSet, ImportRunViewSet, JobViewSet, SystemViewSet
+from synth_workers.api_stimuli import StimulusViewSet
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # with or without the final slash (DRF's argument is a boolean)
@@ -15,6 +16,7 @@ router.register("systems", SystemViewSet, basename="system")
 router.register("corpora", CorpusViewSet, basename="corpus")
 router.register("jobs", JobViewSet, basename="job")
 router.register("imports", ImportRunViewSet, basename="import")
+router.register("stimuli", StimulusViewSet, basename="stimulus")
 router.register("tests", ListeningTestViewSet, basename="test")
 
 urlpatterns = [

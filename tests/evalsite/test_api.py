@@ -13,7 +13,7 @@ from django.utils import timezone
 from evalsite.models import ApiToken, Membership
 from evalsite.services import token_create
 from mushra.models import ListeningTest
-from synth_workers.models import SynthesisJob, System
+from synth_workers.models import Stimulus, SynthesisJob, System
 from tests.evalsite.conftest import ROLES
 
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
@@ -28,6 +28,12 @@ def api(users, role) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {secret}")
 
 
+def _stimulus(objects: dict) -> int:
+    """A ready stimulus of the project's test system."""
+    system = objects["project"].systems.get(name__in=["Alpha-TTS", "Beta-TTS"])
+    return system.stimuli.filter(status="ready").values_list("pk", flat=True)[0]
+
+
 # (name, method, path of the object dict, action needed, body)
 RESOURCES = [
     ("test", "get", lambda o: f"/api/v1/tests/{o['test'].pk}/", "view", None),
@@ -38,6 +44,8 @@ RESOURCES = [
     ("corpus", "get", lambda o: f"/api/v1/corpora/{o['corpus'].pk}/", "view", None),
     ("project", "get", lambda o: f"/api/v1/projects/{o['project'].pk}/", "view", None),
     ("members", "get", lambda o: f"/api/v1/projects/{o['project'].pk}/members/", "view", None),
+    ("stimulus", "get", lambda o: f"/api/v1/stimuli/{_stimulus(o)}/", "view", None),
+    ("stimulus audio", "get", lambda o: f"/api/v1/stimuli/{_stimulus(o)}/audio/", "view", None),
     ("cancel job", "post", lambda o: f"/api/v1/jobs/{o['job'].pk}/cancel/", "change", {}),
     (
         "add member",
@@ -104,13 +112,15 @@ def test_list_endpoints_cost_the_same_queries_for_one_row_or_many(world):
     client = api(users, "owner")
     project = objects["own"]["project"]
     counts = {}
+    utterance = objects["own"]["corpus"].utterances.first()
     for n in (0, 6):
         for i in range(n):
-            System.objects.create(
+            system = System.objects.create(
                 name=f"Extra {i}", slug=f"extra-{i}", kind="rendered", project=project
             )
+            Stimulus.objects.create(system=system, utterance=utterance, policy_key="p")
         counts[n] = {}
-        for resource in ("projects", "systems", "corpora", "jobs", "tests"):
+        for resource in ("projects", "systems", "corpora", "jobs", "tests", "stimuli"):
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(f"/api/v1/{resource}/").status_code == 200
             counts[n][resource] = len(queries)
