@@ -21,6 +21,7 @@ from evalsite.errors import InputError
 from synth_workers.models import Corpus, ImportRun, SynthesisJob, System
 from synth_workers.selectors import job_progress
 from synth_workers.services.import_runs import import_run_create, upload_store
+from synth_workers.services.naming import check_free
 from synth_workers.services.registration import CHECK_PENDING, system_register
 from synth_workers.services.synthesis import job_cancel, job_create
 
@@ -65,6 +66,14 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ImportRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportRun
+        fields = ["id", "kind", "status", "done", "total", "message", "problems"]
+        fields += ["created_at", "finished_at"]
+        read_only_fields = fields
+
+
 class CheckpointSpec(serializers.Serializer):
     """A checkpoint to register: multipart form fields, and one file field per role the backend
     names (``file.model``, ``file.config`` for Piper)."""
@@ -76,10 +85,28 @@ class CheckpointSpec(serializers.Serializer):
     description = serializers.CharField(required=False, default="", allow_blank=True)
 
 
+class RenderedImportSpec(serializers.Serializer):
+    """A system's pre-rendered audio: a zip whose files are named by the corpus' utterance keys
+    (or follow ``pattern``). The new system belongs to the corpus' project."""
+
+    corpus = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    project = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text="the corpus' project, if given"
+    )
+    name = serializers.CharField(max_length=200, help_text="the new system's name")
+    audio = serializers.FileField(help_text="a zip of the audio files")
+    pattern = serializers.CharField(
+        max_length=200, required=False, default="{key}",
+        help_text="each file's path in the zip, {key} standing for the utterance key",
+    )  # fmt: skip
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+    skip_bad = serializers.BooleanField(required=False, default=False)
+
+
 class SystemViewSet(Read):
     """Systems of your projects (``?project=ID`` for one); register a checkpoint (editors): it is
     ``checking`` until a worker has rendered a sentence with it, then ``usable`` or
-    ``check_error``."""
+    ``check_error``; or import a system's pre-rendered audio (``rendered/``)."""
 
     queryset = System.objects.order_by("name")
     serializer_class = SystemSerializer
@@ -116,6 +143,38 @@ class SystemViewSet(Read):
             )  # fmt: skip
         return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request={"multipart/form-data": RenderedImportSpec},
+        parameters=[HEADER],
+        responses={202: ImportRunSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def rendered(self, request) -> Response:
+        """Import a system's pre-rendered audio for a corpus (editors of the corpus' project),
+        as an import run whose progress is at ``/api/v1/imports/ID/``."""
+        spec = RenderedImportSpec(data=request.data)
+        spec.is_valid(raise_exception=True)
+        data = spec.validated_data
+        corpus = access.visible(request.user, Corpus.objects.all(), "change")
+        corpus = corpus.filter(pk=data["corpus"]).first()
+        if corpus is None:
+            raise InputError(f"corpus {data['corpus']}: none of your projects (as editor) has it")
+        if data.get("project", corpus.project_id) != corpus.project_id:
+            raise InputError(f"corpus {corpus.pk} is not in project {data['project']}")
+        if "{key}" not in data["pattern"]:
+            raise InputError(f"pattern '{data['pattern']}' must contain {{key}}")
+        name = data["name"]
+        check_free(System, {"name": f"a system named '{name}' already exists"}, name=name)
+        params = {k: data[k] for k in ("name", "pattern", "description", "skip_bad")}
+        run = import_run_create(
+            kind=ImportRun.Kind.RENDERED,
+            params={**params, "corpus_id": corpus.pk, "system_name": name},
+            uploads={"audio": data["audio"]},
+            user=request.user,
+        )
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
 
 def _saved_uploads(uploads, folder: Path) -> dict[str, Path]:
     """The ``file.ROLE`` uploads as files on disk, named by role (``upload_store``)."""
@@ -137,14 +196,6 @@ class CorpusImportSpec(serializers.Serializer):
     audio = serializers.FileField(required=False)
     default_language = serializers.CharField(max_length=35, required=False, default="en")
     skip_bad = serializers.BooleanField(required=False, default=False)
-
-
-class ImportRunSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ImportRun
-        fields = ["id", "kind", "status", "done", "total", "message", "problems"]
-        fields += ["created_at", "finished_at"]
-        read_only_fields = fields
 
 
 class CorpusViewSet(Read):
