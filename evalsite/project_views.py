@@ -1,4 +1,5 @@
-"""A scientist's projects: the list (and a new one), each project's members, and API tokens.
+"""A scientist's projects: the dashboard, the list (and a new one), each project's members, and
+API tokens.
 
 Thin: every write goes through ``evalsite.services``; who may do what is ``evalsite.access``'s.
 Members see a project's member list; only owners change it. Another project is a 404.
@@ -10,9 +11,17 @@ from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from evalsite import access, services
+from evalsite import access, selectors, services
 from evalsite.errors import InputError
 from evalsite.models import ApiToken, Membership, Project
+
+
+@login_required
+def dashboard(request: HttpRequest):
+    """Each of my projects with what it holds, linked to their pages."""
+    return render(
+        request, "projects/dashboard.html", {"projects": selectors.dashboard(request.user)}
+    )
 
 
 @login_required

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", project_views.dashboard, name="dashboard"),
     path("projects/", project_views.project_list, name="projects"),
     path("projects/<int:project_id>/members/", project_views.members, name="project-members"),
     path(

@@ -1,8 +1,10 @@
-"""Reads that views share: a job's progress as plain data."""
+"""Reads that views share: a job's progress as plain data; what a system's page shows."""
 
+from django.db.models import Count
 from django.utils import timezone
 
-from synth_workers.models import SynthesisItem, SynthesisJob
+from synth_workers.models import Stimulus, SynthesisItem, SynthesisJob, System
+from synth_workers.services.registration import CHECK_PENDING
 
 
 def job_progress(job: SynthesisJob) -> dict:
@@ -26,4 +28,34 @@ def job_progress(job: SynthesisJob) -> dict:
             {"utterance": i.utterance.key, "condition": i.condition, "error": i.error}
             for i in failures[:200]
         ],
+    }
+
+
+def system_status(usable: bool, check_error: str) -> str:
+    """usable, checking (no worker has tried the checkpoint yet) or check_error."""
+    if usable:
+        return "usable"
+    return "checking" if check_error == CHECK_PENDING else "check_error"
+
+
+STIMULI_SHOWN = 200
+
+
+def system_overview(system: System) -> dict:
+    """A system's files, jobs, stimuli per status and its first stimuli (four queries)."""
+    stimuli = Stimulus.objects.filter(system=system)
+    counts = dict(stimuli.order_by().values_list("status").annotate(n=Count("pk")))
+    return {
+        "status": system_status(system.usable, system.check_error),
+        "files": list(system.files.order_by("role")),
+        "jobs": list(system.jobs.select_related("corpus").order_by("-created_at")),
+        "stimulus_counts": [
+            (label, counts.get(value, 0)) for value, label in Stimulus.Status.choices
+        ],
+        "stimuli_total": sum(counts.values()),
+        "stimuli": list(
+            stimuli.order_by("utterance__key", "condition_key").values(
+                "utterance__key", "condition", "status", "error"
+            )[:STIMULI_SHOWN]
+        ),
     }

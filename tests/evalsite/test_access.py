@@ -24,6 +24,14 @@ ENDPOINTS = [
     ),
     ("job page", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/", "view", 200),
     ("job json", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/progress.json", "view", 200),
+    (
+        "system page",
+        "get",
+        lambda o: f"/synthesis/systems/{o['corpus'].recordings_id}/",
+        "view",
+        200,
+    ),
+    ("corpus page", "get", lambda o: f"/synthesis/corpora/{o['corpus'].pk}/", "view", 200),
     ("members page", "get", lambda o: f"/projects/{o['project'].pk}/members/", "view", 200),
     ("preview", "post", lambda o: f"/mushra/tests/{o['test'].pk}/preview", "change", 302),
     ("add member", "post", lambda o: f"/projects/{o['project'].pk}/members/change", "manage", 302),
@@ -64,6 +72,21 @@ def test_every_page_answers_each_role_for_its_own_and_another_projects_objects(w
         viewers = Membership.objects.filter(project=target["project"], role="viewer")
         if _expected(role, whose, "manage", 302) != 302 or role == "anonymous":
             assert not viewers.filter(user__username="editor").exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_dashboard_shows_each_role_only_the_projects_it_is_a_member_of(world, role):
+    users, objects = world
+    response = _client(users, role).get("/dashboard/")
+    if role == "anonymous":
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+        return
+    page = response.content.decode()
+    for whose in ("own", "other"):
+        project, job = objects[whose]["project"], objects[whose]["job"]
+        shown = _expected(role, whose, "view", 200) == 200
+        assert (f'data-project="{project.name}"' in page) == shown, (role, whose)
+        assert (f'href="/synthesis/jobs/{job.pk}/"' in page) == shown, (role, whose)
 
 
 @pytest.mark.parametrize("role", ROLES)
