@@ -167,7 +167,10 @@ FILTERS = [
 ]  # fmt: skip
 
 
-@extend_schema_view(list=extend_schema(parameters=FILTERS))
+@extend_schema_view(
+    list=extend_schema(parameters=FILTERS),
+    retrieve=extend_schema(description="One stimulus, with the provenance of its audio."),
+)
 class StimulusViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
     """The stimuli of your projects' systems: their status, measurements and audio."""
 
