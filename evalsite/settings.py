@@ -286,7 +286,7 @@ LISTENER_COOKIE_SECURE = COOKIES_SECURE
 # axes_reset` unlocks early.
 # Scientists sign in on the site's own page (they need not be staff; the admin is for operators).
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "landing"
+LOGIN_REDIRECT_URL = "dashboard"  # a scientist starts from their projects
 LOGOUT_REDIRECT_URL = "landing"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it

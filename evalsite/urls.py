@@ -21,7 +21,9 @@ urlpatterns = [
         project_views.member_change,
         name="project-member-change",
     ),
-    path("api/", include("evalsite.api.urls")),
+    # Namespaced: the router names its routes like "project-members", which would otherwise
+    # shadow the pages' own names (the dashboard's Members link led to the API's JSON).
+    path("api/", include("evalsite.api.urls", namespace="api")),
     path("tokens/", project_views.tokens, name="tokens"),
     path("admin/", admin.site.urls),
     path("synthesis/", include("synth_workers.urls")),

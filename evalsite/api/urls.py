@@ -9,6 +9,7 @@ from mushra.api import ListeningTestViewSet
 from synth_workers.api import CorpusViewSet, ImportRunViewSet, JobViewSet, SystemViewSet
 from synth_workers.api_stimuli import StimulusViewSet
 
+app_name = "api"
 router = DefaultRouter()
 router.trailing_slash = "/?"  # with or without the final slash (DRF's argument is a boolean)
 router.register("projects", ProjectViewSet, basename="project")
@@ -22,6 +23,6 @@ router.register("tests", ListeningTestViewSet, basename="test")
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:api-schema"), name="api-docs"),
     re_path(r"^(?P<path>[\s\S]*)$", not_found),  # newlines too
 ]
