@@ -87,6 +87,8 @@ RESULT_FILES = {
     "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False, "Ratings (webMUSHRA CSV)"),
     "analysis.json": ("json", "application/json", False, "Analysis (JSON)"),
     "means.tex": ("latex", "application/x-tex; charset=utf-8", False, "Means (LaTeX table)"),
+    "conditions.svg": ("svg", "image/svg+xml", True, "Plot per condition (SVG)"),
+    "items.svg": ("svg", "image/svg+xml", True, "Plot per item (SVG)"),
 }
 
 
@@ -115,6 +117,8 @@ def results_file(request: HttpRequest, test_id: int, name: str):
     try:
         body = test_report_file(test, fmt, name, _report_options(request))
     except AnalysisError as exc:
+        if content_type.startswith("image/"):  # an <img> of the test's page: no message queued
+            return HttpResponse(f"No plot: {exc}", status=404, content_type="text/plain")
         messages.error(request, f"No report: {exc}")
         return redirect("mushra:progress", test_id=test.pk)
     response = HttpResponse(body, content_type=content_type)

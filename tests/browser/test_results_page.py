@@ -34,6 +34,8 @@ def test_results_form_downloads_the_report_with_the_chosen_gap(page, live_server
     page.fill("#id_password", "pw-for-tests")
     page.click("input[type=submit]")
     page.wait_for_selector("#results-form")
+    # The plot of the default analysis is drawn on the page (an image that has loaded).
+    page.wait_for_function("document.getElementById('plot-conditions').naturalWidth > 300")
     page.select_option("select[name=new]", "Zephyr-TTS")
     page.select_option("select[name=base]", "Quokka-Voice")
     page.select_option("select[name=top]", "Hidden reference")

@@ -98,6 +98,8 @@ def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
         "mushra.csv",
         "analysis.json",
         "means.tex",
+        "conditions.svg",
+        "items.svg",
     }
     assert set(RESULT_FILES) <= names
     data = json.loads((out / "analysis.json").read_text())
@@ -161,3 +163,20 @@ def test_no_ratings_yet_is_a_message_not_an_error(db, tmp_path, client, admin_us
     assert "No ratings yet" in page
     response = client.get(f"/mushra/tests/{test.pk}/results/report.pdf", follow=True)
     assert "has no ratings yet" in response.content.decode()
+
+
+def test_the_test_page_shows_its_plots_inline_and_a_missing_plot_queues_no_message(
+    rated_test, db, tmp_path, client, admin_user
+):
+    client.force_login(admin_user)
+    page = client.get(f"/mushra/tests/{rated_test.pk}/").content.decode()
+    assert f'src="/mushra/tests/{rated_test.pk}/results/conditions.svg"' in page
+    for name in ("conditions.svg", "items.svg"):
+        plot = client.get(f"/mushra/tests/{rated_test.pk}/results/{name}")
+        assert plot["Content-Type"] == "image/svg+xml"
+        assert plot["Content-Disposition"].startswith("inline")
+        assert b"<svg" in plot.content and b"Zephyr-TTS" in plot.content
+    empty = open_test(tmp_path / "empty", n_items=2, slug="empty-plot", system_names=("Other",))
+    missing = client.get(f"/mushra/tests/{empty.pk}/results/conditions.svg")
+    assert missing.status_code == 404 and "has no ratings yet" in missing.content.decode()
+    assert "has no ratings yet" not in client.get(f"/mushra/tests/{empty.pk}/").content.decode()
