@@ -257,7 +257,8 @@ def run_all(args: argparse.Namespace) -> int:
             return 1
         print(
             f"\nThe platform is running (all health checks green).\n"
-            f"  Home:    {base}/\n  Admin:   {base}/admin/\n  Health:  {base}/healthz\n"
+            f"  Home:    {base}/\n  Sign in: {base}/accounts/login/  (then your dashboard)\n"
+            f"  Admin:   {base}/admin/\n  Health:  {base}/healthz\n"
             f"  Data:    {settings.VAR_DIR}\nPress Ctrl-C to stop.",
             flush=True,
         )
