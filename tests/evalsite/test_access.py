@@ -173,3 +173,25 @@ def test_a_test_or_job_cannot_mix_projects(world):
             systems=[SystemCondition(stranger)],
         )
     assert not ListeningTest.objects.filter(slug="mixed").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/synthesis/systems/{}/",
+        "/synthesis/corpora/{}/",
+        "/synthesis/corpora/{}/audition/",
+        "/synthesis/stimuli/{}/audio",
+        "/synthesis/stimuli/{}/provenance.json",
+        "/synthesis/jobs/{}/",
+        "/mushra/tests/{}/",
+        "/projects/{}/members/",
+        "/api/v1/stimuli/{}/",
+    ],
+)
+def test_an_id_beyond_a_32_bit_column_is_a_404_not_an_error(world, url):
+    """PostgreSQL refuses a number its integer column cannot hold: no page may pass one on."""
+    users, _ = world
+    client = _client(users, "superuser")
+    for number in (2**31, 10**30):
+        assert client.get(url.format(number)).status_code == 404, (url, number)
