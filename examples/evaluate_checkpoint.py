@@ -138,6 +138,22 @@ def render(api: httpx.Client, args, system: dict) -> None:
     if p["status"] != "done" or p["failed"]:
         raise Refused(f"job {job['id']} is {p['status']} with {p['failed']} failed items")
 
+    # Rendered audio is then prepared by a cpu worker (loudness, format); a test opens only on
+    # prepared audio, so wait until none of the system's stimuli is pending.
+    def pending() -> int:
+        query = {"system": system["id"], "status": "pending"}
+        n = answer(api.get("stimuli/", params=query))["count"]
+        show(f"preparing: {n} stimuli left")
+        return n
+
+    wait(pending, lambda n: n == 0, "preparation", args.timeout)
+    print()
+    failed = answer(api.get("stimuli/", params={"system": system["id"], "status": "failed"}))
+    for stimulus in failed["results"]:
+        print(f"  {stimulus['utterance']['key']}: {stimulus['error']}")
+    if failed["count"]:
+        raise Refused(f"{failed['count']} stimuli of system {system['id']} failed preparation")
+
 
 def build_and_open(api: httpx.Client, args, system: dict, baseline: dict) -> dict:
     spec = {
@@ -151,16 +167,7 @@ def build_and_open(api: httpx.Client, args, system: dict, baseline: dict) -> dic
     if answer(api.get(f"tests/{test['id']}/"))["status"] != "draft":
         return test  # a rerun: opened the first time
 
-    def try_open() -> httpx.Response:
-        return api.post(f"tests/{test['id']}/open/")
-
-    def preparing(response: httpx.Response) -> bool:
-        # The job is done once audio is rendered; a cpu worker then prepares it (loudness,
-        # format), and a test only opens on prepared audio.
-        problems = response.json().get("problems") if response.status_code == 400 else None
-        return bool(problems) and all("Waiting for preparation" in p for p in problems)
-
-    return answer(wait(try_open, lambda r: not preparing(r), "preparation", args.timeout))
+    return answer(api.post(f"tests/{test['id']}/open/"))  # a 400 lists every problem
 
 
 def results(api: httpx.Client, args, test: int) -> None:
