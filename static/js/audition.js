@@ -8,9 +8,10 @@
 // its timer's coarseness. A different row starts from 0.
 //
 // State for tests and people alike: the grid's data-playing (stimulus id, "" when stopped)
-// and data-position (seconds, updated while playing and at each switch).
+// and data-position (seconds, updated while playing and at each switch); data-ready once the
+// clicks are handled (a module runs after the grid is on screen).
 
-const FADE = 0.008; // s; long enough to avoid a click, short enough to be heard as "instant"
+import { FADE, ramp } from "../mushra/player.js"; // the listener's cross-fade, shared
 
 const grid = document.getElementById("audition-grid");
 const panel = document.getElementById("audition-panel");
@@ -18,17 +19,6 @@ let ctx = null;
 const rows = new Map(); // row element -> Promise<Map<stimulus id, AudioBuffer>>
 let voice = null; // {row, id, t0, from, duration, out, gains, sources, timer}
 let ticket = 0; // the latest play click; a slower earlier load must not start over it
-
-// Ramps a gain to `to` from its value at `at`, taken from our record of the last ramp:
-// AudioParam.value is reported differently by browsers while automation runs.
-function ramp(node, to, at) {
-  const r = node.ramp ?? { from: to, to, at };
-  const now = r.from + (r.to - r.from) * Math.min(1, Math.max(0, (at - r.at) / FADE));
-  node.gain.cancelScheduledValues(at);
-  node.gain.setValueAtTime(now, at);
-  node.gain.linearRampToValueAtTime(to, at + FADE);
-  node.ramp = { from: now, to, at };
-}
 
 function audioContext() {
   ctx ??= new AudioContext();
@@ -199,6 +189,7 @@ if (grid) {
     else if (button.classList.contains("info")) provenance(button);
     else if (button.classList.contains("reason")) reason(button);
   });
+  grid.dataset.ready = "true"; // clicks are heard from now on (tests wait for it)
 }
 panel.querySelector(".close").addEventListener("click", () => (panel.hidden = true));
 

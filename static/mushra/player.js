@@ -5,7 +5,7 @@
 // start time and offset, so the audio thread keeps them in lockstep; a switch only moves two
 // gains. Nothing is re-seeked on the main thread, whose timers are far too coarse for that.
 
-const FADE = 0.008; // s; long enough to avoid a click, short enough to be heard as "instant"
+export const FADE = 0.008; // s; long enough to avoid a click, short enough to be heard as "instant"
 const MIN_LOOP = 0.05; // s; a shorter drag on the waveform is a click (jump), not a loop
 
 // Ramps a GainNode to `to` over FADE, starting from its value at `at` even mid-ramp. That value
@@ -13,7 +13,7 @@ const MIN_LOOP = 0.05; // s; a shorter drag on the waveform is a click (jump), n
 // differently while automation runs. Linear, not equal-power: the signals of a trial are
 // near-identical (correlated), so gains summing to 1 keep the level constant where equal-power
 // gains would bump it by up to 3 dB halfway through.
-function ramp(node, to, at) {
+export function ramp(node, to, at) {
   const r = node.ramp ?? { from: to, to, at };
   const now = r.from + (r.to - r.from) * Math.min(1, Math.max(0, (at - r.at) / FADE));
   node.gain.cancelScheduledValues(at);

@@ -44,7 +44,7 @@ def sign_in_at_grid(page, live_server, corpus):
     page.fill("#id_username", "sci")
     page.fill("#id_password", "pw-for-tests")
     page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#audition-grid")
+    page.wait_for_selector("#audition-grid[data-ready=true]")
 
 
 def cell(corpus, system: str, key: str = "item0") -> Stimulus:

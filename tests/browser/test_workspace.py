@@ -58,7 +58,7 @@ def test_a_scientist_auditions_builds_and_opens_a_test_from_the_dashboard(page, 
 
     # Listen first: two conditions of the first sentence, the second at the first's position.
     section.locator(f"tr[data-corpus='{corpus.name}'] a", has_text="Audition").click()
-    page.wait_for_selector("#audition-grid")
+    page.wait_for_selector("#audition-grid[data-ready=true]")
     row = page.locator("#audition-grid tbody tr").first
     first, second = row.locator("button.play").nth(0), row.locator("button.play").nth(2)
     first.click()
