@@ -28,15 +28,8 @@ def corpus(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def page(chromium_browser):
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(e))
-    yield page
-    context.close()
-    assert not errors, errors
+def page(scientist_page):
+    return scientist_page
 
 
 def sign_in_at_grid(page, live_server, corpus):
