@@ -22,6 +22,9 @@ SYSTEM_ID = re.compile(r"[0-9]{1,18}")
 # of the same name when a system renders the utterance under another style/language/speaker.
 FACETS = ("style", "language", "speaker")
 
+# The BS.1534-3 anchors the preparation makes from each recording (synth_workers.audio.pipeline).
+ANCHOR_NAMES = {"anchor_35": "low anchor (3.5 kHz)", "anchor_70": "mid anchor (7 kHz)"}
+
 
 @dataclass(frozen=True)
 class AuditionFilters:
@@ -57,6 +60,8 @@ class Column:
 
     @property
     def params(self) -> str:
+        if set(self.condition) == {"anchor"} and self.condition["anchor"] in ANCHOR_NAMES:
+            return ANCHOR_NAMES[self.condition["anchor"]]  # a name a person reads at a glance
         return ", ".join(f"{k}={_text(v)}" for k, v in sorted(self.condition.items()))
 
     @property

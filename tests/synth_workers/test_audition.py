@@ -47,8 +47,8 @@ def test_grid_has_a_cell_for_every_stimulus_of_the_corpus(world):
     assert sorted(labels(response)) == sorted(
         [
             recordings,
-            f"{recordings} · anchor=anchor_35",
-            f"{recordings} · anchor=anchor_70",
+            f"{recordings} · low anchor (3.5 kHz)",
+            f"{recordings} · mid anchor (7 kHz)",
             "Alpha-TTS",
         ]
     )
@@ -226,3 +226,10 @@ def test_malformed_filters_are_ignored_rather_than_an_error(world):
     assert row_keys(response) == []  # "ab" matches no style
     response = login_client(users, "editor").get(grid_url(corpus, system="9" * 30, page="x"))
     assert row_keys(response) == ["item0", "item1"]
+
+
+def test_every_anchor_the_preparation_makes_has_a_readable_column_name():
+    from synth_workers.audio.pipeline import ANCHORS
+    from synth_workers.audition import ANCHOR_NAMES
+
+    assert set(ANCHOR_NAMES) == set(ANCHORS)
