@@ -37,7 +37,13 @@ def new_test(request: HttpRequest):
     )
     corpus = corpora.filter(pk=_int(request.GET.get("corpus"))).first()
     if corpus is None:
-        return render(request, "mushra/new_test.html", {"corpora": corpora})
+        # Where to import a corpus: the one project the user edits, else the dashboard's list.
+        editable = list(access.projects_for(request.user, "change")[:2])
+        context = {
+            "corpora": corpora,
+            "import_project": editable[0] if len(editable) == 1 else None,
+        }
+        return render(request, "mushra/new_test.html", context)
     form = NewTestForm(request.POST or None, corpus=corpus)
     if request.method == "POST" and form.is_valid():
         systems = [

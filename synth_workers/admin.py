@@ -1,21 +1,18 @@
 """Admin for systems, corpora and stimuli, with the two imports as admin pages."""
 
-import tempfile
 from collections import Counter
-from pathlib import Path
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
+from evalsite import access
 from evalsite.admin import ProjectScopedAdmin
 from evalsite.errors import InputError
 from synth_workers.backends import available_backends
-from synth_workers.forms import CheckpointRegistrationForm
+from synth_workers.forms import CheckpointRegistrationForm, CorpusImportForm, RenderedImportForm
 from synth_workers.models import (
     CheckpointFile,
     Corpus,
@@ -25,33 +22,9 @@ from synth_workers.models import (
     System,
     Utterance,
 )
-from synth_workers.services.import_runs import import_run_create, upload_store
-from synth_workers.services.registration import system_register
+from synth_workers.selectors import backend_choices, import_run_state
+from synth_workers.services.import_runs import import_run_create
 from synth_workers.services.synthesis import job_cancel
-
-
-class CorpusImportForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    manifest = forms.FileField(
-        help_text="CSV or JSONL: key, text, language, speaker, style, prosody_reference, recording"
-    )
-    audio = forms.FileField(required=False, help_text="A zip of the audio files the manifest names")
-    default_language = forms.CharField(max_length=35, initial="en")
-    skip_bad = forms.BooleanField(required=False, help_text="Import the rest and list what was bad")
-
-
-class RenderedImportForm(forms.Form):
-    corpus = forms.ModelChoiceField(queryset=Corpus.objects.all())
-    system_name = forms.CharField(max_length=200)
-    audio = forms.FileField(help_text="A zip whose file names are utterance keys")
-    pattern = forms.CharField(initial="{key}", help_text="Path of each file; {key} = the key")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    skip_bad = forms.BooleanField(required=False, help_text="Import the rest and list what was bad")
-
-
-def _saved_uploads(uploads: dict, folder: str) -> dict[str, Path]:
-    """Each upload in its own temporary file, named by its role."""
-    return {role: upload_store(upload, Path(folder), role) for role, upload in uploads.items()}
 
 
 def _start_import(request, form_class, title: str, kind: str, params):
@@ -61,8 +34,14 @@ def _start_import(request, form_class, title: str, kind: str, params):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         uploads = {k: data.get(k) for k in ("manifest", "audio") if k in data}
-        run = import_run_create(kind=kind, params=params(data), uploads=uploads, user=request.user)
-        return redirect("admin:synth_workers_importrun_progress", run.pk)
+        try:
+            run = import_run_create(
+                kind=kind, params=params(data), uploads=uploads, user=request.user
+            )
+        except InputError as exc:  # refused before anything is stored (a name already taken)
+            form.add_error(None, exc.message)
+        else:
+            return redirect("admin:synth_workers_importrun_progress", run.pk)
     context = {**admin.site.each_context(request), "form": form, "title": title}
     return render(request, "admin/synth_workers/import.html", context)
 
@@ -105,18 +84,18 @@ class SystemAdmin(ProjectScopedAdmin):
         name = request.GET.get("backend")
         backends = available_backends()
         if name not in backends:
-            context["backends"] = [
-                (n, (b.__doc__ or "").strip().split("\n")[0]) for n, b in backends.items()
-            ]
+            context["backends"] = backend_choices(backends)
             return render(request, "admin/synth_workers/register.html", context)
         form = CheckpointRegistrationForm(
             request.POST or None,
             request.FILES or None,
             backend=backends[name],
             may_trust=request.user.is_superuser,
+            # A staff member builds only on systems of their own projects.
+            base_systems=access.visible(request.user, System.objects.all()),
         )
         if request.method == "POST" and form.is_valid():
-            system = self._register(request, form)
+            system = form.register(owner=request.user)
             if system is not None:
                 messages.success(
                     request,
@@ -126,28 +105,6 @@ class SystemAdmin(ProjectScopedAdmin):
                 return redirect(reverse("admin:synth_workers_system_change", args=[system.pk]))
         context.update(form=form, backend=name)
         return render(request, "admin/synth_workers/register.html", context)
-
-    def _register(self, request, form) -> System | None:
-        data = form.cleaned_data
-        config = dict(data["config"])
-        if data.get("base_system"):
-            config["base_system"] = data["base_system"].name
-        try:
-            with tempfile.TemporaryDirectory() as folder:
-                return system_register(
-                    name=data["name"],
-                    backend=form.backend.name,
-                    config=config,
-                    files=_saved_uploads(form.uploads(), folder),
-                    trusted=data.get("trusted", False),
-                    owner=request.user,
-                    description=data["description"],
-                )
-        except InputError as exc:
-            form.add_error(None, exc.message)
-            for problem in exc.problems:
-                form.add_error(None, problem)
-        return None
 
     def import_rendered_view(self, request):
         def params(data: dict) -> dict:
@@ -301,17 +258,3 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def progress_json(self, request, run_id: int) -> JsonResponse:
         return JsonResponse(import_run_state(get_object_or_404(ImportRun, pk=run_id)))
-
-
-def import_run_state(run: ImportRun) -> dict:
-    """What the progress page shows, as JSON for its polling script."""
-    return {
-        "status": run.status,
-        "status_text": run.get_status_display(),
-        "finished": run.finished,
-        "done": run.done,
-        "total": run.total,
-        "message": run.message,
-        "problems": run.problems,
-        "waiting_s": int((timezone.now() - run.created_at).total_seconds()),
-    }

@@ -1,9 +1,12 @@
-"""Reads that views share: a job's progress as plain data; what a system's page shows."""
+"""Reads that views share: a job's progress as plain data; what a system's page shows; an import
+run's state and outcome."""
+
+import sys
 
 from django.db.models import Count
 from django.utils import timezone
 
-from synth_workers.models import Stimulus, SynthesisItem, SynthesisJob, System
+from synth_workers.models import Corpus, ImportRun, Stimulus, SynthesisItem, SynthesisJob, System
 from synth_workers.services.registration import CHECK_PENDING
 
 
@@ -59,3 +62,47 @@ def system_overview(system: System) -> dict:
             )[:STIMULI_SHOWN]
         ),
     }
+
+
+def backend_choices(backends: dict) -> list[tuple[str, str]]:
+    """(name, summary) of each backend, for the "which backend?" step: the first paragraph of
+    its docstring, or of its module's (where the backends describe themselves), less the
+    'The "name" backend:' that opens it."""
+    choices = []
+    for name, backend in backends.items():
+        doc = backend.__doc__ or sys.modules[backend.__module__].__doc__ or ""
+        summary = " ".join(doc.strip().split("\n\n")[0].split())
+        choices.append((name, summary.removeprefix(f'The "{name}" backend: ')))
+    return choices
+
+
+def import_runs_of(user):
+    """The import runs a user may follow: their own (uploads name files of their projects only
+    they chose to send); a superuser's, all of them."""
+    if user.is_superuser:
+        return ImportRun.objects.all()
+    return ImportRun.objects.filter(created_by=user)
+
+
+def import_run_state(run: ImportRun) -> dict:
+    """What the progress page shows, as JSON for its polling script."""
+    return {
+        "status": run.status,
+        "status_text": run.get_status_display(),
+        "finished": run.finished,
+        "done": run.done,
+        "total": run.total,
+        "message": run.message,
+        "problems": run.problems,
+        "waiting_s": int((timezone.now() - run.created_at).total_seconds()),
+    }
+
+
+def import_run_result(run: ImportRun) -> Corpus | System | None:
+    """The corpus or system a finished run made. The run keeps no link to it, but names are
+    unique, so its name finds it (None if it was renamed or deleted since)."""
+    if run.status != ImportRun.Status.DONE:
+        return None
+    if run.kind == ImportRun.Kind.RENDERED:
+        return System.objects.filter(name=run.params.get("system_name")).first()
+    return Corpus.objects.filter(name=run.params.get("name")).first()

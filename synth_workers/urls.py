@@ -1,6 +1,7 @@
 from django.urls import path
 
 from synth_workers import audition_views, scientist_views, views
+from synth_workers import workspace_views as workspace
 
 app_name = "synth_workers"
 urlpatterns = [
@@ -15,4 +16,22 @@ urlpatterns = [
         audition_views.stimulus_provenance,
         name="stimulus-provenance",
     ),
+    # The workspace: a project's inputs, for its editors (workspace_views).
+    path(
+        "projects/<int:project_id>/corpora/import/",
+        workspace.corpus_import,
+        name="corpus-import",
+    ),
+    path(
+        "corpora/<int:corpus_id>/import-rendered/",
+        workspace.rendered_import,
+        name="rendered-import",
+    ),
+    path("imports/<int:run_id>/", workspace.import_run, name="import-run"),
+    path(
+        "imports/<int:run_id>/progress.json",
+        workspace.import_run_progress,
+        name="import-run-progress",
+    ),
+    path("projects/<int:project_id>/systems/register/", workspace.register, name="register"),
 ]

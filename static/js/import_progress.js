@@ -1,4 +1,5 @@
-// Live progress of an import run: polls its JSON until the worker has finished or refused it.
+// Live progress of an import run (admin and workspace pages): polls its JSON until the worker
+// has finished or refused it.
 const root = document.getElementById("import-run");
 const el = (id) => document.getElementById(id);
 
@@ -18,6 +19,14 @@ function render(s) {
     return li;
   }));
   el("import-next").hidden = !s.finished;
+  // The workspace's page links to what the run made; the admin's has no such link.
+  const result = el("import-result");
+  if (result && s.result_url) {
+    const link = result.querySelector("a");
+    link.href = s.result_url;
+    link.textContent = `Open ${s.result_name}`;
+    result.hidden = false;
+  }
   return s.finished;
 }
 

@@ -26,7 +26,13 @@ from django.utils import timezone
 
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, ImportRun
-from synth_workers.services.imports import ImportReport, corpus_import, rendered_import
+from synth_workers.services.imports import (
+    ImportReport,
+    corpus_import,
+    corpus_import_precheck,
+    rendered_import,
+    rendered_import_precheck,
+)
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5  # database writes for progress, at most this often
@@ -50,9 +56,16 @@ def upload_store(upload: UploadedFile, folder: Path, name: str) -> Path:
 def import_run_create(
     *, kind: str, params: dict, uploads: dict[str, UploadedFile | None], user=None
 ) -> ImportRun:
-    """Store the uploads where workers can read them and queue the import."""
+    """Store the uploads where workers can read them and queue the import; InputError at once,
+    storing nothing, for what needs no file read (a name already taken)."""
     from synth_workers.tasks import run_import  # tasks import services; not the other way
 
+    if kind == ImportRun.Kind.CORPUS:
+        corpus_import_precheck(name=params["name"])
+    else:
+        rendered_import_precheck(
+            system_name=params["system_name"], pattern=params.get("pattern", "{key}")
+        )
     relative = f"imports/{uuid.uuid4().hex}"
     folder = Path(settings.MEDIA_ROOT) / relative
     folder.mkdir(parents=True)

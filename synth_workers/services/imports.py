@@ -62,6 +62,26 @@ def _settle(problems: list[str], skip_bad: bool, what: str, report: ImportReport
     report.skipped.extend(problems)
 
 
+def corpus_import_precheck(*, name: str) -> tuple[dict, dict]:
+    """The refusals that need no file read (a name taken): checked again by the import itself,
+    and by ``import_run_create`` before it stores uploads for a run bound to fail. Returns the
+    messages for ``create_unique``."""
+    corpus_taken = {"name": f"a corpus named '{name}' already exists"}
+    system_taken = {"name": f"a system named '{name} recordings' already exists; rename it first"}
+    check_free(Corpus, corpus_taken, name=name)
+    check_free(System, system_taken, name=f"{name} recordings")
+    return corpus_taken, system_taken
+
+
+def rendered_import_precheck(*, system_name: str, pattern: str = "{key}") -> dict:
+    """As ``corpus_import_precheck``, for a system's pre-rendered audio."""
+    if "{key}" not in pattern:
+        raise InputError(f"pattern '{pattern}' must contain {{key}}")
+    taken = {"name": f"a system named '{system_name}' already exists"}
+    check_free(System, taken, name=system_name)
+    return taken
+
+
 def corpus_import(
     *,
     name: str,
@@ -79,10 +99,7 @@ def corpus_import(
     Natural recordings become the stimuli of a system of kind ``recording`` named after the corpus.
     Both belong to ``project_id`` (the default project when None).
     """
-    corpus_taken = {"name": f"a corpus named '{name}' already exists"}
-    system_taken = {"name": f"a system named '{name} recordings' already exists; rename it first"}
-    check_free(Corpus, corpus_taken, name=name)
-    check_free(System, system_taken, name=f"{name} recordings")
+    corpus_taken, system_taken = corpus_import_precheck(name=name)
     rows, problems = parse_manifest(manifest_name, manifest_data, default_language)
     if any(r.recording or r.prosody_reference for r in rows) and audio_path is None:
         raise InputError(
@@ -197,10 +214,7 @@ def rendered_import(
     utterance key, with or without its extension ("{key}" matches key.wav, key.flac or key.ogg;
     "{key}/encodec_6.wav" matches one file in a folder per utterance).
     """
-    if "{key}" not in pattern:
-        raise InputError(f"pattern '{pattern}' must contain {{key}}")
-    taken = {"name": f"a system named '{system_name}' already exists"}
-    check_free(System, taken, name=system_name)
+    taken = rendered_import_precheck(system_name=system_name, pattern=pattern)
     utterances = list(corpus.utterances.order_by("key"))
     report = ImportReport(corpus=corpus)
     problems: list[str] = []

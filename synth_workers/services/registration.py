@@ -54,7 +54,7 @@ def system_register(
     except BackendError as exc:
         raise InputError(f"system '{name}' refused: {exc}") from None
     if "base_backend" in backend_cls.config_schema and "base_system" in config:
-        config, files, base_trusted = _wrapped_system(config, files)
+        config, files, base_trusted = _wrapped_system(config, files, project_id)
         trusted = trusted or base_trusted
     if missing := [f"{role}: {p}" for role, p in files.items() if not Path(p).is_file()]:
         raise InputError("file(s) not found", missing)
@@ -105,14 +105,22 @@ def system_register(
     return system
 
 
-def _wrapped_system(config: dict, files: dict) -> tuple[dict, dict, bool]:
+def _wrapped_system(config: dict, files: dict, project_id: int | None) -> tuple[dict, dict, bool]:
     """A backend that renders with another registered system (world-prosody-transfer) stays
     pure: it receives the base system's backend, config and files ("base:ROLE"), resolved here
-    from ``config["base_system"]``. Its trust is the base's: the same files, already vetted."""
+    from ``config["base_system"]``. Its trust is the base's: the same files, already vetted.
+    The base must be of the new system's project: another project's checkpoint is not ours to
+    build on (nor to learn of)."""
     base_name = config["base_system"]
-    base = System.objects.filter(name=base_name, kind=System.Kind.CHECKPOINT).first()
+    base = System.objects.filter(
+        name=base_name,
+        kind=System.Kind.CHECKPOINT,
+        project_id=project_id or default_project_id(),
+    ).first()
     if base is None:
-        raise InputError(f"config 'base_system': no checkpoint system named '{base_name}'")
+        raise InputError(
+            f"config 'base_system': no checkpoint system named '{base_name}' in this project"
+        )
     if not base.usable:
         raise InputError(f"config 'base_system': '{base_name}' is not usable yet")
     if files:
