@@ -61,6 +61,18 @@ class System(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def synthesis_refusal(self) -> str:
+        """Why no job can render with this system ('' when one can): the words job_create
+        refuses with and the system's synthesize page shows."""
+        if self.kind != self.Kind.CHECKPOINT:
+            return (
+                f"system '{self}' is {self.get_kind_display().lower()}, "
+                "not a checkpoint: there is nothing to synthesize"
+            )
+        if not self.usable:
+            return f"system '{self}' is not usable yet: {self.check_error or 'check pending'}"
+        return ""
+
 
 class CheckpointFile(models.Model):
     """One file of a checkpoint system, hashed at registration (part of every provenance)."""

@@ -16,7 +16,12 @@ UTTERANCES_PER_PAGE = 100
 @login_required
 def system_detail(request: HttpRequest, system_id: int):
     system = access.get_or_404(request.user, System.objects.select_related("project"), pk=system_id)
-    context = {"system": system, **system_overview(system)}
+    context = {
+        "system": system,
+        **system_overview(system),
+        "can_synthesize": access.may(request.user, "change", system.project_id)
+        and not system.synthesis_refusal(),
+    }
     return render(request, "synth_workers/system.html", context)
 
 

@@ -15,7 +15,9 @@ function render(p) {
     li.textContent = f ? `${f.utterance} ${JSON.stringify(f.condition)}: ${f.error}` : "None so far.";
     return li;
   }));
-  return p.status === "done" || p.status === "cancelled";
+  const finished = p.status === "done" || p.status === "cancelled";
+  if (finished) document.getElementById("job-cancel")?.remove(); // nothing left to cancel
+  return finished;
 }
 
 async function poll() {

@@ -11,6 +11,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import socket
 import time
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from evalsite.errors import InputError
 from synth_workers import audio
 from synth_workers.backends import (
+    Backend,
     BackendError,
     BackendInfo,
     SynthRequest,
@@ -36,6 +38,7 @@ from synth_workers.services.preparation import current_policy, enqueue_preparati
 from synth_workers.services.storage import CheckedAudio, NewFiles
 
 GRID_FIELDS = ("speaker", "style", "language")
+MAX_GRID_POINTS = 1000  # planned in memory before anything is stored
 
 
 def grid_points(grid: dict) -> list[dict]:
@@ -47,6 +50,13 @@ def grid_points(grid: dict) -> list[dict]:
     for name, values in grid.items():
         if not isinstance(values, list) or not values:
             raise InputError(f"grid: '{name}' needs a non-empty list of values")
+        seen = set()  # two equal values would make two items with one key (as item_key sees it)
+        for text in (json.dumps(v, sort_keys=True, default=str) for v in values):
+            if text in seen:
+                raise InputError(f"grid: '{name}' lists {text} twice")
+            seen.add(text)
+    if (count := math.prod(len(v) for v in grid.values())) > MAX_GRID_POINTS:
+        raise InputError(f"grid: {count} points; at most {MAX_GRID_POINTS} in one job")
     names = sorted(grid)
     return [
         dict(zip(names, combo, strict=True))
@@ -122,6 +132,15 @@ def item_key(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def backend_info(system: System) -> tuple[type[Backend], BackendInfo]:
+    """The system's backend and what it declares it can do: what a job is checked against."""
+    try:
+        backend = get_backend(system.backend)
+        return backend, backend.describe(system_files(system), system.backend_config)
+    except BackendError as exc:
+        raise InputError(str(exc)) from None
+
+
 def job_create(
     *,
     system: System,
@@ -137,22 +156,11 @@ def job_create(
     ``use_prosody_reference=False`` renders the corpus without its prosody references (the
     baseline a prosody-transfer system is compared with)."""
     grid, controls = grid or {}, controls or {}
-    if system.kind != System.Kind.CHECKPOINT:
-        raise InputError(
-            f"system '{system}' is {system.get_kind_display().lower()}, "
-            "not a checkpoint: there is nothing to synthesize"
-        )
-    if not system.usable:
-        raise InputError(
-            f"system '{system}' is not usable yet: {system.check_error or 'check pending'}"
-        )
+    if refusal := system.synthesis_refusal():
+        raise InputError(refusal)
     if system.project_id != corpus.project_id:
         raise InputError(f"system '{system}' and corpus '{corpus}' belong to different projects")
-    try:
-        backend = get_backend(system.backend)
-    except BackendError as exc:
-        raise InputError(str(exc)) from None
-    info = backend.describe(system_files(system), system.backend_config)
+    backend, info = backend_info(system)
     points = grid_points(grid)
     utterances = list(corpus.utterances.order_by("key"))
     if not utterances:
@@ -196,8 +204,13 @@ def _refusal(planned: SynthRequest, info: BackendInfo) -> str:
     """Why the backend cannot render this request, checked before the job exists ('' if it can)."""
     if missing := sorted(missing_capabilities(planned, info)):
         return f"cannot do {', '.join(missing)}"
-    if unknown_language(planned, info):  # else each item would fail alone, at render time
+    # Else each item would fail alone, at render time (``Backend.check_request``, the controls).
+    if unknown_language(planned, info):
         return f"has no language '{planned.language}'"
+    if planned.style and info.styles and planned.style not in info.styles:
+        return f"has no style '{planned.style}' (it has {', '.join(info.styles)})"
+    if info.controls and (unknown := sorted(set(planned.controls) - set(info.controls))):
+        return f"takes no control '{unknown[0]}' (it takes {', '.join(info.controls)})"
     return ""
 
 

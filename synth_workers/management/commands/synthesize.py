@@ -15,12 +15,14 @@ def parse_pairs(values: list[str], what: str, *, lists: bool) -> dict:
         name, sep, rest = value.partition("=")
         if not sep or not name or not rest:
             raise CommandError(f"--{what} {value!r}: expected NAME=VALUE", returncode=2)
-        items = [_number_or_text(v) for v in rest.split(",")]
+        items = [number_or_text(v) for v in rest.split(",")]
         out[name] = items if lists else items[0]
     return out
 
 
-def _number_or_text(text: str):
+def number_or_text(text: str):
+    """'1.2' → 1.2, '0' → 0, 'dj' → "dj". The synthesize page parses its fields the same way:
+    a job made there and one made here share their items' keys, hence their stimuli."""
     try:
         return int(text)
     except ValueError:
