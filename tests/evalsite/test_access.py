@@ -8,6 +8,7 @@ from evalsite.errors import InputError
 from evalsite.models import Membership, Project
 from evalsite.services import member_remove, member_set, project_create
 from mushra.models import ListeningTest
+from synth_workers.models import SynthesisJob
 from tests.evalsite.conftest import ROLES
 from tests.evalsite.conftest import login_client as _client
 
@@ -24,6 +25,13 @@ ENDPOINTS = [
     ),
     ("job page", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/", "view", 200),
     ("job json", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/progress.json", "view", 200),
+    (
+        "synthesize page",  # the recordings system: a page saying why it cannot synthesize
+        "get",
+        lambda o: f"/synthesis/systems/{o['corpus'].recordings_id}/synthesize/",
+        "change",
+        200,
+    ),
     (
         "system page",
         "get",
@@ -64,6 +72,7 @@ ENDPOINTS = [
     ("preview", "post", lambda o: f"/mushra/tests/{o['test'].pk}/preview", "change", 302),
     ("add member", "post", lambda o: f"/projects/{o['project'].pk}/members/change", "manage", 302),
     ("close test", "post", lambda o: f"/mushra/tests/{o['test'].pk}/close", "change", 302),
+    ("cancel job", "post", lambda o: f"/synthesis/jobs/{o['job'].pk}/cancel", "change", 302),
 ]
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 NEEDS = {"view": 1, "change": 2, "manage": 3}
@@ -97,6 +106,8 @@ def test_every_page_answers_each_role_for_its_own_and_another_projects_objects(w
         test = ListeningTest.objects.get(pk=target["test"].pk)
         closed = _expected(role, whose, "change", 302) == 302 and role != "anonymous"
         assert (test.status == "closed") == closed, (role, whose)
+        job = SynthesisJob.objects.get(pk=target["job"].pk)
+        assert (job.status == "cancelled") == closed, (role, whose)  # the same rights
         viewers = Membership.objects.filter(project=target["project"], role="viewer")
         if _expected(role, whose, "manage", 302) != 302 or role == "anonymous":
             assert not viewers.filter(user__username="editor").exists()
@@ -207,6 +218,7 @@ def test_a_test_or_job_cannot_mix_projects(world):
     "url",
     [
         "/synthesis/systems/{}/",
+        "/synthesis/systems/{}/synthesize/",
         "/synthesis/corpora/{}/",
         "/synthesis/corpora/{}/audition/",
         "/synthesis/stimuli/{}/audio",
