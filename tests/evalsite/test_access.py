@@ -40,6 +40,21 @@ ENDPOINTS = [
         200,
     ),
     ("corpus page", "get", lambda o: f"/synthesis/corpora/{o['corpus'].pk}/", "view", 200),
+    (
+        "audition grid",
+        "get",
+        lambda o: f"/synthesis/corpora/{o['corpus'].pk}/audition/",
+        "view",
+        200,
+    ),
+    ("stimulus audio", "get", lambda o: f"/synthesis/stimuli/{_stimulus(o)}/audio", "view", 200),
+    (
+        "stimulus provenance",
+        "get",
+        lambda o: f"/synthesis/stimuli/{_stimulus(o)}/provenance.json",
+        "view",
+        200,
+    ),
     ("members page", "get", lambda o: f"/projects/{o['project'].pk}/members/", "view", 200),
     (
         "corpus import page",
@@ -75,6 +90,15 @@ ENDPOINTS = [
     ("cancel job", "post", lambda o: f"/synthesis/jobs/{o['job'].pk}/cancel", "change", 302),
 ]
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
+
+
+def _stimulus(objects) -> int:
+    """A ready stimulus of the object dict's corpus (its recordings')."""
+    return (
+        objects["corpus"].recordings.stimuli.filter(status="ready").values_list("pk", flat=True)[0]
+    )
+
+
 NEEDS = {"view": 1, "change": 2, "manage": 3}
 
 
