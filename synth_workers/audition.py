@@ -52,11 +52,10 @@ class Column:
     system_id: int
     system_name: str
     condition: dict
-    condition_key: str
 
     @property
     def key(self) -> tuple[int, str]:
-        return (self.system_id, self.condition_key)
+        return column_key(self.system_id, self.condition)
 
     @property
     def params(self) -> str:
@@ -136,10 +135,14 @@ def _columns(corpus: Corpus) -> list[Column]:
     pairs = (
         Stimulus.objects.filter(utterance__corpus=corpus)
         .order_by()
-        .values_list("system_id", "system__name", "condition_key", "condition")
+        .values_list("system_id", "system__name", "condition")
         .distinct()
     )
-    columns = {(s, k): Column(s, name, cond or {}, k) for s, name, k, cond in pairs}.values()
+    # Keyed by the condition itself, not condition_key: a synthesized stimulus' condition_key
+    # is its item's key, which names the utterance too (one column per sentence otherwise).
+    columns = {
+        column_key(s, cond or {}): Column(s, name, cond or {}) for s, name, cond in pairs
+    }.values()
 
     def order(c: Column):
         return (
@@ -183,15 +186,20 @@ def _rows(utterances: list[Utterance], columns: list[Column], facets: dict[str, 
     rows = {u.pk: Row(u, [None] * len(columns)) for u in utterances}
     stimuli = (
         Stimulus.objects.filter(utterance_id__in=rows)
-        .only("id", "utterance_id", "system_id", "condition_key", "condition", "status", "error")
+        .only("id", "utterance_id", "system_id", "condition", "status", "error")
         .order_by("pk")  # a later stimulus (e.g. under a newer policy) takes the cell
     )
     for stim in stimuli:
-        at = index.get((stim.system_id, stim.condition_key))
+        at = index.get(column_key(stim.system_id, stim.condition))
         row = rows[stim.utterance_id]
         if at is not None and _matches(stim, row.utterance, facets):
             row.cells[at] = stim
     return list(rows.values())
+
+
+def column_key(system_id: int, condition: dict) -> tuple[int, str]:
+    """A column: one system under one condition (the JSON with its keys sorted)."""
+    return (system_id, json.dumps(condition or {}, sort_keys=True))
 
 
 def _matches(stim: Stimulus, utterance: Utterance, facets: dict[str, str]) -> bool:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from synth_workers.models import Stimulus, Utterance
+from synth_workers.models import Stimulus, System, Utterance
 from tests.evalsite import conftest as evalsite
 from tests.evalsite.conftest import login_client
 
@@ -58,6 +58,34 @@ def test_grid_has_a_cell_for_every_stimulus_of_the_corpus(world):
         assert f'data-stimulus="{stim.pk}"' in html
         assert f'data-audio="{audio_url(stim)}"' in html
         assert f'data-provenance="{provenance_url(stim)}"' in html
+
+
+def test_a_synthesized_system_is_one_column_though_each_item_has_its_own_key(world):
+    """A synthesis item's key (the stimulus' condition_key) names its utterance: the grid
+    groups by system and condition, so a rendered corpus is one column per grid point."""
+    users, objects = world
+    corpus = objects["own"]["corpus"]
+    system = System.objects.create(
+        name="Rendered-TTS",
+        slug="rendered-tts",
+        kind="checkpoint",
+        backend="espeak-ng",
+        project=corpus.project,
+    )
+    for n, utterance in enumerate(corpus.utterances.order_by("key")):
+        for style in ("dj", "news"):
+            Stimulus.objects.create(
+                system=system, utterance=utterance, condition={"style": style},
+                condition_key=f"item-key-{n}-{style}", policy_key="p",
+            )  # fmt: skip
+    response = login_client(users, "editor").get(grid_url(corpus))
+    assert [label for label in labels(response) if label.startswith("Rendered-TTS")] == [
+        "Rendered-TTS · style=dj",
+        "Rendered-TTS · style=news",
+    ]
+    for row in response.context["grid"].rows:
+        cells = [c for c in row.cells if c is not None and c.system_id == system.pk]
+        assert [c.condition["style"] for c in cells] == ["dj", "news"]
 
 
 def test_failed_cell_shows_its_reason_and_pending_cell_says_pending(world):
