@@ -5,6 +5,11 @@ on the kept ratings, so no statistic ever sees a screened-out listener. The list
 bootstrap is drawn once and shared by the descriptives and the gap figures, so their intervals
 come from the same resamples. ``Result.to_dict()`` is the JSON the command line prints; its keys
 are a published contract (issue 6), so they are spelled out here and nowhere else.
+
+Strata (``Spec.by``) repeat the analysis within each value of a column; a rating whose condition
+has no value in a condition column (the hidden reference, the anchors, an unconditioned system)
+is in every stratum of it — see :mod:`mushra.analysis.strata`. A stratum reports the comparisons
+and gap figures whose conditions were all rated in it, with its own Holm family.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from mushra.analysis.mixed_full_fast import mixed_model_full_fast
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
 from mushra.analysis.screening import screen
+from mushra.analysis.strata import strata_of
 
 DEFAULT_REFERENCE = "reference"
 RULE_OFF = "screening off (--no-screening)"
@@ -112,7 +118,10 @@ def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
     for column in spec.by:
         if column in (*KEYS, "score") or column not in df.columns:
             extra = ", ".join(c for c in df.columns if c not in (*KEYS, "score")) or "none"
-            raise AnalysisError(f"--by {column}: no such stratum column (extra columns: {extra})")
+            raise AnalysisError(
+                f"no column {column!r} to break the results down by "
+                f"(the file's extra columns: {extra})"
+            )
     if not spec.compare:
         spec = replace(spec, compare=tuple(itertools.combinations(spec.systems(conditions), 2)))
     return spec
@@ -215,13 +224,31 @@ def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
     }
 
 
+def _within(spec: Spec, present: set[str]) -> Spec:
+    """The spec of one stratum: the comparisons and gaps whose conditions were all rated in it
+    (a stratum "style = dj" has no DJ-less pair to test, and Holm's family is its own)."""
+    return replace(
+        spec,
+        compare=tuple(p for p in spec.compare if set(p) <= present),
+        gaps=tuple(g for g in spec.gaps if set(g) <= present),
+    )
+
+
 def _strata(kept: pd.DataFrame, spec: Spec) -> list[dict]:
+    """Each value of each ``by`` column, analysed again; shared rows per mushra.analysis.strata."""
     out = []
     for column in spec.by:
-        values = kept[column].fillna("(missing)").astype(str)
-        for value in sorted(values.unique()):
-            sub = kept[values == value].reset_index(drop=True)
-            out.append({"by": column, "value": value, **_analyse(sub, spec, lenient=True)})
+        for stratum in strata_of(kept, column):
+            sub = kept[stratum.mask].reset_index(drop=True)
+            within = _within(spec, conditions_of(sub))
+            out.append(
+                {
+                    "by": column,
+                    "value": stratum.value,
+                    "shared_conditions": list(stratum.shared_conditions),
+                    **_analyse(sub, within, lenient=True),
+                }
+            )
     return out
 
 

@@ -106,6 +106,11 @@ def _body(data: dict) -> list[str]:
     return lines
 
 
+def _shared(stratum: dict) -> str:
+    names = stratum.get("shared_conditions") or []
+    return f" (shared by every stratum: {', '.join(names)})" if names else ""
+
+
 def text(data: dict) -> str:
     """The whole result as terminal text."""
     s = data["screening"]
@@ -121,7 +126,7 @@ def text(data: dict) -> str:
         lines += [
             "",
             f"=== {stratum['by']} = {stratum['value']}: {stratum['n_ratings']} ratings, "
-            f"{stratum['n_listeners']} listeners, {stratum['n_items']} items",
+            f"{stratum['n_listeners']} listeners, {stratum['n_items']} items" + _shared(stratum),
         ]
         lines += _body(stratum)
     return "\n".join(lines) + "\n"

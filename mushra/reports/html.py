@@ -172,6 +172,7 @@ def _count(value: object) -> str:
 def stratum_view(stratum: dict, order: list[str]) -> dict:
     return {
         "title": f"{stratum['by']} = {stratum['value']}",
+        "shared": ", ".join(str(n) for n in stratum.get("shared_conditions") or []),
         "n_ratings": stratum.get("n_ratings"),
         "n_listeners": stratum.get("n_listeners"),
         "n_items": stratum.get("n_items"),

@@ -119,9 +119,19 @@ def _mixed(result: dict) -> str:
     )
 
 
-def _gaps(meta: ReportMeta) -> str:
+def _top(name: str, meta: ReportMeta) -> str:
+    """The gap's upper bound in words: "recordings" only when it is the hidden reference (the
+    top may be another condition, e.g. copy-synthesis, and must not be called recordings)."""
+    if name == meta.reference:
+        return f"{name} (the hidden reference, i.e. the recordings)"
+    return name
+
+
+def _gaps(result: dict, meta: ReportMeta) -> str:
+    tops = sorted({str(g["top"]) for g in result["gaps"]})
     return (
-        "Gap closure G = (S_new − S_base)/(S_top − S_base)·100 and relative improvement "
+        "Gap closure G = (S_new − S_base)/(S_top − S_base)·100, with S_top the mean of "
+        f"{' or '.join(_top(t, meta) for t in tops)} as the top, and relative improvement "
         "R = (S_new − S_base)/S_base·100 are computed on pooled condition means (means over "
         "ratings); their 95 % CIs are percentile intervals over "
         f"{_bootstrap(meta)}, all three means taken from the same resample."
@@ -129,8 +139,23 @@ def _gaps(meta: ReportMeta) -> str:
 
 
 def _strata(result: dict, meta: ReportMeta) -> str:
-    columns = sorted({str(s["by"]) for s in result["strata"]}) or meta.by
-    return f"The same statistics were computed again within each value of {', '.join(columns)}."
+    strata = result["strata"]
+    columns = sorted({str(s["by"]) for s in strata}) or meta.by
+    text = f"The same statistics were computed again within each value of {', '.join(columns)}"
+    shared = {}
+    for s in strata:
+        shared.setdefault(str(s["by"]), set()).update(s.get("shared_conditions") or [])
+    rules = [f"{', '.join(sorted(n))} in every value of {by}" for by, n in shared.items() if n]
+    if not rules:
+        return text + "."
+    return (
+        f"{text}. A condition with no value of its own in a column (as it has no such "
+        "synthesis-condition key) is shared and counted in every stratum of that column "
+        f"({'; '.join(rules)}), "
+        "so each stratum compares its own systems against the same shared conditions; a stratum "
+        "reports the comparisons and gap figures whose conditions were all rated in it, with "
+        "Holm's correction across that stratum's comparisons."
+    )
 
 
 def methods_paragraph(result: dict, meta: ReportMeta) -> str:
@@ -144,7 +169,7 @@ def methods_paragraph(result: dict, meta: ReportMeta) -> str:
     if result.get("mixed_model"):
         parts.append(_mixed(result))
     if result.get("gaps"):
-        parts.append(_gaps(meta))
+        parts.append(_gaps(result, meta))
     if result.get("strata"):
         parts.append(_strata(result, meta))
     return " ".join(p.strip() for p in parts)

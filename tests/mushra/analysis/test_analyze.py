@@ -157,7 +157,10 @@ def test_strata_repeat_the_analysis_per_value():
         ("headphones", "open", 6),
     ]
     for stratum in strata:
-        assert set(stratum) == {"by", "value", *TOP_KEYS} - {"screening", "strata"}
+        assert set(stratum) == {"by", "value", "shared_conditions", *TOP_KEYS} - {
+            "screening",
+            "strata",
+        }
         _check_keys(stratum)
         sub = result.kept[result.kept["headphones"] == stratum["value"]]
         means = sub.groupby("condition")["score"].mean()
@@ -186,7 +189,7 @@ def test_without_a_reference_screening_is_skipped_and_said():
         (Spec(compare=(("sys01", "sysXX"),)), "'sysXX' in --compare"),
         (Spec(compare=(("sys01", "sys01"),)), "with itself"),
         (Spec(gaps=(("sys01", "reference", "reference"),)), "BASE and TOP must differ"),
-        (Spec(by=("age",)), "--by age"),
+        (Spec(by=("age",)), "no column 'age' to break the results down by"),
     ],
 )
 def test_bad_spec_is_one_line_naming_the_option(spec, needle):

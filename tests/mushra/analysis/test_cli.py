@@ -78,7 +78,7 @@ def test_text_and_csv_formats(ratings, tmp_path, capsys):
         (None, ["--compare", "sys01:nope"], "unknown condition 'nope' in --compare"),
         (None, ["--compare", "sys01"], "expected A:B"),
         (None, ["--gap", "sys01:reference"], "expected NEW:BASE:TOP"),
-        (None, ["--by", "age"], "--by age"),
+        (None, ["--by", "age"], "no column 'age' to break the results down by (the file's extra"),
         (None, ["--bootstrap", "0"], "--bootstrap must be at least 1"),
         (None, ["--format", "docx"], "invalid choice"),
     ],
