@@ -12,6 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 
+# onnxruntime (Piper, metrics) otherwise writes a device id and a telemetry database under the
+# user's home on first import: nothing of ours may write outside var/ or phone home.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 
 def envbool(name: str, default: str = "False") -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
