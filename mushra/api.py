@@ -22,6 +22,14 @@ from mushra.scientist_views import RESULT_FILES, _report_options
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
+TOP_HELP = "The gap's top: any condition label (the hidden reference, or e.g. copy-synthesis)."
+BY_HELP = (
+    "Break down by a strata column of the test: age_band, headphones, native_language, "
+    "utterance_language, utterance_style, utterance_speaker or condition_<key> for a key of the "
+    "systems' synthesis conditions (a condition without the key counts in every stratum); "
+    "any other name is refused."
+)
+
 
 class ListeningTestSerializer(serializers.ModelSerializer):
     listener_link = serializers.SerializerMethodField()
@@ -115,7 +123,8 @@ class ListeningTestViewSet(Read):
         parameters=[
             OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(RESULT_FILES)),
             OpenApiParameter("new", str), OpenApiParameter("base", str),
-            OpenApiParameter("top", str), OpenApiParameter("by", str, many=True),
+            OpenApiParameter("top", str, description=TOP_HELP),
+            OpenApiParameter("by", str, many=True, description=BY_HELP),
             OpenApiParameter("compare", str, many=True), OpenApiParameter("screening", str),
             OpenApiParameter("mixed", str),
         ],
@@ -132,7 +141,7 @@ class ListeningTestViewSet(Read):
         try:
             body = test_report_file(test, fmt, name, _report_options(request))
         except AnalysisError as exc:
-            raise InputError(f"no results yet: {exc}") from None
+            raise InputError(f"no results: {exc}") from None
         return HttpResponse(body, content_type=content_type)
 
     @extend_schema(request=None, responses=ListeningTestSerializer)

@@ -17,7 +17,7 @@ from mushra.analysis import AnalysisError
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
 from mushra.models import ListeningTest
-from mushra.results import STRATA, ReportOptions, test_report_file
+from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -79,7 +79,7 @@ def progress(request: HttpRequest, test_id: int):
         "progress": test_progress(test),
         "listener_link": link,
         "labels": list(test.conditions.values_list("label", flat=True)),
-        "strata": [(column, column.replace("_", " ")) for column in STRATA],
+        "strata": strata_choices(test),
         "result_files": [(name, spec[3]) for name, spec in RESULT_FILES.items()],
     }
     return render(request, "mushra/progress.html", context)
@@ -99,7 +99,8 @@ RESULT_FILES = {
 
 
 def _report_options(request: HttpRequest) -> ReportOptions:
-    """The results form: optional gap (three selects) and strata; all else is the default."""
+    """The results form: optional gap (three selects; the top is any condition, the recordings
+    or e.g. copy-synthesis) and strata; all else is the default."""
     gap = [request.GET.get(k, "") for k in ("new", "base", "top")]
     gaps = (tuple(gap),) if all(gap) else ()
     if any(gap) and not all(gap):
@@ -107,7 +108,8 @@ def _report_options(request: HttpRequest) -> ReportOptions:
     return ReportOptions(
         gaps=gaps,
         compare=tuple(parse_names(v, 2, "compare") for v in request.GET.getlist("compare")),
-        by=tuple(b for b in request.GET.getlist("by") if b in STRATA),
+        # Checked against the test's own strata columns by mushra.results.test_spec.
+        by=tuple(dict.fromkeys(request.GET.getlist("by"))),
         screening=request.GET.get("screening", "on") != "off",
         mixed="full" if request.GET.get("mixed") == "full" else "intercepts",
     )

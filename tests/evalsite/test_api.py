@@ -254,7 +254,8 @@ def test_jobs_are_refused_with_the_services_message_and_results_say_when_there_a
     assert editor.post("/api/v1/jobs/", other, content_type="application/json").status_code == 400
     test = own["test"].pk
     none_yet = editor.get(f"/api/v1/tests/{test}/results/analysis.json")
-    assert none_yet.status_code == 400 and none_yet.json()["error"].startswith("no results yet")
+    assert none_yet.status_code == 400 and none_yet.json()["error"].startswith("no results: ")
+    assert none_yet.json()["error"].endswith("has no ratings yet")
     unknown = editor.get(f"/api/v1/tests/{test}/results/secret.txt")
     assert unknown.status_code == 400 and "report.html" in unknown.json()["error"]
     theirs = editor.get(f"/api/v1/tests/{objects['other']['test'].pk}/results/analysis.json")

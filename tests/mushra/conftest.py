@@ -24,11 +24,15 @@ def prepared_corpus(
     name: str = "Blind corpus",
     system_names=SYSTEM_NAMES,
     project_id: int | None = None,
+    manifest_columns: dict[str, list[str]] | None = None,
 ) -> Corpus:
-    rows = ["key,text,recording"]
+    """``manifest_columns``: more manifest columns (language, speaker, style), a value per item."""
+    extra = manifest_columns or {}
+    rows = [",".join(["key", "text", "recording", *extra])]
     for i in range(n_items):
         write_tone(folder / "rec" / f"item{i}.wav", seconds=1.5, freq=180 + 20 * i, seed=i)
-        rows.append(f"item{i},Sentence number {i}.,item{i}.wav")
+        cells = [f"item{i}", f"Sentence number {i}.", f"item{i}.wav"]
+        rows.append(",".join([*cells, *(values[i] for values in extra.values())]))
     corpus_import(
         name=name,
         manifest_name="manifest.csv",

@@ -10,7 +10,7 @@ from mushra.analysis.bootstrap import N_BOOT
 from mushra.analysis.cli import parse_names
 from mushra.models import ListeningTest
 from mushra.reports import FORMATS
-from mushra.results import STRATA, ReportOptions, test_report
+from mushra.results import ReportOptions, test_report
 
 
 class Command(BaseCommand):
@@ -22,9 +22,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("test", metavar="TEST_SLUG")
         parser.add_argument("--out", type=Path, required=True, help="folder for the files")
-        parser.add_argument("--gap", action="append", default=[], metavar="NEW:BASE:TOP")
         parser.add_argument("--compare", action="append", default=[], metavar="A:B")
-        parser.add_argument("--by", action="append", default=[], choices=STRATA)
+        parser.add_argument(
+            "--by",
+            action="append",
+            default=[],
+            metavar="COLUMN",
+            help="break down by a strata column of the test: a questionnaire answer, "
+            "utterance_language/style/speaker or condition_<key> (e.g. condition_style)",
+        )
+        parser.add_argument(
+            "--gap",
+            action="append",
+            default=[],
+            metavar="NEW:BASE:TOP",
+            help="TOP is any condition: the hidden reference (recordings) or e.g. copy-synthesis",
+        )
         parser.add_argument("--no-screening", action="store_true")
         parser.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N")
         parser.add_argument("--seed", type=int, default=0)
