@@ -46,7 +46,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--low-anchor", help="low anchor (3.5 kHz)")
     p.add_argument("--compare", action="append", default=[], metavar="A:B", help="repeatable")
     p.add_argument("--gap", action="append", default=[], metavar="NEW:BASE:TOP", help="repeatable")
-    p.add_argument("--by", action="append", default=[], metavar="COLUMN", help="strata column")
+    p.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="break the results down by this extra column (repeatable); a row left blank in a "
+        "column that other rows of its (listener, item) fill, e.g. the reference in "
+        "condition_style, counts in every stratum",
+    )
     p.add_argument("--no-screening", action="store_true", help="keep every listener")
     p.add_argument(
         "--mixed-model",
