@@ -332,3 +332,46 @@ class ImportRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class StimulusMetric(models.Model):
+    """One objective metric's value for one stimulus (DESIGN.md §12), with the metric's version
+    and model hash: values are comparable only when both match, so a new version is stored beside
+    the old one instead of replacing it. ``value`` is the metric's dict, or ``{"error": …}`` when
+    the metric could not measure this audio (e.g. no speech found), so it is not retried forever.
+    """
+
+    stimulus = models.ForeignKey(Stimulus, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=200)
+    model_hash = models.CharField(max_length=64, blank=True)  # "" for a metric without a model
+    value = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["stimulus", "name", "created_at"]
+        constraints = [
+            # A re-delivered or concurrent task cannot store the same measurement twice.
+            models.UniqueConstraint(
+                fields=["stimulus", "name", "version", "model_hash"],
+                name="stimulus_metric_unique_provenance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version} of stimulus {self.stimulus_id}"
+
+
+class MetricRequest(models.Model):
+    """Someone asked for a corpus' metrics: a starting `cpu` worker measures again whatever of
+    the request is still missing (DESIGN.md §11: our tables, not the broker, are the truth)."""
+
+    corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="metric_requests")
+    names = models.JSONField(default=list, blank=True)  # [] means every registered metric
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"metrics of {self.corpus}: {', '.join(self.names) or 'all'}"

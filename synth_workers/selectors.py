@@ -6,7 +6,22 @@ import sys
 from django.db.models import Count
 from django.utils import timezone
 
-from synth_workers.models import Corpus, ImportRun, Stimulus, SynthesisItem, SynthesisJob, System
+from synth_workers.models import (
+    Corpus,
+    ImportRun,
+    Stimulus,
+    StimulusMetric,
+    SynthesisItem,
+    SynthesisJob,
+    System,
+)
+from synth_workers.services.metrics import (
+    chosen_metrics,
+    corpus_stimuli,
+    metric_registry,
+    missing_by_stimulus,
+    provenance,
+)
 from synth_workers.services.registration import CHECK_PENDING
 
 
@@ -106,3 +121,50 @@ def import_run_result(run: ImportRun) -> Corpus | System | None:
     if run.kind == ImportRun.Kind.RENDERED:
         return System.objects.filter(name=run.params.get("system_name")).first()
     return Corpus.objects.filter(name=run.params.get("name")).first()
+
+
+# The per-system table of `manage.py measure_metrics`: (metric, field in its value, heading).
+METRIC_TABLE = (
+    ("f0", "median_st", "F0 median (st)"),
+    ("f0", "voiced_fraction", "voiced"),
+    ("dnsmos_quality_proxy", "ovrl", "DNSMOS OVRL (proxy)"),
+    ("speaking_rate", "rate_per_s", "rate (/s)"),
+    ("wer_relative", "wer", "WER (relative)"),
+)
+
+
+def corpus_metrics_progress(corpus: Corpus, names: list[str] | None = None) -> dict:
+    """``ready`` stimuli of the corpus and how many are ``measured`` (every metric that applies
+    stored for its current version). Exact, in two queries (services.metrics.missing_by_stimulus).
+    """
+    missing = missing_by_stimulus(corpus_stimuli(corpus), chosen_metrics(names))
+    return {"ready": len(missing), "measured": sum(1 for todo in missing.values() if not todo)}
+
+
+def corpus_metric_means(corpus: Corpus) -> list[dict]:
+    """Per system (anchors apart): the mean of each METRIC_TABLE field over its stimuli, from the
+    rows of the metrics' current versions only; None where nothing was measured. One query per
+    field: only the field is read from the stored JSON, never the long F0 frame lists."""
+    registry = metric_registry()
+    sums: dict[str, dict[str, list[float]]] = {}
+    for name, field, heading in METRIC_TABLE:
+        if name not in registry:
+            continue
+        _, version, model_hash = provenance(registry[name])
+        values = StimulusMetric.objects.filter(
+            stimulus__utterance__corpus=corpus, name=name, version=version, model_hash=model_hash
+        ).values_list("stimulus__system__name", "stimulus__condition__anchor", f"value__{field}")
+        for system, anchor, value in values:
+            label = f"{system} ({anchor})" if anchor else system
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                sums.setdefault(label, {}).setdefault(heading, []).append(float(value))
+            else:
+                sums.setdefault(label, {})
+    return [
+        {"system": label, **{h: _mean(cols.get(h)) for _, _, h in METRIC_TABLE}}
+        for label, cols in sorted(sums.items())
+    ]
+
+
+def _mean(values: list[float] | None) -> float | None:
+    return sum(values) / len(values) if values else None

@@ -12,6 +12,7 @@ from celery.signals import worker_init, worker_ready
 from django.db import OperationalError
 
 from synth_workers.services.import_runs import import_run_execute
+from synth_workers.services.metrics import stimulus_measure
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
 from synth_workers.services.recovery import cpu_resume, synth_resume
 from synth_workers.services.registration import system_check
@@ -35,6 +36,16 @@ def prepare_stimulus(self, stimulus_id: int) -> str:
     except Exception as exc:  # a bug or a storage failure: say so on the stimulus, then fail
         stimulus_fail(stimulus_id=stimulus_id, reason=f"internal error while preparing: {exc}")
         raise
+
+
+@shared_task(
+    name="synth_workers.tasks.measure_stimulus",  # the `cpu` queue
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def measure_stimulus(stimulus_id: int, names: list[str] | None = None) -> int:
+    return stimulus_measure(stimulus_id=stimulus_id, names=names)
 
 
 @shared_task(

@@ -5,12 +5,14 @@ A worker killed mid-task takes its message with it: the embedded filesystem brok
 it back, and Redis gives it back only after its visibility timeout (evalsite/celery.py). So a
 worker that starts queues again every task kind its queue runs, from the rows still unfinished:
 `synth` — pending items of running jobs and registration checks not yet done; `cpu` — pending
-stimuli and imports not finished. Every task is idempotent (and an import runs once at a time,
-see import_runs), so queueing one that is also still in the broker, or running on another
-worker, costs a little time and never a duplicate.
+stimuli, imports not finished, and stimuli of corpora whose metrics were requested (a
+MetricRequest row) that still lack one of them. Every task is idempotent (and an import runs
+once at a time, see import_runs), so queueing one that is also still in the broker, or running
+on another worker, costs a little time and never a duplicate.
 """
 
 from synth_workers.models import ImportRun, Stimulus, SynthesisItem, SynthesisJob, System
+from synth_workers.services.metrics import metrics_resume
 from synth_workers.services.registration import CHECK_PENDING, queue_check
 from synth_workers.services.synthesis import enqueue_batches
 
@@ -21,8 +23,12 @@ def synth_resume() -> dict[str, int]:
 
 
 def cpu_resume() -> dict[str, int]:
-    """For a worker on the `cpu` queue: stimulus preparations and imports."""
-    return {"preparations": preparations_resume(), "imports": imports_resume()}
+    """For a worker on the `cpu` queue: stimulus preparations, imports and metrics."""
+    return {
+        "preparations": preparations_resume(),
+        "imports": imports_resume(),
+        "metric measurements": metrics_resume(),
+    }
 
 
 def jobs_resume() -> int:

@@ -1,0 +1,197 @@
+"""Objective metrics stored per stimulus (DESIGN.md §12), measured by idempotent `cpu` tasks.
+
+A stored row carries the metric's name, version and model hash; a metric is "current" for a
+stimulus when a row with the registry's present version and hash exists. Measuring skips current
+metrics, so a re-delivered task stores nothing more, and a new version is stored beside the old.
+Which metrics apply to a stimulus: all, except those that need a text the utterance lacks and
+those whose language list excludes the stimulus' language (its condition's ``language`` when
+synthesised in another language, else the utterance's).
+
+The metric models are the optional extra ``evalsite[metrics]``: when one is missing the caller
+gets InputError("install evalsite[metrics] on the workers …"), never a traceback.
+"""
+
+import io
+from collections.abc import Iterable
+
+import soundfile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from evalsite.errors import InputError
+from synth_workers.models import Corpus, MetricRequest, Stimulus, StimulusMetric
+
+INSTALL_HINT = "install evalsite[metrics] on the workers"
+# Errors a missing metrics package raises: ImportError (PackageNotFoundError is one) from the
+# model's import or version lookup, AudioError "not installed" from locating its model files.
+_MISSING = (ImportError,)
+
+
+def metric_registry() -> dict:
+    """The registry of metrics, or InputError when the metrics library cannot be imported."""
+    try:
+        from synth_workers.audio.metrics import METRICS
+    except ImportError as exc:
+        raise InputError(f"{INSTALL_HINT} ({exc})") from None
+    return METRICS
+
+
+def chosen_metrics(names: Iterable[str] | None = None) -> list:
+    """The registry's metrics named (all when ``names`` is empty), or InputError naming the
+    unknown ones. A missing package shows later, in ``provenance`` or when measuring."""
+    registry = metric_registry()
+    wanted = list(dict.fromkeys(names or registry))
+    unknown = [n for n in wanted if n not in registry]
+    if unknown:
+        raise InputError(
+            f"unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(sorted(registry))}"
+        )
+    return [registry[n] for n in wanted]
+
+
+def provenance(metric) -> tuple[str, str, str]:
+    """(name, version, model_hash) as stored; InputError when the metric's package is absent."""
+    from synth_workers.audio import AudioError
+
+    try:
+        return metric.name, metric.version(), metric.model_hash()
+    except (*_MISSING, AudioError) as exc:
+        raise InputError(f"{INSTALL_HINT}: metric {metric.name!r} cannot load ({exc})") from None
+
+
+def stimulus_language(condition: dict, utterance_language: str) -> str:
+    return str(condition.get("language") or utterance_language or "")
+
+
+def applies(metric, *, text: str, language: str) -> bool:
+    if metric.needs_text and not text.strip():
+        return False
+    return metric.accepts_language(language)
+
+
+def missing_by_stimulus(stimuli, metrics: list) -> dict[int, list]:
+    """For each ready stimulus of the queryset: the metrics that apply and are not current.
+
+    Two queries whatever the size (the stimuli, then the current rows), exact rather than a
+    count-based guess; memory is one small tuple per stored row.
+    """
+    current = {m.name: provenance(m) for m in metrics}
+    ready = stimuli.filter(status=Stimulus.Status.READY).values_list(
+        "pk", "condition", "utterance__text", "utterance__language"
+    )
+    rows = list(ready)
+    stored = set(
+        StimulusMetric.objects.filter(stimulus__in=[pk for pk, *_ in rows], name__in=current)
+        .values_list("stimulus_id", "name", "version", "model_hash")
+        .iterator(chunk_size=5000)
+    )
+    missing: dict[int, list] = {}
+    for pk, condition, text, utt_language in rows:
+        language = stimulus_language(condition, utt_language)
+        missing[pk] = [
+            m
+            for m in metrics
+            if applies(m, text=text, language=language) and (pk, *current[m.name]) not in stored
+        ]
+    return missing
+
+
+def corpus_stimuli(corpus: Corpus):
+    """Every stimulus of the corpus: its systems' (and anchors') stimuli on its utterances."""
+    return Stimulus.objects.filter(utterance__corpus=corpus)
+
+
+def stimulus_measure(*, stimulus_id: int, names: list[str] | None = None) -> int:
+    """Measure the metrics that apply to one ready stimulus and are not stored for their current
+    version; returns how many rows were stored (0 for a stimulus not ready, or all current)."""
+    metrics = chosen_metrics(names)
+    stim = Stimulus.objects.select_related("utterance").filter(pk=stimulus_id).first()
+    if stim is None:
+        return 0
+    todo = missing_by_stimulus(Stimulus.objects.filter(pk=stim.pk), metrics).get(stim.pk, [])
+    if not todo:
+        return 0
+    with default_storage.open(stim.audio.name, "rb") as f:
+        data, rate = soundfile.read(io.BytesIO(f.read()), dtype="float32", always_2d=True)
+    samples = data.mean(axis=1)  # models take mono; prepared stimuli are mono or near-identical
+    text = stim.utterance.text
+    language = stimulus_language(stim.condition, stim.utterance.language)
+    rows = []
+    for metric in todo:
+        name, version, model_hash = provenance(metric)
+        value = _value(metric, samples, rate, text=text, language=language)
+        rows.append(
+            StimulusMetric(
+                stimulus=stim, name=name, version=version, model_hash=model_hash, value=value
+            )
+        )
+    return _store(rows)
+
+
+def _value(metric, samples, rate: int, *, text: str, language: str) -> dict:
+    """The metric's dict; an audio it cannot measure is recorded as an error value, since
+    measuring the same file again with the same version would fail the same way."""
+    from synth_workers.audio import AudioError
+
+    try:
+        return metric.function(samples, rate, text=text, language=language)
+    except AudioError as exc:
+        return {"error": str(exc)}
+    except _MISSING as exc:
+        raise InputError(f"{INSTALL_HINT}: metric {metric.name!r} cannot load ({exc})") from None
+
+
+def _store(rows: list[StimulusMetric]) -> int:
+    """Insert each row in its own savepoint: a concurrent run's duplicate is skipped, uncounted."""
+    stored = 0
+    with transaction.atomic():
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save()
+            except IntegrityError:
+                continue
+            stored += 1
+    return stored
+
+
+def corpus_metrics_request(*, corpus: Corpus, names: list[str] | None = None) -> int:
+    """Record the request and queue one task per ready stimulus lacking a current metric (after
+    commit); returns how many were queued."""
+    from synth_workers.tasks import measure_stimulus  # tasks import services, not the reverse
+
+    metrics = chosen_metrics(names)
+    requested = [m.name for m in metrics] if names else []
+    with transaction.atomic():
+        MetricRequest.objects.create(corpus=corpus, names=requested)
+        missing = missing_by_stimulus(corpus_stimuli(corpus), metrics)
+        ids = [pk for pk, todo in missing.items() if todo]
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: measure_stimulus.delay(pk, requested or None))
+    return len(ids)
+
+
+def metrics_resume() -> int:
+    """For a starting `cpu` worker: queue again every stimulus of a requested corpus that still
+    lacks a requested metric. 0 when the metrics extra is not installed on this worker."""
+    from synth_workers.tasks import measure_stimulus
+
+    wanted: dict[int, set[str]] = {}
+    for corpus_id, names in MetricRequest.objects.values_list("corpus_id", "names"):
+        wanted.setdefault(corpus_id, set()).update(names or ["*"])
+    queued = 0
+    try:
+        registry = metric_registry()
+        for corpus_id, names in wanted.items():
+            names = set(registry) if "*" in names else names & set(registry)
+            if not names:  # every metric asked for has left the registry since
+                continue
+            metrics = chosen_metrics(sorted(names))
+            stimuli = Stimulus.objects.filter(utterance__corpus_id=corpus_id)
+            for pk, todo in missing_by_stimulus(stimuli, metrics).items():
+                if todo:
+                    measure_stimulus.delay(pk, [m.name for m in todo])
+                    queued += 1
+    except InputError:
+        return queued
+    return queued
