@@ -76,12 +76,12 @@ def missing_by_stimulus(stimuli, metrics: list) -> dict[int, list]:
     count-based guess; memory is one small tuple per stored row.
     """
     current = {m.name: provenance(m) for m in metrics}
-    ready = stimuli.filter(status=Stimulus.Status.READY).values_list(
-        "pk", "condition", "utterance__text", "utterance__language"
-    )
-    rows = list(ready)
+    ready = stimuli.filter(status=Stimulus.Status.READY)
+    rows = list(ready.values_list("pk", "condition", "utterance__text", "utterance__language"))
     stored = set(
-        StimulusMetric.objects.filter(stimulus__in=[pk for pk, *_ in rows], name__in=current)
+        # A subquery, not a list of ids: a corpus of 10^5 stimuli would pass PostgreSQL's
+        # limit of 65,535 parameters in one statement.
+        StimulusMetric.objects.filter(stimulus__in=ready.values("pk"), name__in=current)
         .values_list("stimulus_id", "name", "version", "model_hash")
         .iterator(chunk_size=5000)
     )
