@@ -13,7 +13,7 @@ import math
 from django import forms
 
 from synth_workers.backends import BackendInfo
-from synth_workers.management.commands.synthesize import number_or_text
+from synth_workers.job_values import number_or_text
 from synth_workers.models import Corpus, System
 
 MAX_VALUES = 100  # per grid dimension; job_create bounds the grid's points in all

@@ -6,6 +6,13 @@ import sys
 from django.db.models import Count
 from django.utils import timezone
 
+from synth_workers.metric_catalog import (
+    applies,
+    chosen_metrics,
+    metric_registry,
+    provenance,
+    stimulus_language,
+)
 from synth_workers.models import (
     Corpus,
     ImportRun,
@@ -14,13 +21,6 @@ from synth_workers.models import (
     SynthesisItem,
     SynthesisJob,
     System,
-)
-from synth_workers.services.metrics import (
-    chosen_metrics,
-    corpus_stimuli,
-    metric_registry,
-    missing_by_stimulus,
-    provenance,
 )
 from synth_workers.services.registration import CHECK_PENDING
 
@@ -135,7 +135,7 @@ METRIC_TABLE = (
 
 def corpus_metrics_progress(corpus: Corpus, names: list[str] | None = None) -> dict:
     """``ready`` stimuli of the corpus and how many are ``measured`` (every metric that applies
-    stored for its current version). Exact, in two queries (services.metrics.missing_by_stimulus).
+    stored for its current version). Exact, in two queries (missing_by_stimulus).
     """
     missing = missing_by_stimulus(corpus_stimuli(corpus), chosen_metrics(names))
     return {"ready": len(missing), "measured": sum(1 for todo in missing.values() if not todo)}
@@ -168,3 +168,35 @@ def corpus_metric_means(corpus: Corpus) -> list[dict]:
 
 def _mean(values: list[float] | None) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def missing_by_stimulus(stimuli, metrics: list) -> dict[int, list]:
+    """For each ready stimulus of the queryset: the metrics that apply and are not current.
+
+    Two queries whatever the size (the stimuli, then the current rows), exact rather than a
+    count-based guess; memory is one small tuple per stored row.
+    """
+    current = {m.name: provenance(m) for m in metrics}
+    ready = stimuli.filter(status=Stimulus.Status.READY)
+    rows = list(ready.values_list("pk", "condition", "utterance__text", "utterance__language"))
+    stored = set(
+        # A subquery, not a list of ids: a corpus of 10^5 stimuli would pass PostgreSQL's
+        # limit of 65,535 parameters in one statement.
+        StimulusMetric.objects.filter(stimulus__in=ready.values("pk"), name__in=current)
+        .values_list("stimulus_id", "name", "version", "model_hash")
+        .iterator(chunk_size=5000)
+    )
+    missing: dict[int, list] = {}
+    for pk, condition, text, utt_language in rows:
+        language = stimulus_language(condition, utt_language)
+        missing[pk] = [
+            m
+            for m in metrics
+            if applies(m, text=text, language=language) and (pk, *current[m.name]) not in stored
+        ]
+    return missing
+
+
+def corpus_stimuli(corpus: Corpus):
+    """Every stimulus of the corpus: its systems' (and anchors') stimuli on its utterances."""
+    return Stimulus.objects.filter(utterance__corpus=corpus)

@@ -12,93 +12,22 @@ gets InputError("install evalsite[metrics] on the workers …"), never a traceba
 """
 
 import io
-from collections.abc import Iterable
 
 import soundfile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from evalsite.errors import InputError
+from synth_workers.metric_catalog import (
+    INSTALL_HINT,
+    MISSING_PACKAGE,
+    chosen_metrics,
+    metric_registry,
+    provenance,
+    stimulus_language,
+)
 from synth_workers.models import Corpus, MetricRequest, Stimulus, StimulusMetric
-
-INSTALL_HINT = "install evalsite[metrics] on the workers"
-# Errors a missing metrics package raises: ImportError (PackageNotFoundError is one) from the
-# model's import or version lookup, AudioError "not installed" from locating its model files.
-_MISSING = (ImportError,)
-
-
-def metric_registry() -> dict:
-    """The registry of metrics, or InputError when the metrics library cannot be imported."""
-    try:
-        from synth_workers.audio.metrics import METRICS
-    except ImportError as exc:
-        raise InputError(f"{INSTALL_HINT} ({exc})") from None
-    return METRICS
-
-
-def chosen_metrics(names: Iterable[str] | None = None) -> list:
-    """The registry's metrics named (all when ``names`` is empty), or InputError naming the
-    unknown ones. A missing package shows later, in ``provenance`` or when measuring."""
-    registry = metric_registry()
-    wanted = list(dict.fromkeys(names or registry))
-    unknown = [n for n in wanted if n not in registry]
-    if unknown:
-        raise InputError(
-            f"unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(sorted(registry))}"
-        )
-    return [registry[n] for n in wanted]
-
-
-def provenance(metric) -> tuple[str, str, str]:
-    """(name, version, model_hash) as stored; InputError when the metric's package is absent."""
-    from synth_workers.audio import AudioError
-
-    try:
-        return metric.name, metric.version(), metric.model_hash()
-    except (*_MISSING, AudioError) as exc:
-        raise InputError(f"{INSTALL_HINT}: metric {metric.name!r} cannot load ({exc})") from None
-
-
-def stimulus_language(condition: dict, utterance_language: str) -> str:
-    return str(condition.get("language") or utterance_language or "")
-
-
-def applies(metric, *, text: str, language: str) -> bool:
-    if metric.needs_text and not text.strip():
-        return False
-    return metric.accepts_language(language)
-
-
-def missing_by_stimulus(stimuli, metrics: list) -> dict[int, list]:
-    """For each ready stimulus of the queryset: the metrics that apply and are not current.
-
-    Two queries whatever the size (the stimuli, then the current rows), exact rather than a
-    count-based guess; memory is one small tuple per stored row.
-    """
-    current = {m.name: provenance(m) for m in metrics}
-    ready = stimuli.filter(status=Stimulus.Status.READY)
-    rows = list(ready.values_list("pk", "condition", "utterance__text", "utterance__language"))
-    stored = set(
-        # A subquery, not a list of ids: a corpus of 10^5 stimuli would pass PostgreSQL's
-        # limit of 65,535 parameters in one statement.
-        StimulusMetric.objects.filter(stimulus__in=ready.values("pk"), name__in=current)
-        .values_list("stimulus_id", "name", "version", "model_hash")
-        .iterator(chunk_size=5000)
-    )
-    missing: dict[int, list] = {}
-    for pk, condition, text, utt_language in rows:
-        language = stimulus_language(condition, utt_language)
-        missing[pk] = [
-            m
-            for m in metrics
-            if applies(m, text=text, language=language) and (pk, *current[m.name]) not in stored
-        ]
-    return missing
-
-
-def corpus_stimuli(corpus: Corpus):
-    """Every stimulus of the corpus: its systems' (and anchors') stimuli on its utterances."""
-    return Stimulus.objects.filter(utterance__corpus=corpus)
+from synth_workers.selectors import corpus_stimuli, missing_by_stimulus
 
 
 def stimulus_measure(*, stimulus_id: int, names: list[str] | None = None) -> int:
@@ -137,7 +66,7 @@ def _value(metric, samples, rate: int, *, text: str, language: str) -> dict:
         return metric.function(samples, rate, text=text, language=language)
     except AudioError as exc:
         return {"error": str(exc)}
-    except _MISSING as exc:
+    except MISSING_PACKAGE as exc:
         raise InputError(f"{INSTALL_HINT}: metric {metric.name!r} cannot load ({exc})") from None
 
 

@@ -4,14 +4,15 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from evalsite.errors import InputError
+from synth_workers.metric_catalog import chosen_metrics
 from synth_workers.models import Corpus, Stimulus
-from synth_workers.selectors import METRIC_TABLE, corpus_metric_means, corpus_metrics_progress
-from synth_workers.services.metrics import (
-    chosen_metrics,
-    corpus_metrics_request,
+from synth_workers.selectors import (
+    METRIC_TABLE,
+    corpus_metric_means,
+    corpus_metrics_progress,
     corpus_stimuli,
-    stimulus_measure,
 )
+from synth_workers.services.metrics import corpus_metrics_request, stimulus_measure
 
 
 class Command(BaseCommand):

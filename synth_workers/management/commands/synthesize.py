@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from evalsite.errors import InputError
+from synth_workers.job_values import number_or_text
 from synth_workers.models import Corpus, SynthesisJob, System
 from synth_workers.services.synthesis import job_create
 
@@ -18,18 +19,6 @@ def parse_pairs(values: list[str], what: str, *, lists: bool) -> dict:
         items = [number_or_text(v) for v in rest.split(",")]
         out[name] = items if lists else items[0]
     return out
-
-
-def number_or_text(text: str):
-    """'1.2' → 1.2, '0' → 0, 'dj' → "dj". The synthesize page parses its fields the same way:
-    a job made there and one made here share their items' keys, hence their stimuli."""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
 
 
 class Command(BaseCommand):
