@@ -19,10 +19,10 @@ from evalsite.api.idempotency import HEADER, idempotent
 from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, ImportRun, SynthesisJob, System
-from synth_workers.selectors import job_progress
+from synth_workers.selectors import job_progress, system_status
 from synth_workers.services.import_runs import import_run_create, upload_store
 from synth_workers.services.naming import check_free
-from synth_workers.services.registration import CHECK_PENDING, system_register
+from synth_workers.services.registration import system_register
 from synth_workers.services.synthesis import job_cancel, job_create
 
 
@@ -38,9 +38,7 @@ class SystemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status(self, system) -> str:
-        if system.usable:
-            return "usable"
-        return "checking" if system.check_error == CHECK_PENDING else "check_error"
+        return system_status(system.usable, system.check_error)
 
 
 class CorpusSerializer(serializers.ModelSerializer):
