@@ -7,12 +7,14 @@ See DESIGN.md §5.
 
 from .base import (
     MAX_TEXT_CHARS,
+    SAMPLED_SPEAKER_PREFIX,
     Backend,
     BackendInfo,
     ConfigKey,
     SynthRequest,
     language_matches,
     missing_capabilities,
+    sampled_speaker_seed,
     unknown_language,
 )
 from .errors import BackendError
@@ -23,6 +25,7 @@ from .safety import check_file, check_onnx_file, is_pickle_like
 __all__ = [
     "ENTRY_POINT_GROUP",
     "MAX_TEXT_CHARS",
+    "SAMPLED_SPEAKER_PREFIX",
     "Backend",
     "BackendError",
     "BackendInfo",
@@ -36,5 +39,6 @@ __all__ = [
     "joe_voice_files",
     "language_matches",
     "missing_capabilities",
+    "sampled_speaker_seed",
     "unknown_language",
 ]

@@ -29,6 +29,24 @@ from .errors import BackendError
 from .safety import check_file
 
 MAX_TEXT_CHARS = 1000
+# A request's speaker "sampled:<seed>" asks for a new voice drawn by the backend (capability
+# "speaker_sampling"), the same voice for the same seed; any other speaker names a stored voice.
+SAMPLED_SPEAKER_PREFIX = "sampled:"
+MAX_SPEAKER_SEED = 2**31 - 1
+
+
+def sampled_speaker_seed(speaker: object) -> int | None:
+    """The seed of a "sampled:<seed>" speaker, None for any other speaker; BackendError for a
+    sampled speaker whose seed is not a whole number between 0 and 2**31 - 1."""
+    if not isinstance(speaker, str) or not speaker.startswith(SAMPLED_SPEAKER_PREFIX):
+        return None
+    text = speaker[len(SAMPLED_SPEAKER_PREFIX) :]
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_SPEAKER_SEED:
+        raise BackendError(
+            f"sampled speaker {speaker!r}: the seed after '{SAMPLED_SPEAKER_PREFIX}' must be a "
+            f"whole number from 0 to {MAX_SPEAKER_SEED}"
+        )
+    return int(text)
 
 
 def normalise_language(tag: str) -> str:
@@ -61,7 +79,8 @@ class SynthRequest:
     def required_capabilities(self, native_languages: Iterable[str] = ()) -> frozenset[str]:
         """The capabilities a backend needs to honour every field of this request.
 
-        Rule: always "tts"; a speaker → "multi_speaker"; a style → "style"; prosody reference
+        Rule: always "tts"; a speaker → "multi_speaker", a sampled speaker ("sampled:<seed>")
+        → "speaker_sampling" instead; a style → "style"; prosody reference
         audio → "prosody_reference"; a language that matches none of the backend's native
         languages (see ``language_matches``) → "cross_lingual". An empty language never needs
         cross_lingual (it means "the backend's own"). Controls need no capability: each backend
@@ -69,7 +88,7 @@ class SynthRequest:
         """
         needed = {"tts"}
         if self.speaker is not None:
-            needed.add("multi_speaker")
+            needed.add("speaker_sampling" if _is_sampled(self.speaker) else "multi_speaker")
         if self.style:
             needed.add("style")
         if self.prosody_reference is not None:
@@ -77,6 +96,10 @@ class SynthRequest:
         if self.language and not any(language_matches(self.language, n) for n in native_languages):
             needed.add("cross_lingual")
         return frozenset(needed)
+
+
+def _is_sampled(speaker: object) -> bool:
+    return isinstance(speaker, str) and speaker.startswith(SAMPLED_SPEAKER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -220,10 +243,16 @@ class Backend(ABC):
     def render_batch(self, batch: list[SynthRequest]) -> list[np.ndarray]:
         """Mono float32 samples at ``self.info.sample_rate`` for already-checked requests."""
 
+    def request_provenance(self, request: SynthRequest) -> dict:
+        """What of one rendering its stimulus' provenance should record beyond the job's (a
+        sampled voice's blend weights, say); JSON-serialisable. Called after rendering."""
+        return {}
+
     def check_request(self, request: SynthRequest) -> None:
         """Refuse a request this loaded backend cannot honour, naming what is wrong."""
         info = self._loaded_info()
         check_text(request.text)
+        sampled_speaker_seed(request.speaker)  # a malformed "sampled:" speaker is refused here
         if isinstance(request.seed, bool) or not isinstance(request.seed, int) or request.seed < 0:
             raise BackendError(f"seed must be a whole number >= 0, got {request.seed!r}")
         missing = missing_capabilities(request, info)
@@ -289,6 +318,7 @@ def check_text(text: str) -> None:
 def _why(request: SynthRequest, missing: frozenset[str]) -> str:
     reasons = {
         "multi_speaker": f"speaker {request.speaker!r}",
+        "speaker_sampling": f"sampled speaker {request.speaker!r}",
         "style": f"style {request.style!r}",
         "prosody_reference": "prosody reference audio",
         "cross_lingual": f"language {request.language!r}",

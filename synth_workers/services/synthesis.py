@@ -30,6 +30,7 @@ from synth_workers.backends import (
     SynthRequest,
     get_backend,
     missing_capabilities,
+    sampled_speaker_seed,
     unknown_language,
 )
 from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
@@ -204,6 +205,10 @@ def _refusal(planned: SynthRequest, info: BackendInfo) -> str:
     """Why the backend cannot render this request, checked before the job exists ('' if it can)."""
     if missing := sorted(missing_capabilities(planned, info)):
         return f"cannot do {', '.join(missing)}"
+    try:
+        sampled_speaker_seed(planned.speaker)
+    except BackendError as exc:
+        return str(exc)
     # Else each item would fail alone, at render time (``Backend.check_request``, the controls).
     if unknown_language(planned, info):
         return f"has no language '{planned.language}'"
@@ -281,11 +286,13 @@ def batch_run(*, job_id: int, item_ids: list[int]) -> dict:
             )
             for i in todo
         ]
-        for item, (result, seconds) in zip(todo, render(backend, requests), strict=True):
+        results = render(backend, requests)
+        for item, request, (result, seconds) in zip(todo, requests, results, strict=True):
             if isinstance(result, str):
                 _finish(item, error=result)
             else:
-                stim = _store(job, item, result, policy, provenance)
+                rendering = {**provenance, **backend.request_provenance(request)}
+                stim = _store(job, item, result, policy, rendering)
                 _finish(item, stimulus=stim, seconds=seconds)
     return _refresh_counts(job)
 

@@ -3,7 +3,13 @@
 import pytest
 
 from synth_workers.audio import Audio
-from synth_workers.backends import BackendError, ConfigKey, SynthRequest, language_matches
+from synth_workers.backends import (
+    BackendError,
+    ConfigKey,
+    SynthRequest,
+    language_matches,
+    sampled_speaker_seed,
+)
 from synth_workers.backends.base import validate_config
 
 
@@ -76,3 +82,20 @@ def test_a_backend_missing_its_libraries_says_what_to_install():
     require_modules("piper", "numpy")  # present: nothing happens
     with pytest.raises(BackendError, match=r"needs no_such_lib_xyz on the worker.*\[worker\]"):
         require_modules("hf-vits", "numpy", "no_such_lib_xyz")
+
+
+def test_a_sampled_speaker_needs_speaker_sampling_not_a_speaker_table():
+    sampled = SynthRequest(text="a", speaker="sampled:7")
+    assert sampled.required_capabilities() == {"tts", "speaker_sampling"}
+    assert SynthRequest(text="a", speaker="jf_alpha").required_capabilities() == {
+        "tts",
+        "multi_speaker",
+    }
+    assert sampled_speaker_seed("sampled:7") == 7
+    assert sampled_speaker_seed("jf_alpha") is None and sampled_speaker_seed(3) is None
+
+
+@pytest.mark.parametrize("speaker", ["sampled:", "sampled:-1", "sampled:x", "sampled:4294967296"])
+def test_a_malformed_sampled_speaker_is_refused_naming_the_seed_rule(speaker):
+    with pytest.raises(BackendError, match="must be a whole number from 0 to 2147483647"):
+        sampled_speaker_seed(speaker)
