@@ -16,10 +16,22 @@ would see it. So an item's audio depends on its own request and seed only, not o
 neighbours (batched vs one at a time agree to float rounding), and torch's global generator is
 never touched. ``info.deterministic``: bit-identical samples for the same batch composition on
 the CPU; on CUDA only when torch's deterministic algorithms are switched on.
+
+Sampled speakers ("sampled:<seed>", multi-speaker checkpoints only): a new speaker embedding drawn
+from a Gaussian fitted to the rows of the model's speaker table (``embed_speaker``; see
+speaker_gaussian.py for the distribution and its guard). VitsModel looks its one speaker up with
+``embed_speaker(speaker_id)`` and passes the (batch, width, 1) result to the duration
+predictor, the flow and the decoder, which all broadcast it over the batch. For a group of
+sampled speakers we call it with speaker_id 0 and, for that one forward pass, a forward hook on
+``embed_speaker`` answers with the group's drawn embeddings instead, one row per item. The
+weights are never written, and the hook is removed when the pass ends (even on an error), so a
+real speaker renders exactly as before. Sampled and real speakers in one batch are separate
+forward passes; sampled speakers with the same controls share one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -40,6 +52,7 @@ from .base import (
     SynthRequest,
     check_controls,
     normalise_language,
+    sampled_speaker_seed,
     validate_config,
 )
 from .errors import BackendError
@@ -52,6 +65,7 @@ from .hf_vits_files import (
     read_model_config,
     read_safetensors_header,
 )
+from .speaker_gaussian import SampledVoice, SpeakerGaussian
 from .torch_runtime import torch_device, torch_ready
 
 logger = logging.getLogger(__name__)
@@ -76,6 +90,7 @@ class _Settings:
     """What one forward pass shares: requests that agree on all of it are batched together."""
 
     speaker: int | None
+    sampled: bool  # the speakers are drawn ("sampled:<seed>"); ``speaker`` is then 0
     speaking_rate: float
     noise_scale: float
     noise_scale_duration: float
@@ -84,7 +99,8 @@ class _Settings:
 class HfVitsBackend(Backend):
     name = "hf-vits"
     version = "1.0"
-    capabilities = frozenset({"tts", "multi_speaker"})  # multi_speaker only if num_speakers > 1
+    # multi_speaker and speaker_sampling only if num_speakers > 1
+    capabilities = frozenset({"tts", "multi_speaker", "speaker_sampling"})
     config_schema: ClassVar[dict[str, ConfigKey]] = {
         "language": ConfigKey(str, default="en", help="the model's language tag, e.g. 'en'"),
         "speaking_rate": ConfigKey(SCALE, help="default speaking rate (else the model's own)"),
@@ -127,6 +143,10 @@ class HfVitsBackend(Backend):
         self._device = torch_device(device)
         self._model, self._tokenizer = _load_pretrained(files, self._device)
         _zero_decoder_padding(self._model)
+        self._speaker_space: SpeakerGaussian | None = None
+        if model_config["num_speakers"] > 1:
+            table = self._model.embed_speaker.weight.detach().cpu().double().numpy()
+            self._speaker_space = SpeakerGaussian(table)
         registration = _registration(config)
         self._defaults = {
             k: model_config[k] if registration[k] is None else registration[k] for k in SCALE_KEYS
@@ -140,8 +160,22 @@ class HfVitsBackend(Backend):
         check_controls(request.controls, CONTROL_RANGES)
         if "speed" in request.controls and "speaking_rate" in request.controls:
             raise BackendError("give either control 'speed' or 'speaking_rate', not both")
-        self._speaker_id(request.speaker)
+        if sampled_speaker_seed(request.speaker) is None:
+            self._speaker_id(request.speaker)
         self._token_ids(request.text)
+
+    def request_provenance(self, request: SynthRequest) -> dict:
+        seed = sampled_speaker_seed(request.speaker)
+        if seed is None:
+            return {}
+        return {"sampled_voice": self.sampled_voice(seed).provenance()}
+
+    def sampled_voice(self, seed: int) -> SampledVoice:
+        """The voice of "sampled:<seed>" (drawn anew each time: a product with the fitted axes
+        costs microseconds, and nothing accumulates over a long-lived worker)."""
+        if self._speaker_space is None:
+            raise BackendError(f"backend '{self.name}': this checkpoint has one speaker only")
+        return self._speaker_space.draw(seed)
 
     def render_batch(self, batch: list[SynthRequest]) -> list[np.ndarray]:
         groups: dict[_Settings, list[int]] = {}
@@ -167,7 +201,14 @@ class HfVitsBackend(Backend):
         model = self._model
         model.noise_scale = settings.noise_scale
         model.noise_scale_duration = settings.noise_scale_duration
-        with torch.inference_mode(), _seeded_noise_mode()([r.seed for r in requests]):
+        voices = None
+        if settings.sampled:
+            voices = [self.sampled_voice(sampled_speaker_seed(r.speaker)) for r in requests]
+        with (
+            torch.inference_mode(),
+            _seeded_noise_mode()([r.seed for r in requests]),
+            _speaker_embeddings(model, voices, self._device),
+        ):
             output = model(
                 input_ids=input_ids.to(self._device),
                 attention_mask=mask.to(self._device),
@@ -182,11 +223,13 @@ class HfVitsBackend(Backend):
     def _settings(self, request: SynthRequest) -> _Settings:
         controls, defaults = request.controls, self._defaults
         rate = controls.get("speaking_rate", controls.get("speed", defaults["speaking_rate"]))
-        speaker = self._speaker_id(request.speaker)
+        sampled = sampled_speaker_seed(request.speaker) is not None
+        speaker = 0 if sampled else self._speaker_id(request.speaker)
         if speaker is None and self._model.config.num_speakers > 1:
             speaker = 0  # VitsModel would otherwise render with no speaker conditioning at all
         return _Settings(
             speaker=speaker,
+            sampled=sampled,
             speaking_rate=float(rate),
             noise_scale=float(controls.get("noise_scale", defaults["noise_scale"])),
             noise_scale_duration=float(
@@ -226,8 +269,10 @@ def _registration(config: dict) -> dict[str, Any]:
 
 def _info(model_config: dict, registration: dict) -> BackendInfo:
     count = model_config["num_speakers"]
+    # A single speaker has no table to fit a distribution of voices to: no speaker_sampling.
+    many = {"tts", "multi_speaker", "speaker_sampling"}
     return BackendInfo(
-        capabilities=frozenset({"tts", "multi_speaker"} if count > 1 else {"tts"}),
+        capabilities=frozenset(many if count > 1 else {"tts"}),
         languages=frozenset({normalise_language(registration["language"])}),
         speakers=tuple(str(i) for i in range(count)) if count > 1 else (),
         controls=tuple(CONTROL_RANGES),
@@ -298,6 +343,30 @@ def _zero_decoder_padding(model: Any) -> None:
     for name, module in model.decoder.named_modules():
         if isinstance(module, nn.Conv1d | nn.ConvTranspose1d) and name != "cond":
             module.register_forward_pre_hook(zero)
+
+
+@contextlib.contextmanager
+def _speaker_embeddings(model: Any, voices: list[SampledVoice] | None, device: str):
+    """For the forward passes inside: ``embed_speaker`` answers with these voices' embeddings
+    (one row per batch item) instead of its table's row; nothing changes when ``voices`` is None.
+    The hook replaces the output only, the weights stay as they are."""
+    if voices is None:
+        yield
+        return
+    import torch
+
+    rows = np.stack([voice.embedding for voice in voices])
+    table = model.embed_speaker.weight
+    drawn = torch.from_numpy(rows).to(device=device, dtype=table.dtype)
+
+    def answer(module: Any, args: tuple, output: Any) -> Any:
+        return drawn
+
+    handle = model.embed_speaker.register_forward_hook(answer)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 @functools.cache

@@ -83,7 +83,7 @@ def test_good_files_are_accepted_and_described_without_torch(vits_files):
 
 def test_describe_multi_speaker_model(trio_files):
     info = HfVits.describe(trio_files, {"language": "de"})
-    assert info.capabilities == {"tts", "multi_speaker"}
+    assert info.capabilities == {"tts", "multi_speaker", "speaker_sampling"}
     assert info.speakers == ("0", "1", "2")
     assert info.languages == {"de"}
     assert info.sample_rate == TINY_SAMPLE_RATE
@@ -341,3 +341,143 @@ def test_devices(vits_files):
     backend = HfVits()
     backend.load(vits_files, {}, "cuda:0")  # warns and uses the CPU
     assert render(backend).frames > 0
+
+
+# -- sampled speakers ("sampled:<seed>") ----------------------------------------------------------
+def sampled(backend, seed, text=TEXTS[0], noise_seed=5):
+    return render(backend, text, speaker=f"sampled:{seed}", seed=noise_seed)
+
+
+def test_a_sampled_speaker_is_the_same_voice_for_the_same_seed(trio, trio_files):
+    first = sampled(trio, 7)
+    np.testing.assert_array_equal(first.samples, sampled(trio, 7).samples)
+    fresh = HfVits()  # another load: the same fit, the same draw
+    fresh.load(trio_files, {}, "cpu")
+    np.testing.assert_array_equal(first.samples, sampled(fresh, 7).samples)
+    np.testing.assert_array_equal(trio.sampled_voice(7).embedding, fresh.sampled_voice(7).embedding)
+
+
+def test_different_seeds_are_different_voices_and_none_is_a_training_speaker(trio):
+    table = trio._model.embed_speaker.weight.detach().double().numpy()
+    embeddings = [trio.sampled_voice(seed).embedding for seed in range(6)]
+    for i, a in enumerate(embeddings):
+        assert np.abs(table - a).max(axis=1).min() > 1e-3
+        for b in embeddings[i + 1 :]:
+            assert np.abs(a - b).max() > 1e-3
+    a, b = sampled(trio, 1), sampled(trio, 2)
+    assert a.frames != b.frames or not np.allclose(a.samples, b.samples)
+
+
+def test_a_drawn_voice_stays_within_the_training_speakers_radius(trio):
+    space = trio._speaker_space
+    assert space.rank == 2  # 3 speakers span a plane of the 8-dimensional table
+    assert space.radius_limit == max(space.training_radii)
+    clipped = 0
+    for seed in range(200):
+        voice = trio.sampled_voice(seed)
+        radius = space.radii(voice.embedding)[0]
+        assert radius == pytest.approx(voice.radius, abs=1e-9)
+        assert radius <= space.radius_limit + 1e-9
+        clipped += voice.drawn_radius > space.radius_limit
+    assert 0 < clipped < 200  # the guard trims the tail, it does not pin every voice to it
+
+
+def test_real_speakers_render_exactly_as_before_a_sampled_one(trio):
+    weights = trio._model.embed_speaker.weight.detach().clone()
+    before = [render(trio, TEXTS[i], speaker=i, seed=3).samples for i in range(3)]
+    sampled(trio, 11)
+    trio.synthesize([SynthRequest(TEXTS[1], speaker="sampled:12"), SynthRequest(TEXTS[2])])
+    after = [render(trio, TEXTS[i], speaker=i, seed=3).samples for i in range(3)]
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert torch_equal(weights, trio._model.embed_speaker.weight)
+    assert not trio._model.embed_speaker._forward_hooks
+
+
+def test_a_batch_mixing_sampled_and_real_speakers_matches_one_at_a_time(trio):
+    speakers = ["sampled:1", 0, "sampled:2", 2, "sampled:1", "sampled:3", None]
+    batch = [
+        SynthRequest(TEXTS[i % 3], speaker=speaker, seed=i) for i, speaker in enumerate(speakers)
+    ]
+    together = trio.synthesize(batch)
+    for request, audio in zip(batch, together, strict=True):
+        alone = trio.synthesize([request])[0]
+        assert audio.frames == alone.frames
+        np.testing.assert_allclose(audio.samples, alone.samples, atol=1e-5)
+
+
+def test_a_failed_pass_leaves_no_sampled_voice_behind(trio, monkeypatch):
+    before = render(trio, speaker=1, seed=2).samples
+    monkeypatch.setattr(trio._model.decoder, "forward", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        sampled(trio, 4)
+    monkeypatch.undo()
+    assert not trio._model.embed_speaker._forward_hooks
+    np.testing.assert_array_equal(before, render(trio, speaker=1, seed=2).samples)
+
+
+def test_provenance_records_the_seed_and_the_nearest_training_speaker(trio):
+    request = SynthRequest(TEXTS[0], speaker="sampled:7")
+    trio.synthesize([request])
+    voice = trio.request_provenance(request)["sampled_voice"]
+    assert voice["seed"] == 7 and voice["method"] == "gaussian"
+    assert voice["nearest_training_speaker"] in (0, 1, 2)
+    assert -1 <= voice["cosine_to_nearest"] <= 1
+    assert 0 <= voice["radius"] <= voice["radius_limit"]
+    json.dumps(voice)  # stored in a JSONField
+    assert trio.request_provenance(SynthRequest(TEXTS[0], speaker=1)) == {}
+    assert trio.request_provenance(SynthRequest(TEXTS[0])) == {}
+
+
+def test_a_single_speaker_checkpoint_cannot_sample_a_speaker(vits, vits_files):
+    assert "speaker_sampling" not in HfVits.describe(vits_files, {}).capabilities
+    assert "speaker_sampling" not in vits.info.capabilities
+    with pytest.raises(
+        BackendError,
+        match=r"lacks the capability speaker_sampling needed by this request "
+        r"\(sampled speaker 'sampled:3'\)",
+    ):
+        render(vits, speaker="sampled:3")
+
+
+@pytest.mark.parametrize("speaker", ["sampled:x", "sampled:", "sampled:-1", "sampled:2147483648"])
+def test_a_malformed_sampled_speaker_is_refused(trio, speaker):
+    with pytest.raises(BackendError, match="the seed after 'sampled:' must be a whole number"):
+        render(trio, speaker=speaker)
+
+
+def test_a_job_renders_sampled_speakers_of_a_multi_speaker_system_only(db, trio_files, vits_files):
+    from evalsite.errors import InputError
+    from synth_workers.models import Corpus, Stimulus, System, Utterance
+    from synth_workers.services.registration import system_register
+    from synth_workers.services.synthesis import batch_run, job_create
+
+    corpus = Corpus.objects.create(name="sampling")
+    Utterance.objects.create(corpus=corpus, key="u0", text=TEXTS[0], language="en")
+    grid = {"speaker": ["sampled:1", "sampled:2"]}
+    trio_system = system_register(name="trio", backend="hf-vits", files=trio_files)
+    assert "speaker_sampling" in trio_system.capabilities
+    System.objects.filter(pk=trio_system.pk).update(usable=True, check_error="")
+    trio_system.refresh_from_db()
+    job = job_create(system=trio_system, corpus=corpus, grid=grid)
+    assert sorted(i["speaker"] for i in job.items.values_list("condition", flat=True)) == [
+        "sampled:1",
+        "sampled:2",
+    ]
+    batch_run(job_id=job.pk, item_ids=list(job.items.values_list("pk", flat=True)))
+    stimuli = Stimulus.objects.filter(system=trio_system).order_by("condition_key")
+    seeds = sorted(s.provenance["sampled_voice"]["seed"] for s in stimuli)
+    assert seeds == [1, 2] and all(s.status != "failed" for s in stimuli)
+    with pytest.raises(InputError, match="the seed after 'sampled:' must be a whole number"):
+        job_create(system=trio_system, corpus=corpus, grid={"speaker": ["sampled:one"]})
+    solo = system_register(name="solo", backend="hf-vits", files=vits_files)
+    System.objects.filter(pk=solo.pk).update(usable=True, check_error="")
+    solo.refresh_from_db()
+    with pytest.raises(InputError, match="backend 'hf-vits' cannot do speaker_sampling"):
+        job_create(system=solo, corpus=corpus, grid=grid)
+
+
+def torch_equal(a, b):
+    import torch
+
+    return torch.equal(a, b)
