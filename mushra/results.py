@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from mushra.analysis import AnalysisError, Result, Spec, analyze
+from mushra.metric_reads import test_objective
 from mushra.models import Condition, ListeningTest, Rating
 from mushra.reports import FORMATS, ReportMeta, render_file, write_report
 
@@ -161,6 +162,16 @@ def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
     return analyze(ratings, test_spec(test, options))
 
 
+def report_dict(test: ListeningTest, result: Result) -> dict:
+    """The analysis as the reports take it, with the objective metrics of the test's stimuli
+    beside the listeners' scores when any are measured (``mushra.metric_reads``)."""
+    data = result.to_dict()
+    objective = test_objective(test, data.get("conditions") or [])
+    if objective:
+        data["objective"] = objective
+    return data
+
+
 def _meta(test: ListeningTest, result: Result) -> ReportMeta:
     source = f"listening test '{test.slug}'"
     return ReportMeta.for_spec(result.spec, title=test.name, source=source, question=test.question)
@@ -170,7 +181,9 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
     """One report file of the test (a download), rendered in memory."""
     result = test_analysis(test, options)
     meta = _meta(test, result)
-    content = render_file(result.to_dict(), result.rated, meta, fmt, name, test_id=test.slug)
+    content = render_file(
+        report_dict(test, result), result.rated, meta, fmt, name, test_id=test.slug
+    )
     return content.encode("utf-8") if isinstance(content, str) else content
 
 
@@ -178,7 +191,7 @@ def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> d
     """Analyse the test's ratings and write the requested report files into ``out_dir``."""
     result = test_analysis(test, options)
     return write_report(
-        result.to_dict(),
+        report_dict(test, result),
         result.rated,
         _meta(test, result),
         out_dir,

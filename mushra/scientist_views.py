@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from evalsite import access
@@ -16,6 +17,7 @@ from mushra import services, sessions
 from mushra.analysis import AnalysisError
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
+from mushra.metric_reads import test_metric_progress
 from mushra.models import ListeningTest
 from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
@@ -73,6 +75,8 @@ def new_test(request: HttpRequest):
 def progress(request: HttpRequest, test_id: int):
     test = _test(request, test_id)
     link = request.build_absolute_uri(f"/t/{test.slug}/")
+    metrics = test_metric_progress(test)
+    files = [n for n in RESULT_FILES if n != "f0.svg" or metrics.get("measured")]
     context = {
         "test": test,
         "can_change": access.may(request.user, "change", test.project_id),
@@ -80,7 +84,10 @@ def progress(request: HttpRequest, test_id: int):
         "listener_link": link,
         "labels": list(test.conditions.values_list("label", flat=True)),
         "strata": strata_choices(test),
-        "result_files": [(name, spec[3]) for name, spec in RESULT_FILES.items()],
+        "result_files": [(name, RESULT_FILES[name][3]) for name in files],
+        "metrics": metrics,
+        "metrics_url": reverse("mushra:metrics", args=[test.pk]),
+        "metrics_json": reverse("mushra:metrics-json", args=[test.pk]),
     }
     return render(request, "mushra/progress.html", context)
 
@@ -95,6 +102,7 @@ RESULT_FILES = {
     "means.tex": ("latex", "application/x-tex; charset=utf-8", False, "Means (LaTeX table)"),
     "conditions.svg": ("svg", "image/svg+xml", True, "Plot per condition (SVG)"),
     "items.svg": ("svg", "image/svg+xml", True, "Plot per item (SVG)"),
+    "f0.svg": ("svg", "image/svg+xml", True, "F0 distributions (SVG)"),  # once F0 is measured
 }
 
 
@@ -138,6 +146,30 @@ def results_file(request: HttpRequest, test_id: int, name: str):
 @login_required
 def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
     return JsonResponse(test_progress(_test(request, test_id)))
+
+
+@login_required
+@require_POST
+def measure_metrics(request: HttpRequest, test_id: int):
+    """Queue the objective metrics of the test's stimuli that are not measured yet."""
+    test = _test(request, test_id, "change")
+    try:
+        queued = services.test_metrics_request(test=test)
+    except InputError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Measuring {queued} stimuli on the workers."
+            if queued
+            else "Every stimulus is measured.",
+        )
+    return redirect("mushra:progress", test_id=test.pk)
+
+
+@login_required
+def metrics_json(request: HttpRequest, test_id: int) -> JsonResponse:
+    return JsonResponse(test_metric_progress(_test(request, test_id)))
 
 
 @login_required

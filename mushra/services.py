@@ -14,6 +14,7 @@ from evalsite.errors import InputError
 from mushra.layout import stimuli_of
 from mushra.models import MAX_SIGNALS, Condition, ConditionStimulus, ItemLoad, ListeningTest
 from synth_workers.models import Corpus, System, Utterance
+from synth_workers.services.metrics import corpus_metrics_request
 
 ANCHORS = {
     "low": (Condition.Role.ANCHOR_LOW, "anchor_35", "Low anchor (3.5 kHz)"),
@@ -151,3 +152,12 @@ def listening_test_close(*, test: ListeningTest) -> None:
     ListeningTest.objects.filter(pk=test.pk).update(
         status=ListeningTest.Status.CLOSED, closed_at=timezone.now()
     )
+
+
+def test_metrics_request(*, test: ListeningTest, names: list[str] | None = None) -> int:
+    """Measure the objective metrics of the test's stimuli: every stimulus of its systems (those
+    under test, and the recordings its reference and anchors come from) on its corpus, so the
+    training voices a sampled voice is compared with are measured too. Returns how many
+    stimuli were queued; InputError when the metrics extra is missing or a name is unknown."""
+    systems = list(System.objects.filter(pk__in=test.conditions.values("system_id")))
+    return corpus_metrics_request(corpus=test.corpus, names=names, systems=systems)

@@ -53,6 +53,12 @@ urlpatterns = [
         name="progress-json",
     ),
     path("mushra/tests/<int:test_id>/preview", scientist_views.preview, name="preview"),
+    path("mushra/tests/<int:test_id>/metrics", scientist_views.measure_metrics, name="metrics"),
+    path(
+        "mushra/tests/<int:test_id>/metrics.json",
+        scientist_views.metrics_json,
+        name="metrics-json",
+    ),
     path(
         "mushra/tests/<int:test_id>/results/<str:name>",
         scientist_views.results_file,

@@ -367,6 +367,8 @@ class MetricRequest(models.Model):
     the request is still missing (DESIGN.md §11: our tables, not the broker, are the truth)."""
 
     corpus = models.ForeignKey(Corpus, on_delete=models.CASCADE, related_name="metric_requests")
+    # Only these systems' stimuli (a listening test's conditions); none means the whole corpus.
+    systems = models.ManyToManyField(System, blank=True, related_name="+")
     names = models.JSONField(default=list, blank=True)  # [] means every registered metric
     created_at = models.DateTimeField(auto_now_add=True)
 

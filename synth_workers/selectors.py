@@ -6,6 +6,7 @@ import sys
 from django.db.models import Count
 from django.utils import timezone
 
+from evalsite.errors import InputError
 from synth_workers.metric_catalog import (
     applies,
     chosen_metrics,
@@ -137,8 +138,7 @@ def corpus_metrics_progress(corpus: Corpus, names: list[str] | None = None) -> d
     """``ready`` stimuli of the corpus and how many are ``measured`` (every metric that applies
     stored for its current version). Exact, in two queries (missing_by_stimulus).
     """
-    missing = missing_by_stimulus(corpus_stimuli(corpus), chosen_metrics(names))
-    return {"ready": len(missing), "measured": sum(1 for todo in missing.values() if not todo)}
+    return metric_scope_progress(corpus_stimuli(corpus), names)
 
 
 def corpus_metric_means(corpus: Corpus) -> list[dict]:
@@ -200,3 +200,41 @@ def missing_by_stimulus(stimuli, metrics: list) -> dict[int, list]:
 def corpus_stimuli(corpus: Corpus):
     """Every stimulus of the corpus: its systems' (and anchors') stimuli on its utterances."""
     return Stimulus.objects.filter(utterance__corpus=corpus)
+
+
+def current_metric_values(stimuli, names: list[str] | None = None) -> dict[int, dict[str, dict]]:
+    """stimulus id → {metric name: stored value} for the ready stimuli of the queryset, from the
+    rows of each metric's current version and model hash only (older versions are not mixed in;
+    values that could not be measured are left out). One query per metric; {} when the metrics
+    extra is not installed here."""
+    try:
+        registry = metric_registry()
+        current = [provenance(m) for name, m in registry.items() if not names or name in names]
+    except InputError:
+        return {}
+    ready = stimuli.filter(status=Stimulus.Status.READY).values("pk")
+    out: dict[int, dict[str, dict]] = {}
+    for name, version, model_hash in current:
+        rows = StimulusMetric.objects.filter(
+            stimulus__in=ready, name=name, version=version, model_hash=model_hash
+        ).values_list("stimulus_id", "value")
+        for pk, value in rows.iterator(chunk_size=5000):
+            if isinstance(value, dict) and "error" not in value:
+                out.setdefault(pk, {})[name] = value
+    return out
+
+
+def metric_scope_progress(stimuli, names: list[str] | None = None) -> dict:
+    """``ready`` stimuli of the queryset and how many are ``measured`` (every metric that applies
+    stored for its current version): what a progress bar shows."""
+    missing = missing_by_stimulus(stimuli, chosen_metrics(names))
+    return {"ready": len(missing), "measured": sum(1 for todo in missing.values() if not todo)}
+
+
+def metric_panel_state(stimuli) -> dict:
+    """What a page's metrics panel shows: ``metric_scope_progress``, or {"error": why} when this
+    host cannot name the metrics (the extra is not installed)."""
+    try:
+        return metric_scope_progress(stimuli)
+    except InputError as exc:
+        return {"error": exc.message}

@@ -12,6 +12,12 @@ urlpatterns = [
     path("systems/<int:system_id>/", scientist_views.system_detail, name="system"),
     path("corpora/<int:corpus_id>/", scientist_views.corpus_detail, name="corpus"),
     path("corpora/<int:corpus_id>/audition/", audition_views.audition, name="audition"),
+    path("corpora/<int:corpus_id>/metrics", scientist_views.corpus_measure, name="corpus-metrics"),
+    path(
+        "corpora/<int:corpus_id>/metrics.json",
+        scientist_views.corpus_metrics_json,
+        name="corpus-metrics-json",
+    ),
     path("stimuli/<int:stimulus_id>/audio", audition_views.stimulus_audio, name="stimulus-audio"),
     path(
         "stimuli/<int:stimulus_id>/provenance.json",

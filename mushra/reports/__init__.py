@@ -17,6 +17,7 @@ from mushra.analysis.data import AnalysisError
 from mushra.reports import exports
 from mushra.reports.html import make_plots, render_html, render_html_with_plots
 from mushra.reports.meta import ReportMeta
+from mushra.reports.objective import ratings_with_metrics
 from mushra.reports.pdf import render_pdf
 
 __all__ = ["FORMATS", "ReportMeta", "render_file", "render_html", "render_pdf", "write_report"]
@@ -43,7 +44,11 @@ def _files(
     table = {
         "html": {"report.html": html},
         "pdf": {"report.pdf": lambda: render_pdf(html())},
-        "csv": {"ratings.csv": lambda: exports.tidy_csv(ratings)},
+        "csv": {
+            "ratings.csv": lambda: exports.tidy_csv(
+                ratings_with_metrics(ratings, result.get("objective"))
+            )
+        },
         "mushra_csv": {"mushra.csv": lambda: exports.webmushra_csv(ratings, test_id)},
         "json": {"analysis.json": lambda: exports.analysis_json(result)},
         "latex": {"means.tex": lambda: exports.latex_means(result, meta)},
@@ -52,6 +57,8 @@ def _files(
             "items.svg": lambda: plots()["items"],
         },
     }
+    if (result.get("objective") or {}).get("f0"):  # the F0 figure exists when F0 was measured
+        table["svg"]["f0.svg"] = lambda: plots()["f0"]
     return {name: make for fmt in FORMATS if fmt in formats for name, make in table[fmt].items()}
 
 
@@ -86,8 +93,8 @@ def write_report(
     """Write the requested formats into ``out_dir`` (created if missing).
 
     Returns file name → path, e.g. ``{"report.html": out_dir / "report.html", ...}``; "svg"
-    writes two files, conditions.svg and items.svg. An unknown format is an AnalysisError,
-    raised before anything is written.
+    writes conditions.svg and items.svg, and f0.svg when the result holds F0 measurements. An
+    unknown format is an AnalysisError, raised before anything is written.
     """
     wanted = set(formats)
     _check_formats(wanted)

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from mushra.reports import common as c
 from mushra.reports.meta import ReportMeta
 from mushra.reports.methods import methods_paragraph
+from mushra.reports.objective import f0_plot, objective_view
 from mushra.reports.plots import condition_plot, item_plot
 
 SIGNIFICANCE_LEGEND = (
@@ -202,17 +203,24 @@ def render_html_with_plots(
         "mixed": mixed_view(result.get("mixed_model"), order),
         "gaps": [gap_sentence(g) for g in result.get("gaps") or []],
         "strata": [stratum_view(s, order) for s in result.get("strata") or []],
+        "objective": objective_view(result.get("objective"), order),
+        "f0_plot": inline_svg(plots["f0"]) if plots.get("f0") else None,
         "methods": methods_paragraph(result, meta),
     }
     return _env().get_template("report.html.j2").render(**context)
 
 
 def make_plots(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> dict[str, str]:
-    """Both report plots as SVG text, keyed "conditions" and "items"."""
-    return {
+    """The report plots as SVG text, keyed "conditions", "items" and, when the test's F0 was
+    measured, "f0"."""
+    plots = {
         "conditions": condition_plot(result, ratings, meta),
         "items": item_plot(result, ratings, meta),
     }
+    f0 = f0_plot(result.get("objective"), meta, c.condition_order(result, meta))
+    if f0:
+        plots["f0"] = f0
+    return plots
 
 
 def render_html(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> str:

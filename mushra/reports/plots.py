@@ -55,7 +55,7 @@ def label(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _svg(fig: Figure, name: str) -> str:
+def svg_text(fig: Figure, name: str) -> str:
     """Deterministic SVG text of ``fig`` without the RDF metadata block (it holds URLs).
 
     Element ids get ``name`` as a prefix: matplotlib numbers them the same way in every figure
@@ -154,7 +154,7 @@ def condition_plot(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> str
         ax.set_xlim(-0.6, len(order) - 0.4)
         title = "Scores by condition" + (f" ({meta.question})" if meta.question else "")
         ax.set_title(label(title))
-        return _svg(fig, "mushra-conditions")
+        return svg_text(fig, "mushra-conditions")
 
 
 def legend_columns(names: list[str], fontsize: float = 8) -> int:
@@ -197,4 +197,4 @@ def item_plot(result: dict, ratings: pd.DataFrame, meta: ReportMeta) -> str:
         ax.set_title("Mean score per item")
         if len(table.columns):
             fig.legend(loc="outside lower center", ncol=ncol, frameon=False, fontsize=8)
-        return _svg(fig, "mushra-items")
+        return svg_text(fig, "mushra-items")

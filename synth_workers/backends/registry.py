@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "evalsite.synth_backends"
 BUILTINS = {
     "espeak-ng": "synth_workers.backends.espeak:EspeakBackend",
     "hf-vits": "synth_workers.backends.hf_vits:HfVitsBackend",
+    "kokoro": "synth_workers.backends.kokoro:KokoroBackend",
     "piper": "synth_workers.backends.piper:PiperBackend",
     "torchscript": "synth_workers.backends.torchscript:TorchScriptBackend",
     "world-prosody-transfer": "synth_workers.backends.world_transfer:WorldProsodyTransferBackend",

@@ -26,7 +26,7 @@ from synth_workers.metric_catalog import (
     provenance,
     stimulus_language,
 )
-from synth_workers.models import Corpus, MetricRequest, Stimulus, StimulusMetric
+from synth_workers.models import Corpus, MetricRequest, Stimulus, StimulusMetric, System
 from synth_workers.selectors import corpus_stimuli, missing_by_stimulus
 
 
@@ -84,16 +84,24 @@ def _store(rows: list[StimulusMetric]) -> int:
     return stored
 
 
-def corpus_metrics_request(*, corpus: Corpus, names: list[str] | None = None) -> int:
+def corpus_metrics_request(
+    *, corpus: Corpus, names: list[str] | None = None, systems: list[System] | None = None
+) -> int:
     """Record the request and queue one task per ready stimulus lacking a current metric (after
-    commit); returns how many were queued."""
+    commit); returns how many were queued. ``systems`` narrows it to their stimuli (a listening
+    test's conditions: its systems under test and the recordings its reference and anchors
+    come from)."""
     from synth_workers.tasks import measure_stimulus  # tasks import services, not the reverse
 
     metrics = chosen_metrics(names)
     requested = [m.name for m in metrics] if names else []
     with transaction.atomic():
-        MetricRequest.objects.create(corpus=corpus, names=requested)
-        missing = missing_by_stimulus(corpus_stimuli(corpus), metrics)
+        request = MetricRequest.objects.create(corpus=corpus, names=requested)
+        stimuli = corpus_stimuli(corpus)
+        if systems:
+            request.systems.set(systems)
+            stimuli = stimuli.filter(system__in=systems)
+        missing = missing_by_stimulus(stimuli, metrics)
         ids = [pk for pk, todo in missing.items() if todo]
         for pk in ids:
             transaction.on_commit(lambda pk=pk: measure_stimulus.delay(pk, requested or None))
@@ -105,18 +113,22 @@ def metrics_resume() -> int:
     lacks a requested metric. 0 when the metrics extra is not installed on this worker."""
     from synth_workers.tasks import measure_stimulus
 
-    wanted: dict[int, set[str]] = {}
-    for corpus_id, names in MetricRequest.objects.values_list("corpus_id", "names"):
-        wanted.setdefault(corpus_id, set()).update(names or ["*"])
+    # (corpus, systems or () for all) → metric names, "*" for every one
+    wanted: dict[tuple[int, tuple[int, ...]], set[str]] = {}
+    for request in MetricRequest.objects.prefetch_related("systems"):
+        scope = (request.corpus_id, tuple(sorted(s.pk for s in request.systems.all())))
+        wanted.setdefault(scope, set()).update(request.names or ["*"])
     queued = 0
     try:
         registry = metric_registry()
-        for corpus_id, names in wanted.items():
+        for (corpus_id, system_ids), names in wanted.items():
             names = set(registry) if "*" in names else names & set(registry)
             if not names:  # every metric asked for has left the registry since
                 continue
             metrics = chosen_metrics(sorted(names))
             stimuli = Stimulus.objects.filter(utterance__corpus_id=corpus_id)
+            if system_ids:
+                stimuli = stimuli.filter(system_id__in=system_ids)
             for pk, todo in missing_by_stimulus(stimuli, metrics).items():
                 if todo:
                     measure_stimulus.delay(pk, [m.name for m in todo])

@@ -67,8 +67,8 @@ def test_builtins_are_listed():
 def test_unknown_name_is_refused_listing_the_available_ones():
     with pytest.raises(
         BackendError,
-        match=r"unknown backend 'tacotron9'; available: espeak-ng, hf-vits, piper, torchscript, "
-        r"world-prosody-transfer",
+        match=r"unknown backend 'tacotron9'; available: espeak-ng, hf-vits, kokoro, piper, "
+        r"torchscript, world-prosody-transfer",
     ):
         get_backend("tacotron9")
 

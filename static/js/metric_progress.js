@@ -1,0 +1,24 @@
+// Live progress of an objective-metrics measurement: polls the JSON endpoint every two seconds
+// while stimuli remain unmeasured (workers measure them one task each).
+const root = document.getElementById("metrics");
+const bar = document.getElementById("metrics-bar");
+const counts = document.getElementById("metrics-counts");
+
+function render(p) {
+  bar.max = Math.max(p.ready, 1);
+  bar.value = p.measured;
+  counts.textContent = `${p.measured} of ${p.ready} ready stimuli measured`;
+  root.dataset.done = String(p.measured >= p.ready);
+  return p.measured >= p.ready;
+}
+
+async function poll() {
+  try {
+    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
+    if (resp.ok && render(await resp.json())) return;
+  } catch (err) {
+    counts.textContent = `${counts.textContent.split(" (")[0]} (connection lost, retrying…)`;
+  }
+  setTimeout(poll, 2000);
+}
+poll();
