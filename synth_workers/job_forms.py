@@ -101,8 +101,13 @@ def grid_hints(info: BackendInfo) -> dict[str, str]:
         languages = f"Native: {native}; it tries others too (cross_lingual)."
     else:
         languages = f"Native: {native} only (no cross_lingual capability)."
+    speakers = named("speaker", "multi_speaker", info.speakers)
+    if "speaker_sampling" in caps:
+        speakers += (
+            " New voices: sampled:<seed> (e.g. sampled:1, sampled:2), the same voice per seed."
+        )
     return {
-        "speakers": named("speaker", "multi_speaker", info.speakers),
+        "speakers": speakers,
         "styles": named("style", "style", info.styles),
         "languages": languages,
     }

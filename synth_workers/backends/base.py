@@ -203,6 +203,8 @@ class Backend(ABC):
     capabilities: ClassVar[frozenset[str]]  # the most any registration of this backend can do
     config_schema: ClassVar[dict[str, ConfigKey]] = {}
     file_roles: ClassVar[dict[str, str]] = {}  # role -> what the file is; every role required
+    # True when a registration may also carry no files at all: the model ships in a package.
+    builtin_model: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.info: BackendInfo | None = None  # set by load()

@@ -61,6 +61,7 @@ class KokoroBackend(Backend):
         "model": "a self-contained Kokoro ONNX model (inputs tokens, style, speed)",
         "voices": "the voice packs, an .npz of (N, 1, 256) float arrays",
     }
+    builtin_model = True  # no files: the packaged Kokoro-82M and its Japanese voice packs
 
     # -- before loading ------------------------------------------------------------------------
     @classmethod

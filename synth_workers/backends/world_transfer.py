@@ -112,6 +112,10 @@ class WorldProsodyTransferBackend(Backend):
         except AudioError as exc:
             raise BackendError(str(exc)) from None
 
+    def request_provenance(self, request: SynthRequest) -> dict:
+        """The base system's facts of the rendering (a sampled voice's blend, say)."""
+        return self._base.request_provenance(replace(request, prosody_reference=None))
+
     def render_batch(self, batch: list[SynthRequest]) -> list[np.ndarray]:
         """One batched base call without the references, then a transfer for each reference."""
         renderings = self._base.synthesize([replace(r, prosody_reference=None) for r in batch])
@@ -161,7 +165,7 @@ def _base_files(files: dict[str, Path], base: type[Backend]) -> dict[str, Path]:
             )
         own[role.removeprefix(PREFIX)] = Path(path)
     missing = sorted(set(base.file_roles) - set(own))
-    if missing:
+    if missing and not (base.builtin_model and not own):  # none at all: the packaged model
         raise BackendError(
             f"backend '{WorldProsodyTransferBackend.name}' needs a '{PREFIX}{missing[0]}' file "
             f"(base backend '{base.name}': {base.file_roles[missing[0]]})"

@@ -248,3 +248,13 @@ def test_cancelling_a_finished_job_changes_nothing_and_says_so(lab):
     assert f"Job {job.pk} is already done." in page_text(response)
     assert SynthesisJob.objects.get(pk=job.pk).status == "done"
     assert set(job.items.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_grid_hints_offer_sampled_voices_where_the_backend_can_draw_them():
+    from synth_workers.backends import get_backend, joe_voice_files
+    from synth_workers.job_forms import grid_hints
+
+    kokoro = grid_hints(get_backend("kokoro").describe({}, {}))["speakers"]
+    assert "jm_kumo" in kokoro and "sampled:<seed>" in kokoro
+    piper = grid_hints(get_backend("piper").describe(joe_voice_files(), {}))["speakers"]
+    assert "sampled" not in piper

@@ -197,3 +197,15 @@ def test_a_reference_without_voiced_speech_is_refused_naming_the_sentence(transf
     noise = Audio(0.1 * np.random.default_rng(0).standard_normal(16000).astype(np.float32), 16000)
     with pytest.raises(BackendError, match="prosody transfer for 'The quick.*reference has no voi"):
         transfer.synthesize([SynthRequest(TEXT, prosody_reference=noise)])
+
+
+def test_a_sampled_voice_of_its_base_keeps_its_blend_in_the_provenance():
+    """Over the kokoro base, a "sampled:<seed>" speaker is the base's new voice: the transfer
+    backend passes the base's per-rendering facts (the blend weights) on."""
+    backend = get_backend("world-prosody-transfer")()
+    backend.load({}, {"base_backend": "kokoro"}, "cpu")
+    request = SynthRequest("Hello there.", language="en-us", speaker="sampled:4")
+    facts = backend.request_provenance(request)
+    weights = facts["sampled_voice"]["weights"]
+    assert facts["sampled_voice"]["seed"] == 4 and sum(weights.values()) == pytest.approx(1)
+    assert backend.request_provenance(SynthRequest("Hello there.", language="en-us")) == {}
