@@ -9,9 +9,10 @@ $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (PYTHON=python3.11 make ...)")'
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps re-run the install when pyproject.toml changes.
+# Stamps re-run the install when pyproject.toml changes. The demo takes the metrics extra so its
+# report shows objective metrics beside the ratings (its models ship in the wheels).
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[metrics]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)

@@ -193,7 +193,7 @@ def wait_until_healthy(url: str, token: str, children: dict, timeout: float) -> 
 
 def wait_for_demo_test(base: str, children: dict, timeout: float = 900) -> None:
     """Open the demo's listening test once the worker has made its stimuli; print its link."""
-    from mushra.demo import demo_test_step
+    from mushra.demo import demo_metrics, demo_test_step
 
     deadline = time.monotonic() + timeout
     while all(proc.poll() is None for proc in children.values()):
@@ -204,6 +204,7 @@ def wait_for_demo_test(base: str, children: dict, timeout: float = 900) -> None:
             test_id = ListeningTest.objects.get(slug=detail).pk
             print(f"\r{'':78}\r  Listen:  {base}/t/{detail}/  (the demo MUSHRA test)", flush=True)
             print(f"  Results: {base}/mushra/tests/{test_id}/  (progress and reports)", flush=True)
+            print(f"  Metrics: {demo_metrics()}", flush=True)
             return
         if state == "skip" or time.monotonic() > deadline:
             print(f"\r{'':78}\rNo demo listening test: {detail}", flush=True)

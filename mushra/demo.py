@@ -4,14 +4,27 @@
 seeding; the launcher calls ``demo_test_step`` until it answers with a listener link.
 """
 
+from evalsite.errors import InputError
 from mushra.models import ListeningTest
-from mushra.services import SystemCondition, listening_test_create, listening_test_open
-from synth_workers.demo import CORPUS, ESPEAK, TRANSFER
-from synth_workers.models import Corpus, Stimulus, System
+from mushra.services import (
+    SystemCondition,
+    listening_test_create,
+    listening_test_open,
+    test_metrics_request,
+)
+from synth_workers.demo import CORPUS, ESPEAK, KOKORO, KOKORO_CONDITION, TRANSFER
+from synth_workers.models import Corpus, MetricRequest, Stimulus, System
 
 SLUG = "demo"
 # The plain Piper rendering is left out: the demo's stand-in recordings are that same rendering.
-CONDITIONS = [(ESPEAK, {"style": "neutral"}), (ESPEAK, {"style": "newscaster"}), (TRANSFER, {})]
+CONDITIONS = [
+    (ESPEAK, {"style": "neutral"}),
+    (ESPEAK, {"style": "newscaster"}),
+    (TRANSFER, {}),
+    (KOKORO, KOKORO_CONDITION),
+]
+# 5 recordings + 10 anchors + 5 Piper + 10 espeak-ng + 5 transfer + 5 Kokoro.
+STIMULI = 40
 
 
 def demo_test_step() -> tuple[str, str]:
@@ -26,9 +39,8 @@ def demo_test_step() -> tuple[str, str]:
     ready, total = stimuli.filter(status="ready").count(), stimuli.count()
     if stimuli.filter(status="failed").exists():
         return "skip", "some demo stimuli failed; see the admin's stimulus list"
-    # 5 recordings + 10 anchors + 5 Piper + 10 espeak-ng + 5 transfer.
-    if ready < total or total < 35:
-        return "waiting", f"{ready}/35 demo stimuli ready"
+    if ready < total or total < STIMULI:
+        return "waiting", f"{ready}/{STIMULI} demo stimuli ready"
     if test is None:
         test = listening_test_create(
             name="Demo: naturalness",
@@ -45,3 +57,15 @@ def demo_test_step() -> tuple[str, str]:
         )
     listening_test_open(test=test)
     return "open", SLUG
+
+
+def demo_metrics() -> str:
+    """Queue the objective metrics of the open demo test's stimuli (once), for its report."""
+    test = ListeningTest.objects.get(slug=SLUG)
+    if MetricRequest.objects.filter(corpus=test.corpus).exists():
+        return "objective metrics requested earlier"
+    try:
+        queued = test_metrics_request(test=test)
+    except InputError as exc:
+        return f"no objective metrics: {exc.message}"
+    return f"objective metrics of {queued} stimuli queued on the worker"

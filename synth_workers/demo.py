@@ -2,10 +2,11 @@
 
 The corpus (five Harvard sentences) goes through the real corpus import. No natural recordings
 ship with the platform, so its "recordings" are a stand-in: Piper renderings made here. Each
-sentence's prosody reference is espeak-ng's "excited" rendering. Three systems render the corpus
-on the worker: espeak-ng in two styles, the Piper voice, and the Piper voice with the prosody of
-each reference imposed by WORLD (the built-in prosody-transfer baseline). Piper and espeak-ng
-render without the references (the untransferred baselines), the transfer system with them.
+sentence's prosody reference is espeak-ng's "excited" rendering. Four systems render the corpus
+on the worker: espeak-ng in two styles, the Piper voice, the Piper voice with the prosody of
+each reference imposed by WORLD (the built-in prosody-transfer baseline), and Kokoro-82M's
+Japanese voice jm_kumo speaking the English sentences (cross-lingual synthesis by a neural
+model). Only the transfer system renders with the references.
 
 Idempotent: what exists is kept. The systems are checked here, in the launcher, so their jobs can
 be queued before the worker starts; the worker renders them once it is up.
@@ -29,12 +30,15 @@ SENTENCES = HARVARD_SENTENCES[:5]
 PIPER = "Piper (joe, medium)"
 TRANSFER = "Piper (joe) + WORLD prosody transfer"
 ESPEAK = "espeak-ng"
+KOKORO = "Kokoro (jm_kumo, a Japanese voice) speaking English"
+KOKORO_CONDITION = {"language": "en-us", "speaker": "jm_kumo"}  # a grid point, as stored
 REFERENCE_STYLE = "excited"
 # name, backend, files, config, grid, renders with the prosody references
 SYSTEMS = [
     (PIPER, "piper", joe_voice_files, {}, {}, False),
     (ESPEAK, "espeak-ng", dict, {}, {"style": ["neutral", "newscaster"]}, False),
     (TRANSFER, "world-prosody-transfer", dict, {"base_system": PIPER}, {}, True),
+    (KOKORO, "kokoro", dict, {}, {k: [v] for k, v in KOKORO_CONDITION.items()}, False),
 ]
 
 

@@ -58,4 +58,4 @@ def test_images_copy_every_package_the_project_installs():
         copied = {shlex.split(line)[1] for line in text.splitlines() if line.startswith("COPY ")}
         assert packages | {"templates", "static", "manage.py"} <= copied, name
     assert "torch==2.13.0" in (ROOT / "pyproject.toml").read_text()
-    assert "'.[worker]'" in (DOCKER / "Dockerfile.worker").read_text()
+    assert "'.[worker,metrics]'" in (DOCKER / "Dockerfile.worker").read_text()

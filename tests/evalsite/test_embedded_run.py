@@ -160,10 +160,13 @@ def running_launcher(
 DEMO_STATE = """
 import json, django
 django.setup()
-from synth_workers.models import Stimulus, SynthesisJob
+from synth_workers.models import Stimulus, StimulusMetric, SynthesisJob
 print(json.dumps({
     "jobs": sorted(SynthesisJob.objects.values_list("status", "done", "failed", "total")),
     "stimuli": sorted(set(Stimulus.objects.values_list("status", flat=True))),
+    "measured": StimulusMetric.objects.values("stimulus").distinct().count(),
+    "kokoro": list(Stimulus.objects.filter(system__backend="kokoro").values_list(
+        "condition", flat=True)),
 }))
 """
 
@@ -201,16 +204,25 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
         assert "synthesis queued: /synthesis/jobs/" in output
         check_running_platform(base, env)
         state = wait_for_demo_synthesis(env)
-        # Piper, the WORLD prosody transfer built on it, and espeak-ng in two styles.
-        assert [(done, failed) for _, done, failed, _ in state["jobs"]] == [(5, 0), (5, 0), (10, 0)]
+        # Piper, the WORLD prosody transfer built on it, Kokoro's Japanese voice speaking English
+        # and espeak-ng in two styles.
+        jobs = [(done, failed) for _, done, failed, _ in state["jobs"]]
+        assert jobs == [(5, 0), (5, 0), (5, 0), (10, 0)]
+        assert state["kokoro"] == [{"language": "en-us", "speaker": "jm_kumo"}] * 5
         # Then the launcher opens the demo's MUSHRA test on those stimuli.
         deadline = time.monotonic() + 30
         while (page := get(f"{base}/t/demo/"))[0] != 200:
             assert time.monotonic() < deadline, f"the demo test did not open: {page}"
             time.sleep(0.5)
         assert 'id="start"' in page[1]
+        # Then it queues the test's objective metrics, which the worker measures.
+        deadline = time.monotonic() + 120
+        while wait_for_demo_synthesis(env)["measured"] == 0:
+            assert time.monotonic() < deadline, "the demo's metrics were not measured"
+            time.sleep(1)
     # It printed the listener link and the scientist's page of the test.
     said = "".join(transcript)
+    assert "Metrics: objective metrics of 35 stimuli queued on the worker" in said
     assert f"Listen:  {base}/t/demo/" in said
     assert re.search(rf"Results: {base}/mushra/tests/\d+/", said), said
     # The same var/ again (idempotent), this time started the way a shell starts `make demo &`.
