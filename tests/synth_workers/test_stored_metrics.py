@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 
 from evalsite.errors import InputError
 from synth_workers.audio.metrics import METRICS
-from synth_workers.models import MetricRequest, Stimulus, StimulusMetric
-from synth_workers.selectors import corpus_metrics_progress
+from synth_workers.models import MetricRequest, Stimulus, StimulusMetric, System
+from synth_workers.selectors import corpus_metrics_progress, metric_scope_progress
 from synth_workers.services.metrics import corpus_metrics_request, stimulus_measure
 from synth_workers.services.recovery import cpu_resume
 from tests.mushra.conftest import prepared_corpus
@@ -157,6 +157,25 @@ def test_a_starting_worker_queues_again_the_metrics_a_request_still_lacks(
     MetricRequest.objects.create(corpus=corpus, names=["speaking_rate"])
     assert cpu_resume()["metric measurements"] == 10  # what worker_ready runs on a `cpu` worker
     assert wait_until_measured(corpus, ["speaking_rate"])["measured"] == 10
+    assert cpu_resume()["metric measurements"] == 0
+
+
+@pytest.mark.slow
+def test_a_request_for_some_systems_resumes_for_those_systems_only(
+    transactional_db, worker_media, tmp_path
+):
+    """A test's request covers its systems' stimuli; a starting worker resumes no more."""
+    corpus = english_and_french(tmp_path)
+    zephyr = System.objects.get(name="Zephyr-TTS")
+    request = MetricRequest.objects.create(corpus=corpus, names=["speaking_rate"])
+    request.systems.set([zephyr])
+    assert cpu_resume()["metric measurements"] == 2  # Zephyr's two stimuli, nothing else
+    scope = Stimulus.objects.filter(system=zephyr)
+    deadline = time.monotonic() + 120
+    while metric_scope_progress(scope, ["speaking_rate"])["measured"] < 2:
+        assert time.monotonic() < deadline, "Zephyr's stimuli were not measured"
+        time.sleep(0.3)
+    assert StimulusMetric.objects.exclude(stimulus__system=zephyr).count() == 0
     assert cpu_resume()["metric measurements"] == 0
 
 
