@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from mushra.analysis.objective import SAMPLED_PREFIX, objective_summary
 from mushra.models import Condition, ConditionStimulus, ListeningTest
-from synth_workers.models import Stimulus
+from synth_workers.models import Stimulus, StimulusMetric
 from synth_workers.selectors import current_metric_values, metric_panel_state
 
 
@@ -24,6 +24,12 @@ def test_metric_scope(test: ListeningTest):
 def test_metric_progress(test: ListeningTest) -> dict:
     """{"ready": n, "measured": m} over the scope, or {"error": why} without the metrics extra."""
     return metric_panel_state(test_metric_scope(test))
+
+
+def test_has_metric(test: ListeningTest, name: str) -> bool:
+    """Whether any stimulus the test plays has a stored value of the metric (one query)."""
+    played = ConditionStimulus.objects.filter(test=test).values("stimulus")
+    return StimulusMetric.objects.filter(stimulus__in=played, name=name).exists()
 
 
 def test_stimulus_metrics(test: ListeningTest) -> list[dict]:

@@ -162,11 +162,15 @@ def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
     return analyze(ratings, test_spec(test, options))
 
 
-def report_dict(test: ListeningTest, result: Result) -> dict:
+# Files that show no objective metrics: read none for them (the test's page draws the first).
+WITHOUT_METRICS = frozenset({"conditions.svg", "items.svg", "mushra.csv", "means.tex"})
+
+
+def report_dict(test: ListeningTest, result: Result, *, metrics: bool = True) -> dict:
     """The analysis as the reports take it, with the objective metrics of the test's stimuli
     beside the listeners' scores when any are measured (``mushra.metric_reads``)."""
     data = result.to_dict()
-    objective = test_objective(test, data.get("conditions") or [])
+    objective = test_objective(test, data.get("conditions") or []) if metrics else None
     if objective:
         data["objective"] = objective
     return data
@@ -181,9 +185,8 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
     """One report file of the test (a download), rendered in memory."""
     result = test_analysis(test, options)
     meta = _meta(test, result)
-    content = render_file(
-        report_dict(test, result), result.rated, meta, fmt, name, test_id=test.slug
-    )
+    data = report_dict(test, result, metrics=name not in WITHOUT_METRICS)
+    content = render_file(data, result.rated, meta, fmt, name, test_id=test.slug)
     return content.encode("utf-8") if isinstance(content, str) else content
 
 

@@ -17,7 +17,7 @@ from mushra import services, sessions
 from mushra.analysis import AnalysisError
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
-from mushra.metric_reads import test_metric_progress
+from mushra.metric_reads import test_has_metric, test_metric_progress
 from mushra.models import ListeningTest
 from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
@@ -76,7 +76,8 @@ def progress(request: HttpRequest, test_id: int):
     test = _test(request, test_id)
     link = request.build_absolute_uri(f"/t/{test.slug}/")
     metrics = test_metric_progress(test)
-    files = [n for n in RESULT_FILES if n != "f0.svg" or metrics.get("measured")]
+    has_f0 = test_has_metric(test, "f0")
+    files = [n for n in RESULT_FILES if n != "f0.svg" or has_f0]
     context = {
         "test": test,
         "can_change": access.may(request.user, "change", test.project_id),

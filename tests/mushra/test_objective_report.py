@@ -39,6 +39,7 @@ def measured_test(db, tmp_path):
 
 def test_the_report_compares_each_systems_f0_with_the_recordings(measured_test, client, admin_user):
     client.force_login(admin_user)
+    assert "/results/f0.svg" in client.get(f"/mushra/tests/{measured_test.pk}/").content.decode()
     base = f"/mushra/tests/{measured_test.pk}/results"
     data = json.loads(client.get(f"{base}/analysis.json").content)["objective"]
     f0 = {r["condition"]: r for r in data["f0"]["rows"]}
