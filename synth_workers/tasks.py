@@ -40,6 +40,7 @@ def prepare_stimulus(self, stimulus_id: int) -> str:
 
 @shared_task(
     name="synth_workers.tasks.measure_stimulus",  # the `cpu` queue
+    ignore_result=True,  # the stored rows are the result; nothing reads a return value
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,

@@ -120,8 +120,16 @@ def _embedding(values: Sequence[float]) -> np.ndarray:
 def _embed(encoder, mels: np.ndarray) -> np.ndarray:
     import torch
 
+    # One intra-op thread, restored after: the small LSTM gains little from more, and with
+    # several worker processes on few cores their threads fight (measured 4-8x slower under
+    # load); one thread also makes the value independent of the machine's core count.
     with _lock, torch.no_grad():
-        partials = encoder(torch.from_numpy(mels)).numpy()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            partials = encoder(torch.from_numpy(mels)).numpy()
+        finally:
+            torch.set_num_threads(threads)
     mean = partials.mean(axis=0)
     return mean / np.linalg.norm(mean)
 
