@@ -42,17 +42,17 @@ SAMPLED_PREFIX = "sampled:"
 SIMILARITY = "speaker_similarity"
 # (metric, field of its stored value, column name, words): the scalars averaged per condition.
 SCALARS = (
-    ("f0", "voiced_fraction", "voiced_fraction", "voiced fraction"),
+    ("f0", "voiced_fraction", "voiced_fraction", "Voiced fraction"),
     ("f0", "median_st", "f0_median_st", "F0 median (st re 55 Hz)"),
     ("f0", "sd_st", "f0_sd_st", "F0 spread, SD (st)"),
     ("dnsmos_quality_proxy", "ovrl", "dnsmos_ovrl", "DNSMOS OVRL (quality proxy)"),
     ("dnsmos_quality_proxy", "sig", "dnsmos_sig", "DNSMOS SIG (quality proxy)"),
-    ("speaking_rate", "duration_s", "duration_s", "duration (s)"),
-    ("speaking_rate", "rate_per_s", "speaking_rate", "speaking rate (units/s)"),
+    ("speaking_rate", "duration_s", "duration_s", "Duration (s)"),
+    ("speaking_rate", "rate_per_s", "speaking_rate", "Speaking rate (units/s)"),
     ("wer_relative", "wer", "wer", "WER (relative)"),
 )
 COLUMNS = {column: words for _, _, column, words in SCALARS} | {
-    SIMILARITY: "speaker similarity to the target (cosine)"
+    SIMILARITY: "Speaker similarity to the target (cosine)"
 }
 MIN_CONDITIONS_FOR_RHO = 3
 
