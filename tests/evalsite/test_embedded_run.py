@@ -160,11 +160,14 @@ def running_launcher(
 DEMO_STATE = """
 import json, django
 django.setup()
-from synth_workers.models import Stimulus, StimulusMetric, SynthesisJob
+from mushra.metric_reads import test_metric_progress
+from mushra.models import ListeningTest
+from synth_workers.models import Stimulus, SynthesisJob
+demo = ListeningTest.objects.filter(slug="demo").first()
 print(json.dumps({
     "jobs": sorted(SynthesisJob.objects.values_list("status", "done", "failed", "total")),
     "stimuli": sorted(set(Stimulus.objects.values_list("status", flat=True))),
-    "measured": StimulusMetric.objects.values("stimulus").distinct().count(),
+    "metrics": test_metric_progress(demo) if demo else None,
     "kokoro": list(Stimulus.objects.filter(system__backend="kokoro").values_list(
         "condition", flat=True)),
 }))
@@ -215,11 +218,12 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
             assert time.monotonic() < deadline, f"the demo test did not open: {page}"
             time.sleep(0.5)
         assert 'id="start"' in page[1]
-        # Then it queues the test's objective metrics, which the worker measures.
-        deadline = time.monotonic() + 120
-        while wait_for_demo_synthesis(env)["measured"] == 0:
-            assert time.monotonic() < deadline, "the demo's metrics were not measured"
-            time.sleep(1)
+        # Then it queues the test's objective metrics, which the worker measures, every one (so
+        # the second start below has none to resume ahead of its queue pings).
+        deadline = time.monotonic() + 300
+        while (metrics := wait_for_demo_synthesis(env)["metrics"]) != {"ready": 35, "measured": 35}:
+            assert time.monotonic() < deadline, f"the demo's metrics were not measured: {metrics}"
+            time.sleep(2)
     # It printed the listener link and the scientist's page of the test.
     said = "".join(transcript)
     assert "Metrics: objective metrics of 35 stimuli queued on the worker" in said
