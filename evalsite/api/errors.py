@@ -23,12 +23,24 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         problems = _flatten(exc.detail)
         body = {"error": "the request is not valid", "problems": problems}
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        body = {"error": _media_type_message(context), "problems": []}
     else:
         body = {"error": str(getattr(exc, "detail", exc)), "problems": []}
     response.data = body
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response["WWW-Authenticate"] = response.get("WWW-Authenticate", "Token")
     return response
+
+
+def _media_type_message(context) -> str:
+    request, view = context.get("request"), context.get("view")
+    sent = (request.content_type if request is not None else "") or "none"
+    accepted = [p.media_type for p in getattr(view, "parser_classes", ())]
+    return (
+        f"the request body's Content-Type ({sent.split(';')[0]}) is not one this operation "
+        f"reads; send {' or '.join(accepted) or 'no body'}"
+    )
 
 
 def _flatten(detail, field: str = "") -> list[str]:

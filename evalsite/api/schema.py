@@ -14,6 +14,8 @@ ERRORS = {
     "403": "Your role in the project does not allow this",
     "404": "No such object in your projects (or no such page of a list)",
 }
+# Only operations that read a body can be sent one of the wrong type.
+BODY_ERRORS = {"415": "The request body's Content-Type is not one this operation reads"}
 
 
 def add_error_responses(result, generator, request, public):
@@ -22,6 +24,7 @@ def add_error_responses(result, generator, request, public):
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path in result.get("paths", {}).values():
         for operation in path.values():
-            for code, text in ERRORS.items():
+            errors = ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
+            for code, text in errors.items():
                 operation["responses"].setdefault(code, {"description": text, "content": ref})
     return result

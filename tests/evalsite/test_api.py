@@ -185,6 +185,12 @@ def test_errors_name_the_field_and_the_services_message(world):
     )
     assert role.status_code == 400 and role.json()["problems"][0].startswith("role: ")
     assert Membership.objects.get(user=users["viewer"]).role == "viewer"
+    # A body of a type the operation does not read: a 415 naming what it reads (documented).
+    typed = client.post("/api/v1/corpora/", "key,text", content_type="text/csv")
+    assert typed.status_code == 415 and typed.json()["error"] == (
+        "the request body's Content-Type (text/csv) is not one this operation reads; "
+        "send multipart/form-data or application/json"
+    )
 
 
 def test_the_schema_is_valid_openapi_and_the_docs_are_served_without_a_cdn(db, tmp_path, client):
