@@ -8,8 +8,9 @@ the training voices are the named voices the same system rendered on the test's 
 
 from __future__ import annotations
 
-from mushra.analysis.objective import SAMPLED_PREFIX, objective_summary
+from mushra.analysis.objective import objective_summary
 from mushra.models import Condition, ConditionStimulus, ListeningTest
+from synth_workers.backends import SAMPLED_SPEAKER_PREFIX
 from synth_workers.models import Stimulus, StimulusMetric
 from synth_workers.selectors import current_metric_values, metric_panel_state
 
@@ -69,7 +70,7 @@ def training_voices(test: ListeningTest) -> dict[str, list[list[float]]]:
         for system_id, condition in test.conditions.filter(role=Condition.Role.SYSTEM).values_list(
             "system_id", "stimulus_condition"
         )
-        if str((condition or {}).get("speaker") or "").startswith(SAMPLED_PREFIX)
+        if str((condition or {}).get("speaker") or "").startswith(SAMPLED_SPEAKER_PREFIX)
     }
     if not sampled_systems:
         return {}
@@ -83,7 +84,7 @@ def training_voices(test: ListeningTest) -> dict[str, list[list[float]]]:
         if pk not in values:
             continue
         speaker = str((condition or {}).get("speaker") or utterance_speaker or "")
-        if speaker and not speaker.startswith(SAMPLED_PREFIX):
+        if speaker and not speaker.startswith(SAMPLED_SPEAKER_PREFIX):
             embedding = values[pk]["speaker_embedding"]["embedding"]
             voices.setdefault(f"{system} / {speaker}", []).append(embedding)
     return voices

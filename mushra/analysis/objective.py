@@ -37,8 +37,8 @@ from synth_workers.audio.metrics import (
     mean_embedding,
 )
 from synth_workers.audio.metrics.f0 import HISTOGRAM_EDGES_ST
+from synth_workers.backends.base import SAMPLED_SPEAKER_PREFIX
 
-SAMPLED_PREFIX = "sampled:"
 SIMILARITY = "speaker_similarity"
 # (metric, field of its stored value, column name, words): the scalars averaged per condition.
 SCALARS = (
@@ -79,7 +79,14 @@ def objective_summary(
     for stim in stimuli:
         by_condition.setdefault(str(stim["condition"]), []).append(stim)
     voice = target_embedding(by_condition.get(target or "", []))
-    table = [_table_row(label, rows, voice) for label, rows in by_condition.items() if rows]
+    # Each stimulus' scalars and similarity once: the exports' rows, averaged into the table.
+    rows = [_stimulus_row(s, voice) for s in stimuli]
+    per_condition: dict[str, list[dict]] = {}
+    for row in rows:
+        per_condition.setdefault(row["condition"], []).append(row)
+    table = [
+        _table_row(label, per_condition[label]) for label, stims in by_condition.items() if stims
+    ]
     return {
         "target": target,
         "columns": COLUMNS,
@@ -87,7 +94,7 @@ def objective_summary(
         "f0": f0_comparison(by_condition, target),
         "distinctness": sampled_distinctness(by_condition, training_voices or {}),
         "correlations": correlations(table, conditions),
-        "stimuli": [_stimulus_row(s, voice) for s in stimuli],
+        "stimuli": rows,
     }
 
 
@@ -102,15 +109,11 @@ def _stimulus_row(stim: Mapping, target: np.ndarray | None) -> dict:
     }
 
 
-def _table_row(label: str, rows: Sequence[Mapping], target: np.ndarray | None) -> dict:
-    scalars = [scalar_values(r["metrics"]) for r in rows]
+def _table_row(label: str, rows: Sequence[Mapping]) -> dict:
+    """A condition's means over its stimulus rows, and how many stimuli each mean covers."""
     row: dict = {"condition": label, "n_stimuli": len(rows)}
     for column in COLUMNS:
-        if column == SIMILARITY:
-            values = [stimulus_similarity(r["metrics"], target) for r in rows]
-        else:
-            values = [s[column] for s in scalars]
-        present = [v for v in values if v is not None]
+        present = [r[column] for r in rows if r[column] is not None]
         row[column] = float(np.mean(present)) if present else None
         row[f"{column}_n"] = len(present)
     return row
@@ -182,7 +185,8 @@ def sampled_distinctness(
     sampled = {
         label: [e for e in (_embedding_of(r["metrics"]) for r in rows) if e is not None]
         for label, rows in by_condition.items()
-        if rows and all(str(r.get("speaker") or "").startswith(SAMPLED_PREFIX) for r in rows)
+        if rows
+        and all(str(r.get("speaker") or "").startswith(SAMPLED_SPEAKER_PREFIX) for r in rows)
     }
     sampled = {label: rows for label, rows in sampled.items() if rows}
     voices = {name: list(rows) for name, rows in training_voices.items() if rows}
