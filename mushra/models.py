@@ -15,6 +15,16 @@ from evalsite.models import default_project_id
 from synth_workers.models import Corpus, Stimulus, System, Utterance
 
 MAX_SIGNALS = 12  # BS.1534-3: at most 12 signals per trial, hidden reference and anchors included
+LANGUAGES = [  # the listener interface's languages (locale/ holds their catalogues)
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+]
+HEADPHONE_TRIALS = 6  # per check (synth_workers.audio.headphone_checks.TRIALS)
+MAX_ATTENTION_CHECKS = 5
 DEFAULT_QUESTION = "How natural does each sample sound, compared with the reference?"
 DEFAULT_CONSENT = (
     "You are invited to a listening test for speech research. You will hear short sentences "
@@ -35,7 +45,9 @@ class ListeningTest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     question = models.CharField(max_length=300, default=DEFAULT_QUESTION)
     instructions = models.TextField(blank=True, help_text="Markdown; sanitised when shown")
-    language = models.CharField(max_length=10, default="en", help_text="Listener interface")
+    language = models.CharField(
+        max_length=10, default="en", choices=LANGUAGES, help_text="Listener interface"
+    )
     corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="tests")
     project = models.ForeignKey(  # its corpus' project (services.listening_test_create)
         "evalsite.Project",
@@ -65,9 +77,42 @@ class ListeningTest(models.Model):
     questionnaire = models.BooleanField(
         default=True, help_text="Age band, headphones, native language, comment"
     )
+
+    # --- Screening before practice (mushra.screening_stage) ---
+    class HeadphoneCheck(models.TextChoices):
+        NONE = "", "No headphone check"
+        ANTIPHASE = "antiphase", "Antiphase tones (Woods et al. 2017)"
+        HUGGINS = "huggins", "Huggins pitch (Milne et al. 2021)"
+        BOTH = "both", "Both, one after the other"
+
+    headphone_check = models.CharField(
+        max_length=10, choices=HeadphoneCheck.choices, default="", blank=True
+    )
+    headphone_pass_at = models.PositiveSmallIntegerField(
+        default=5, help_text=f"Correct answers of {HEADPHONE_TRIALS} needed to pass each check"
+    )
+    volume_calibration = models.BooleanField(
+        default=False, help_text="A noise at the test's loudness to set a comfortable level"
+    )
+    attention_checks = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Catch trials per session: a clearly degraded copy to be rated below the "
+        "reference",
+    )
+    time_limit_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: no limit. Counted from the consent"
+    )
     completion_code = models.CharField(max_length=40, blank=True)
     redirect_url = models.URLField(
         blank=True, help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed"
+    )
+    screen_out_code = models.CharField(max_length=40, blank=True)
+    screen_out_url = models.URLField(
+        blank=True, help_text="Sent here when screened out, e.g. Prolific's; {code} allowed"
+    )
+    time_out_code = models.CharField(max_length=40, blank=True)
+    time_out_url = models.URLField(
+        blank=True, help_text="Sent here when the time limit is up; {code} allowed"
     )
     participant_params = models.CharField(
         max_length=200,
@@ -102,6 +147,18 @@ class ListeningTest(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="test_status_valid", condition=Q(status__in=["draft", "open", "closed"])
+            ),
+            models.CheckConstraint(
+                name="test_headphone_check_valid",
+                condition=Q(headphone_check__in=["", "antiphase", "huggins", "both"]),
+            ),
+            models.CheckConstraint(
+                name="test_headphone_pass_at_valid",
+                condition=Q(headphone_pass_at__gte=1, headphone_pass_at__lte=HEADPHONE_TRIALS),
+            ),
+            models.CheckConstraint(
+                name="test_attention_checks_valid",
+                condition=Q(attention_checks__lte=MAX_ATTENTION_CHECKS),
             ),
         ]
 
@@ -196,6 +253,7 @@ class Session(models.Model):
 
     class Stage(models.TextChoices):
         CONSENT = "consent", "Consent"
+        SCREENING = "screening", "Screening"  # volume calibration and headphone checks
         INSTRUCTIONS = "instructions", "Instructions"
         TRIALS = "trials", "Trials"
         QUESTIONNAIRE = "questionnaire", "Questionnaire"
@@ -205,8 +263,18 @@ class Session(models.Model):
     token = models.CharField(max_length=64, unique=True)
     number = models.PositiveIntegerField(help_text="Order of arrival; picks the trial order")
     seed = models.BigIntegerField(help_text="Everything random about this session follows it")
+
+    class Outcome(models.TextChoices):
+        LIVE = "", "Not finished"
+        COMPLETED = "completed", "Completed"
+        SCREENED_OUT = "screened_out", "Screened out"
+        TIMED_OUT = "timed_out", "Timed out"
+
     participant_id = models.CharField(max_length=200, blank=True)
     participant_source = models.CharField(max_length=50, blank=True)
+    # The crowdsourcing site's ids as they came in the entry URL (PROLIFIC_PID, STUDY_ID,
+    # SESSION_ID, workerId, assignmentId, hitId): for the scientist to match payments.
+    crowd = models.JSONField(default=dict, blank=True)
     # sha256 of the resume parameter's value (e.g. Prolific's SESSION_ID); empty when none came.
     resume_key = models.CharField(max_length=64, blank=True)
     # A scientist's "preview as listener": never counted in the design's load or the results.
@@ -216,6 +284,10 @@ class Session(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # How it ended (stage "done"): finished, screened out, or past the test's time limit.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default="", blank=True)
+    screening_passed = models.BooleanField(null=True, blank=True)  # None: no headphone check
+    trials_started_at = models.DateTimeField(null=True, blank=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
     # Set when the session was idle past the test's limit and its unrated items were given back.
     released_at = models.DateTimeField(null=True, blank=True)
@@ -225,6 +297,10 @@ class Session(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["test", "number"], name="session_number_unique"),
             models.CheckConstraint(name="session_seed_positive", condition=Q(seed__gte=0)),
+            models.CheckConstraint(
+                name="session_outcome_valid",
+                condition=Q(outcome__in=["", "completed", "screened_out", "timed_out"]),
+            ),
             # Two browsers racing in with one participant id get one session, not two.
             models.UniqueConstraint(
                 fields=["test", "participant_id"],
@@ -252,6 +328,8 @@ class Trial(models.Model):
     position = models.PositiveSmallIntegerField()
     utterance = models.ForeignKey(Utterance, on_delete=models.PROTECT, related_name="+")
     training = models.BooleanField(default=False)
+    # An attention check: not part of the design, its ratings scored (AttentionCheck), not kept.
+    catch = models.BooleanField(default=False)
     reference_public_id = models.CharField(max_length=32, unique=True)  # the open reference
     submitted_at = models.DateTimeField(null=True, blank=True)
     submission_key = models.CharField(max_length=100, blank=True)
@@ -274,6 +352,8 @@ class TrialSignal(models.Model):
     stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
     public_id = models.CharField(max_length=32, unique=True)
     order = models.PositiveSmallIntegerField()
+    # In a catch trial: this signal plays a clearly degraded copy of the reference instead.
+    catch = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["trial", "order"]
@@ -310,3 +390,52 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial} · {self.condition}: {self.score:g}"
+
+
+class HeadphoneAnswer(models.Model):
+    """One answer of a listener's headphone check (3-AFC), scored when given."""
+
+    class Check(models.TextChoices):
+        ANTIPHASE = "antiphase", "Antiphase tones"
+        HUGGINS = "huggins", "Huggins pitch"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="headphone")
+    kind = models.CharField(max_length=10, choices=Check.choices)
+    position = models.PositiveSmallIntegerField()  # 0 .. HEADPHONE_TRIALS - 1 within its check
+    answer = models.PositiveSmallIntegerField()  # the interval chosen, 0-2
+    correct = models.BooleanField()
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "kind", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "kind", "position"], name="headphone_answer_once"
+            ),
+            models.CheckConstraint(
+                name="headphone_answer_valid",
+                condition=Q(answer__lte=2, position__lt=HEADPHONE_TRIALS)
+                & Q(kind__in=["antiphase", "huggins"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} {self.kind} {self.position}: {self.answer}"
+
+
+class AttentionCheck(models.Model):
+    """A catch trial's outcome: passed when the degraded copy is rated clearly below the hidden
+    reference (``mushra.attention``)."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="attention")
+    trial = models.OneToOneField(Trial, on_delete=models.PROTECT, related_name="attention")
+    catch_score = models.FloatField()
+    reference_score = models.FloatField()
+    passed = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "trial"]
+
+    def __str__(self) -> str:
+        return f"{self.trial}: {'passed' if self.passed else 'failed'}"

@@ -29,7 +29,14 @@ from mushra.layout import TestLayout, test_layout
 from mushra.models import ItemLoad, ListeningTest, Rating, Session, Trial, TrialSignal
 
 Stage = Session.Stage
-STAGES = [Stage.CONSENT, Stage.INSTRUCTIONS, Stage.TRIALS, Stage.QUESTIONNAIRE, Stage.DONE]
+STAGES = [
+    Stage.CONSENT,
+    Stage.SCREENING,
+    Stage.INSTRUCTIONS,
+    Stage.TRIALS,
+    Stage.QUESTIONNAIRE,
+    Stage.DONE,
+]
 MAX_POSITION = 32767  # Trial.position is a small integer column
 MAX_COUNT = 2**31 - 1  # plays and listening_ms are 32-bit integer columns on PostgreSQL
 RELEASE_BATCH = 50  # idle sessions given back per start, so a start never does unbounded work
@@ -265,7 +272,7 @@ def session_consent(*, session: Session) -> None:
 
 
 def session_begin_trials(*, session: Session) -> None:
-    _advance(session, Stage.INSTRUCTIONS, Stage.TRIALS)
+    _advance(session, Stage.INSTRUCTIONS, Stage.TRIALS, trials_started_at=timezone.now())
 
 
 def _advance(session: Session, current: str, following: str, **fields) -> None:
@@ -316,7 +323,10 @@ def session_questionnaire(*, session: Session, answers: dict) -> None:
     if problems:
         raise InputError("the questionnaire is incomplete", problems)
     Session.objects.filter(pk=session.pk, stage=Stage.QUESTIONNAIRE).update(
-        questionnaire=clean, stage=Stage.DONE, finished_at=timezone.now()
+        questionnaire=clean,
+        stage=Stage.DONE,
+        finished_at=timezone.now(),
+        outcome=Session.Outcome.COMPLETED,
     )
 
 
@@ -362,8 +372,8 @@ def _submit_sql() -> dict[str, str]:
         " WHERE tr.session_id = %s",
         "trial": f"UPDATE {trial} SET submitted_at = %s, submission_key = %s WHERE id = %s",
         "active": f"UPDATE {session} SET last_active_at = %s WHERE id = %s",
-        "ended": f"UPDATE {session} SET last_active_at = %s, stage = %s, finished_at = %s"
-        " WHERE id = %s",
+        "ended": f"UPDATE {session} SET last_active_at = %s, stage = %s, finished_at = %s,"
+        " outcome = %s WHERE id = %s",
     }
 
 
@@ -427,8 +437,11 @@ def _mark_submitted(session: _Rated, trials: dict, trial: _TrialRow, key: str, n
     sql.execute(_submit_sql()["trial"], [at, key, trial.id])
     trial.submitted = True
     if all(t.submitted for t in trials.values()):
-        stage, finished = (Stage.QUESTIONNAIRE, None) if session.questionnaire else (Stage.DONE, at)
-        sql.execute(_submit_sql()["ended"], [at, stage.value, finished, session.id])
+        if session.questionnaire:
+            stage, finished, outcome = Stage.QUESTIONNAIRE, None, ""
+        else:
+            stage, finished, outcome = Stage.DONE, at, Session.Outcome.COMPLETED.value
+        sql.execute(_submit_sql()["ended"], [at, stage.value, finished, outcome, session.id])
     else:
         sql.execute(_submit_sql()["active"], [at, session.id])
     if session.released and not trial.training:
