@@ -29,6 +29,7 @@ from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
 from mushra.analysis.screening import screen
 from mushra.analysis.strata import strata_of
+from mushra.analysis.timing import RULE_FAST, screen_fast
 
 DEFAULT_REFERENCE = "reference"
 RULE_OFF = "screening off (--no-screening)"
@@ -49,6 +50,7 @@ class Spec:
     gaps: tuple[tuple[str, str, str], ...] = ()  # (new, base, top)
     by: tuple[str, ...] = ()  # strata columns
     screening: bool = True
+    exclude_fast: bool = False  # also exclude fast raters (mushra.analysis.timing); off: flag only
     n_boot: int = N_BOOT
     seed: int | None = 0
     mixed: str = "intercepts"  # one of MIXED_MODELS
@@ -142,6 +144,20 @@ def _screen(df: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict]:
         for e in result.exclusions
     ]
     return result.kept, {"rules": list(result.rules), "excluded": excluded}
+
+
+def _screen_fast(rated: pd.DataFrame, kept: pd.DataFrame, spec: Spec, screening: dict):
+    """The optional fast-rater rule (mushra.analysis.timing), after the others and independent
+    of them: its exclusions are logged like theirs, over every rated listener."""
+    if not spec.exclude_fast:
+        return kept, screening
+    _, exclusions = screen_fast(rated)
+    fast = {e["listener"] for e in exclusions}
+    kept = kept[~kept["listener"].isin(fast)].reset_index(drop=True)
+    if kept.empty:
+        raise AnalysisError("screening excluded every listener: the fast-rater rule left none")
+    rules = [*screening["rules"], RULE_FAST]
+    return kept, {"rules": rules, "excluded": [*screening["excluded"], *exclusions]}
 
 
 def _conditions(df: pd.DataFrame, boot: BootstrapMeans) -> list[dict]:
@@ -257,6 +273,7 @@ def analyze(df: pd.DataFrame, spec: Spec | None = None) -> Result:
     rated = tidy(df)
     spec = resolve(spec or Spec(), rated)
     kept, screening = _screen(rated, spec)
+    kept, screening = _screen_fast(rated, kept, spec, screening)
     whole = _analyse(kept, spec)
     data = {
         "n_ratings": whole["n_ratings"],

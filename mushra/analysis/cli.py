@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-screening", action="store_true", help="keep every listener")
     p.add_argument(
+        "--exclude-fast",
+        action="store_true",
+        help="also exclude listeners who rated faster than the audio on more than 15%% of their "
+        "trials (needs the columns trial_seconds and audio_seconds of the platform's ratings.csv)",
+    )
+    p.add_argument(
         "--mixed-model",
         choices=MIXED_MODELS,
         default="intercepts",
@@ -82,6 +88,7 @@ def spec_from(args: argparse.Namespace) -> Spec:
         gaps=tuple(parse_names(v, 3, "--gap") for v in args.gap),
         by=tuple(args.by),
         screening=not args.no_screening,
+        exclude_fast=args.exclude_fast,
         n_boot=args.bootstrap,
         seed=args.seed,
         mixed=args.mixed_model,
