@@ -30,9 +30,13 @@ from pathlib import Path
 import pandas as pd
 
 from mushra.analysis import AnalysisError, Result, Spec, analyze
+from mushra.analysis.timing import TIMING_COLUMNS
 from mushra.metric_reads import test_objective
 from mushra.models import Condition, ListeningTest, Rating
+from mushra.progress_reads import screening_counts, session_export_rows
 from mushra.reports import FORMATS, ReportMeta, render_file, write_report
+from mushra.reports.exports import sessions_csv
+from mushra.timing_reads import audio_by_utterance, trial_seconds
 
 QUESTIONNAIRE = ("age_band", "headphones", "native_language")
 UTTERANCE = ("utterance_language", "utterance_style", "utterance_speaker")
@@ -40,22 +44,27 @@ NOT_ANSWERED = "(not answered)"
 NO_VALUE = "(none)"
 
 
-def ratings_frame(test: ListeningTest) -> pd.DataFrame:
+def ratings_frame(test: ListeningTest, *, timing: bool = False) -> pd.DataFrame:
     """Every stored rating of the test's real (non-preview) sessions, in tidy form.
 
     Ratings come as plain tuples and questionnaire answers once per session, joined in pandas:
     a crowdsourced test holds 10^5-10^6 ratings, too many for a Python object per row.
+    With ``timing`` each rating also carries its plays and listening time and its trial's
+    seconds and audio (:data:`TIMING_COLUMNS`, last): measurements, never strata.
     """
     utterance = [f"trial__utterance__{c.removeprefix('utterance_')}" for c in UTTERANCE]
     ratings = pd.DataFrame.from_records(
         Rating.objects.filter(session__test=test, session__preview=False)
         .order_by("session__number", "trial__position", "condition_id")
         .values_list(
-            "session__number", "trial__utterance__key", "condition__label", "score", *utterance
+            "session__number", "trial__utterance__key", "condition__label", "score", *utterance,
+            "plays", "listening_ms", "trial_id", "trial__utterance_id",
         )
         .iterator(chunk_size=20_000),
-        columns=["number", "item", "condition", "score", *UTTERANCE],
-    )
+        columns=["number", "item", "condition", "score", *UTTERANCE, *_TIMING_READ],
+    )  # fmt: skip
+    if timing:
+        _add_timing(test, ratings)
     for column in UTTERANCE:
         ratings[column] = ratings[column].replace("", NO_VALUE)
     conditions = condition_strata(test)
@@ -68,7 +77,21 @@ def ratings_frame(test: ListeningTest) -> pd.DataFrame:
     )
     df = ratings.merge(answers, on="number", how="left")
     df.insert(0, "listener", "S" + df.pop("number").astype(str))
-    return df[["listener", "item", "condition", "score", *UTTERANCE, *conditions, *QUESTIONNAIRE]]
+    timed = TIMING_COLUMNS if timing else ()
+    return df[
+        ["listener", "item", "condition", "score", *UTTERANCE, *conditions, *QUESTIONNAIRE, *timed]
+    ]
+
+
+_TIMING_READ = ("plays", "listening_ms", "trial_id", "utterance_id")
+
+
+def _add_timing(test: ListeningTest, ratings: pd.DataFrame) -> None:
+    """The trial's seconds (server clock, mushra.analysis.timing) and audio on each rating."""
+    seconds = trial_seconds(test)
+    audio = audio_by_utterance(test)
+    ratings["trial_seconds"] = ratings["trial_id"].map(seconds).astype(float).round(3)
+    ratings["audio_seconds"] = ratings["utterance_id"].map(audio).astype(float).round(3)
 
 
 def condition_strata(test: ListeningTest) -> dict[str, dict[str, str]]:
@@ -125,6 +148,7 @@ class ReportOptions:
     compare: tuple[tuple[str, str], ...] = ()
     by: tuple[str, ...] = ()
     screening: bool = True
+    exclude_fast: bool = False  # the fast-rater rule (mushra.analysis.timing), off by default
     n_boot: int = 10_000
     seed: int = 0
     mixed: str = "intercepts"  # or "full" (confirmatory) / "none"
@@ -149,6 +173,7 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
         gaps=options.gaps,
         by=options.by,
         screening=options.screening,
+        exclude_fast=options.exclude_fast,
         n_boot=options.n_boot,
         seed=options.seed,
         mixed=options.mixed,
@@ -156,7 +181,7 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
 
 
 def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
-    ratings = ratings_frame(test)
+    ratings = ratings_frame(test, timing=True)
     if ratings.empty:
         raise AnalysisError(f"test '{test.slug}' has no ratings yet")
     return analyze(ratings, test_spec(test, options))
@@ -173,7 +198,14 @@ def report_dict(test: ListeningTest, result: Result, *, metrics: bool = True) ->
     objective = test_objective(test, data.get("conditions") or []) if metrics else None
     if objective:
         data["objective"] = objective
+    data["listener_checks"] = screening_counts(test)  # the report's design section says so
     return data
+
+
+def test_sessions_csv(test: ListeningTest) -> bytes:
+    """sessions.csv: a row per real session (crowd ids, outcome, screening, timing), for
+    approving payments; needs no ratings, so it exists from the first listener on."""
+    return sessions_csv(session_export_rows(test)).encode("utf-8")
 
 
 def _meta(test: ListeningTest, result: Result) -> ReportMeta:
@@ -193,7 +225,7 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
 def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> dict[str, Path]:
     """Analyse the test's ratings and write the requested report files into ``out_dir``."""
     result = test_analysis(test, options)
-    return write_report(
+    written = write_report(
         report_dict(test, result),
         result.rated,
         _meta(test, result),
@@ -201,3 +233,7 @@ def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> d
         test_id=test.slug,
         formats=options.formats,
     )
+    if "csv" in options.formats:
+        written["sessions.csv"] = Path(out_dir) / "sessions.csv"
+        written["sessions.csv"].write_bytes(test_sessions_csv(test))
+    return written

@@ -19,7 +19,8 @@ from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
 from mushra.metric_reads import test_has_metric, test_metric_progress
 from mushra.models import ListeningTest
-from mushra.results import ReportOptions, strata_choices, test_report_file
+from mushra.progress_reads import LISTENER_ROWS, progress_overview, timing_overview
+from mushra.results import ReportOptions, strata_choices, test_report_file, test_sessions_csv
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -82,6 +83,9 @@ def progress(request: HttpRequest, test_id: int):
         "test": test,
         "can_change": access.may(request.user, "change", test.project_id),
         "progress": test_progress(test),
+        "overview": progress_overview(test),
+        "timing": timing_overview(test),
+        "listener_rows_cap": LISTENER_ROWS,
         "listener_link": link,
         "labels": list(test.conditions.values_list("label", flat=True)),
         "strata": strata_choices(test),
@@ -104,6 +108,8 @@ RESULT_FILES = {
     "conditions.svg": ("svg", "image/svg+xml", True, "Plot per condition (SVG)"),
     "items.svg": ("svg", "image/svg+xml", True, "Plot per item (SVG)"),
     "f0.svg": ("svg", "image/svg+xml", True, "F0 distributions (SVG)"),  # once F0 is measured
+    # One row per session with the crowd ids, outcome, screening and timing: for payments.
+    "sessions.csv": ("sessions_csv", "text/csv; charset=utf-8", False, "Sessions (CSV)"),
 }
 
 
@@ -120,6 +126,7 @@ def _report_options(request: HttpRequest) -> ReportOptions:
         # Checked against the test's own strata columns by mushra.results.test_spec.
         by=tuple(dict.fromkeys(request.GET.getlist("by"))),
         screening=request.GET.get("screening", "on") != "off",
+        exclude_fast=request.GET.get("fast") == "exclude",
         mixed="full" if request.GET.get("mixed") == "full" else "intercepts",
     )
 
@@ -132,7 +139,10 @@ def results_file(request: HttpRequest, test_id: int, name: str):
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
-        body = test_report_file(test, fmt, name, _report_options(request))
+        if fmt == "sessions_csv":  # no analysis: it lists every session, rated or not
+            body = test_sessions_csv(test)
+        else:
+            body = test_report_file(test, fmt, name, _report_options(request))
     except AnalysisError as exc:
         if content_type.startswith("image/"):  # an <img> of the test's page: no message queued
             return HttpResponse(f"No plot: {exc}", status=404, content_type="text/plain")
@@ -146,7 +156,10 @@ def results_file(request: HttpRequest, test_id: int, name: str):
 
 @login_required
 def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
-    return JsonResponse(test_progress(_test(request, test_id)))
+    """The page's live numbers and pictures (the timing and the listener table are read once
+    per page load: they scan every submitted trial)."""
+    test = _test(request, test_id)
+    return JsonResponse({**test_progress(test), **progress_overview(test)})
 
 
 @login_required

@@ -112,3 +112,38 @@ def latex_means(result: dict, meta: ReportMeta | None = None) -> str:
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+SESSION_COLUMNS = (
+    "listener", "PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId",
+    "participant_source", "outcome", "consented_at", "finished_at", "screening_passed",
+    "headphone_antiphase_correct", "headphone_huggins_correct", "attention_passed",
+    "attention_total", "trials_rated", "median_trial_seconds", "rushed_trials", "fast",
+)  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: a value typed by someone else (a crowd id comes from
+    the entry URL) that starts like a formula gets a leading apostrophe (OWASP's advice), which
+    keeps the id readable for matching payments, where dropping characters would change it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def sessions_csv(rows: list[dict]) -> str:
+    """sessions.csv: one row per session with the crowd site's ids, how it ended, its screening
+    and timing — the file a scientist approves or rejects payments from."""
+    table = pd.DataFrame(
+        [[csv_cell(row.get(column)) for column in SESSION_COLUMNS] for row in rows],
+        columns=list(SESSION_COLUMNS),
+    )
+    return table.to_csv(index=False, lineterminator="\n")

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from mushra.reports import common as c
 from mushra.reports.meta import ReportMeta
-from mushra.reports.methods import methods_paragraph
+from mushra.reports.methods import listener_checks, methods_paragraph
 from mushra.reports.objective import f0_plot, objective_view
 from mushra.reports.plots import condition_plot, item_plot
 
@@ -206,6 +206,7 @@ def render_html_with_plots(
         "objective": objective_view(result.get("objective"), order),
         "f0_plot": inline_svg(plots["f0"]) if plots.get("f0") else None,
         "methods": methods_paragraph(result, meta),
+        "listener_checks": listener_checks(result.get("listener_checks")),
     }
     return _env().get_template("report.html.j2").render(**context)
 

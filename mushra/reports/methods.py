@@ -7,6 +7,7 @@ from what the result actually contains, so it never describes a test that was no
 
 from __future__ import annotations
 
+from mushra.analysis.timing import RULE_FAST
 from mushra.reports.common import friedman_k, is_missing, screening_applied
 from mushra.reports.meta import ReportMeta
 
@@ -22,16 +23,30 @@ def _bootstrap(meta: ReportMeta) -> str:
 
 def _screening(result: dict, meta: ReportMeta) -> str:
     screening = result.get("screening") or {}
+    fast = _fast(screening)
     if not screening_applied(result, meta):
-        why = "; ".join(screening.get("rules") or []) or "screening off"
-        return f"Listeners were not post-screened ({why}); every listener was analysed."
-    rules = "; ".join(screening.get("rules") or []) or "none"
+        why = "; ".join(r for r in screening.get("rules") or [] if r != RULE_FAST)
+        text = f"Listeners were not post-screened ({why or 'screening off'})"
+        return f"{text}. {fast}" if fast else f"{text}; every listener was analysed."
+    rules = "; ".join(r for r in screening.get("rules") or [] if r != RULE_FAST) or "none"
     n_out = len({str(e["listener"]) for e in screening.get("excluded") or []})
     total = int(result.get("n_listeners") or 0) + n_out
     return (
         "Before any statistic, listeners were post-screened following ITU-R BS.1534-3 §4.1.2 "
         f"(rules: {rules}); {n_out} of {_plural(total, 'listener')} "
-        f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. "
+        f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. {fast}"
+    )
+
+
+def _fast(screening: dict) -> str:
+    """The optional fast-rater rule (mushra.analysis.timing), when it ran."""
+    if RULE_FAST not in (screening.get("rules") or []):
+        return ""
+    n = len({str(e["listener"]) for e in screening.get("excluded") or [] if e["rule"] == RULE_FAST})
+    return (
+        "Listeners who rated faster than the audio (time on a trial, from the server's clock, "
+        "shorter than its signals each played once) on more than 15 % of their trials were "
+        f"excluded too: {_plural(n, 'listener')}. "
     )
 
 
@@ -173,3 +188,65 @@ def methods_paragraph(result: dict, meta: ReportMeta) -> str:
     if result.get("strata"):
         parts.append(_strata(result, meta))
     return " ".join(p.strip() for p in parts)
+
+
+HEADPHONE_CHECKS = {
+    "antiphase": "an antiphase-tone headphone check (Woods et al. 2017)",
+    "huggins": "a Huggins-pitch headphone check (Milne et al. 2021)",
+    "both": "two headphone checks, antiphase tones (Woods et al. 2017) then Huggins pitch "
+    "(Milne et al. 2021)",
+}
+
+
+def listener_checks(checks: dict | None) -> list[str]:
+    """One sentence each on the screening the test ran before and during the trials: the
+    headphone check (kind, pass mark, passed/failed), volume calibration, attention checks and
+    the time limit — from the test's settings and its sessions (``listener_checks`` of the
+    platform's report data); nothing for ratings analysed outside the platform."""
+    if not checks:
+        return []
+    out = []
+    kind = checks.get("headphone_check") or ""
+    if kind in HEADPHONE_CHECKS:
+        each = " each" if kind == "both" else ""
+        passed, failed = (
+            int(checks.get("headphone_passed") or 0),
+            int(checks.get("headphone_failed") or 0),
+        )
+        out.append(
+            f"Before the practice trial, listeners took {HEADPHONE_CHECKS[kind]}, passed with at "
+            f"least {checks.get('headphone_pass_at')} of {checks.get('headphone_trials')} correct "
+            f"answers{each}: {passed} passed and {failed} failed (and were screened out)."
+        )
+    else:
+        out.append("Listeners took no headphone check.")
+    if checks.get("volume_calibration"):
+        out.append(
+            "Before the trials, listeners set a comfortable volume on a noise at the test's "
+            "loudness (volume calibration)."
+        )
+    else:
+        out.append("There was no volume calibration.")
+    n = int(checks.get("attention_checks") or 0)
+    if n:
+        passed, failed = (
+            int(checks.get("attention_passed") or 0),
+            int(checks.get("attention_failed") or 0),
+        )
+        out.append(
+            f"Each session held {_plural(n, 'attention check')} (a catch trial whose clearly "
+            f"degraded copy is to be rated below the hidden reference): {passed} passed and "
+            f"{failed} failed."
+        )
+    else:
+        out.append("There were no attention checks.")
+    limit = checks.get("time_limit_minutes")
+    if limit:
+        timed_out = int(checks.get("timed_out") or 0)
+        out.append(
+            f"Sessions had a time limit of {_plural(int(limit), 'minute')} from consent; "
+            f"{_plural(timed_out, 'session')} ran out of time."
+        )
+    else:
+        out.append("Sessions had no time limit.")
+    return out

@@ -101,6 +101,7 @@ def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
         "conditions.svg",
         "items.svg",
         "f0.svg",  # only once the test's F0 is measured (tests/mushra/test_objective_report.py)
+        "sessions.csv",  # a row per session, for payments (tests/mushra/test_progress_page.py)
     }
     assert set(RESULT_FILES) - {"f0.svg"} <= names and "f0.svg" not in names
     data = json.loads((out / "analysis.json").read_text())
