@@ -32,7 +32,7 @@ import pandas as pd
 from mushra.analysis import AnalysisError, Result, Spec, analyze
 from mushra.analysis.timing import TIMING_COLUMNS
 from mushra.metric_reads import test_objective
-from mushra.models import Condition, ListeningTest, Rating
+from mushra.models import AttentionCheck, Condition, ListeningTest, Rating
 from mushra.progress_reads import screening_counts, session_export_rows
 from mushra.reports import FORMATS, ReportMeta, render_file, write_report
 from mushra.reports.exports import sessions_csv
@@ -184,7 +184,22 @@ def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
     ratings = ratings_frame(test, timing=True)
     if ratings.empty:
         raise AnalysisError(f"test '{test.slug}' has no ratings yet")
-    return analyze(ratings, test_spec(test, options))
+    return analyze(ratings, test_spec(test, options), attention=attention_frame(test))
+
+
+def attention_frame(test: ListeningTest) -> pd.DataFrame | None:
+    """One row per scored attention check of the test's real (non-preview) sessions: listener
+    ("S<session number>", as in ``ratings_frame``) and passed; None for a test that has no
+    attention checks (and stored none), so its report lists no attention rule."""
+    rows = list(
+        AttentionCheck.objects.filter(session__test=test, session__preview=False)
+        .order_by("session__number", "trial__position")
+        .values_list("session__number", "passed")
+    )
+    if not rows and not test.attention_checks:
+        return None
+    frame = pd.DataFrame.from_records(rows, columns=["number", "passed"])
+    return pd.DataFrame({"listener": "S" + frame["number"].astype(str), "passed": frame["passed"]})
 
 
 # Files that show no objective metrics: read none for them (the test's page draws the first).

@@ -27,7 +27,7 @@ from mushra.analysis.mixed import mixed_model
 from mushra.analysis.mixed_full_fast import mixed_model_full_fast
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
-from mushra.analysis.screening import screen
+from mushra.analysis.screening import RULE_ATTENTION, attention_exclusions, screen
 from mushra.analysis.strata import strata_of
 from mushra.analysis.timing import RULE_FAST, screen_fast
 
@@ -129,12 +129,29 @@ def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
     return spec
 
 
-def _screen(df: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict]:
+def _screen(
+    df: pd.DataFrame, spec: Spec, attention: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """BS.1534-3 post-screening, and the attention rule when outcomes of attention checks are
+    given (listener, passed; see mushra.analysis.screening)."""
     if not spec.screening:
         return df, {"rules": [RULE_OFF], "excluded": []}
     if spec.reference is None:
-        return df, {"rules": [RULE_NO_REFERENCE], "excluded": []}
-    result = screen(df, reference=spec.reference, mid_anchor=spec.mid_anchor, validated=True)
+        if attention is None:
+            return df, {"rules": [RULE_NO_REFERENCE], "excluded": []}
+        excluded = attention_exclusions(attention, df["listener"])
+        out = {e["listener"] for e in excluded}
+        kept = df[~df["listener"].isin(out)].reset_index(drop=True)
+        if kept.empty:
+            raise AnalysisError("screening excluded every listener: all failed attention checks")
+        return kept, {"rules": [RULE_NO_REFERENCE, RULE_ATTENTION], "excluded": excluded}
+    result = screen(
+        df,
+        reference=spec.reference,
+        mid_anchor=spec.mid_anchor,
+        validated=True,
+        attention=attention,
+    )
     if result.kept.empty:
         raise AnalysisError(
             "screening excluded every listener: check --reference, or use --no-screening"
@@ -268,11 +285,15 @@ def _strata(kept: pd.DataFrame, spec: Spec) -> list[dict]:
     return out
 
 
-def analyze(df: pd.DataFrame, spec: Spec | None = None) -> Result:
-    """Validate, screen, then describe, test and fit; see the module docstring."""
+def analyze(
+    df: pd.DataFrame, spec: Spec | None = None, *, attention: pd.DataFrame | None = None
+) -> Result:
+    """Validate, screen, then describe, test and fit; see the module docstring. ``attention``:
+    one row per attention check (listener, passed), screened by the attention rule; None when
+    the test had none."""
     rated = tidy(df)
     spec = resolve(spec or Spec(), rated)
-    kept, screening = _screen(rated, spec)
+    kept, screening = _screen(rated, spec, attention)
     kept, screening = _screen_fast(rated, kept, spec, screening)
     whole = _analyse(kept, spec)
     data = {

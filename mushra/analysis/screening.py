@@ -1,7 +1,14 @@
-"""Post-screening of assessors, ITU-R BS.1534-3 §4.1.2 (DESIGN.md §6).
+"""Post-screening of assessors, ITU-R BS.1534-3 §4.1.2 (DESIGN.md §6), and attention checks.
 
 Screening runs before any statistic, and every exclusion is returned with its rule and the
 fraction that triggered it so the report can log it.
+
+Attention checks (issue 14) are catch trials: a clearly degraded copy of the reference that an
+attentive listener rates well below the hidden reference (the platform scores each check as it
+is saved, ``mushra.attention``). Given each listener's outcomes (a frame with ``listener`` and
+``passed``, one row per check), :func:`screen` also excludes a listener who failed more than
+15 % of their checks — the same fraction as the §4.1.2 rules, which with up to six checks means
+any failure — logged with its rule and the failed fraction like the BS.1534-3 exclusions.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ ANCHOR_ITEM_FRACTION = 0.25  # more than 25 % of listeners rate an item's mid an
 RULE_REFERENCE = "hidden reference below 90 on more than 15% of items"
 RULE_MID_ANCHOR = "mid anchor above 90 on more than 15% of items"
 RULE_MID_ANCHOR_SKIPPED = "mid-anchor rule skipped: no mid anchor"
+RULE_ATTENTION = "failed more than 15% of their attention checks (catch trials)"
+ATTENTION_COLUMNS = ("listener", "passed")
 
 
 @dataclass
@@ -51,6 +60,7 @@ def screen(
     mid_anchor: str | None = None,
     *,
     validated: bool = False,
+    attention: pd.DataFrame | None = None,
 ) -> Screening:
     """Apply both §4.1.2 rules and drop every rating of excluded listeners.
 
@@ -58,7 +68,8 @@ def screen(
     denominator is the listener's own items with a hidden-reference rating: incomplete designs
     are common). Rule 2: mid anchor > 90 on more than 15 % of items, counting only items where at
     most 25 % of all listeners rate the mid anchor > 90; skipped when ``mid_anchor`` is None.
-    A listener failing both rules is listed once per rule.
+    A listener failing both rules is listed once per rule. With ``attention`` (one row per
+    attention check: listener, passed) the attention rule runs too (:func:`attention_exclusions`).
     """
     df = df if validated else tidy(df)
     conditions = conditions_of(df)
@@ -87,6 +98,46 @@ def screen(
                 exclusions.append(
                     {"listener": listener, "rule": RULE_MID_ANCHOR, "fraction": float(frac)}
                 )
+    if attention is not None:
+        rules.append(RULE_ATTENTION)
+        exclusions += attention_exclusions(attention, df["listener"])
     out = {e["listener"] for e in exclusions}
     kept = df[~df["listener"].isin(out)].reset_index(drop=True)
     return Screening(kept=kept, exclusions=exclusions, rules=rules, skipped_items=skipped)
+
+
+def attention_outcomes(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate attention-check outcomes: columns listener and passed (true/false, yes/no,
+    1/0), one row per check; listeners become strings like the ratings' keys."""
+    missing = [c for c in ATTENTION_COLUMNS if c not in df.columns]
+    if missing:
+        raise AnalysisError(f"attention checks: missing column(s): {', '.join(missing)}")
+    out = df[list(ATTENTION_COLUMNS)].copy().reset_index(drop=True)
+    if out["listener"].isna().any():
+        raise AnalysisError("attention checks: column 'listener' is empty in a row")
+    out["listener"] = out["listener"].astype(str)
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    passed = out["passed"].map(
+        lambda v: v if isinstance(v, bool) else words.get(str(v).strip().lower().removesuffix(".0"))
+    )
+    if passed.isna().any():
+        row = int(passed.isna().to_numpy().argmax())
+        raise AnalysisError(
+            f"attention checks: column 'passed' is not true/false in row {row}: "
+            f"{out['passed'].iloc[row]!r}"
+        )
+    out["passed"] = passed.astype(bool)
+    return out
+
+
+def attention_exclusions(attention: pd.DataFrame, listeners: pd.Series) -> list[dict]:
+    """The listeners (of those in ``listeners``, the rated ones) who failed more than 15 % of
+    their attention checks, each with the rule and the fraction of their checks they failed."""
+    outcomes = attention_outcomes(attention)
+    failed = (~outcomes["passed"]).groupby(outcomes["listener"]).mean()
+    rated = set(listeners.astype(str))
+    return [
+        {"listener": listener, "rule": RULE_ATTENTION, "fraction": float(fraction)}
+        for listener, fraction in failed.items()
+        if fraction > MAX_FRACTION and listener in rated
+    ]

@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from mushra.analysis.screening import RULE_ATTENTION
 from mushra.reports import common as c
 from mushra.reports.meta import ReportMeta
 from mushra.reports.methods import listener_checks, methods_paragraph
@@ -141,9 +142,11 @@ def screening_view(result: dict, meta: ReportMeta) -> dict:
         {"listener": str(e["listener"]), "rule": e.get("rule", ""), "fraction": _pct(e)}
         for e in sorted(screening.get("excluded") or [], key=lambda e: c.natural_key(e["listener"]))
     ]
+    rules = screening.get("rules") or []
     return {
         "on": c.screening_applied(result, meta),
-        "rules": screening.get("rules") or [],
+        "rules": rules,
+        "attention": RULE_ATTENTION in rules,  # the attention-check rule (issue 14) ran
         "excluded": excluded,
     }
 

@@ -7,8 +7,9 @@ from what the result actually contains, so it never describes a test that was no
 
 from __future__ import annotations
 
+from mushra.analysis.screening import RULE_ATTENTION
 from mushra.analysis.timing import RULE_FAST
-from mushra.reports.common import friedman_k, is_missing, screening_applied
+from mushra.reports.common import friedman_k, is_missing, natural_key, screening_applied
 from mushra.reports.meta import ReportMeta
 
 
@@ -28,13 +29,29 @@ def _screening(result: dict, meta: ReportMeta) -> str:
         why = "; ".join(r for r in screening.get("rules") or [] if r != RULE_FAST)
         text = f"Listeners were not post-screened ({why or 'screening off'})"
         return f"{text}. {fast}" if fast else f"{text}; every listener was analysed."
-    rules = "; ".join(r for r in screening.get("rules") or [] if r != RULE_FAST) or "none"
+    other = (RULE_FAST, RULE_ATTENTION)
+    rules = "; ".join(r for r in screening.get("rules") or [] if r not in other) or "none"
     n_out = len({str(e["listener"]) for e in screening.get("excluded") or []})
     total = int(result.get("n_listeners") or 0) + n_out
     return (
         "Before any statistic, listeners were post-screened following ITU-R BS.1534-3 §4.1.2 "
-        f"(rules: {rules}); {n_out} of {_plural(total, 'listener')} "
+        f"(rules: {rules}){_attention(screening)}; {n_out} of {_plural(total, 'listener')} "
         f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. {fast}"
+    )
+
+
+def _attention(screening: dict) -> str:
+    """The attention-check rule (issue 14, mushra.analysis.screening) in words, when it ran,
+    naming the listeners it excluded."""
+    if RULE_ATTENTION not in (screening.get("rules") or []):
+        return ""
+    excluded = screening.get("excluded") or []
+    out = {str(e["listener"]) for e in excluded if e["rule"] == RULE_ATTENTION}
+    who = ", ".join(sorted(out, key=natural_key)) if out else "none"
+    return (
+        " and on attention checks: a listener who failed more than 15 % of their catch trials "
+        "(a clearly degraded copy of the reference, to be rated below the hidden reference) was "
+        f"excluded (by this rule: {who})"
     )
 
 
