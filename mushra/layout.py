@@ -19,6 +19,7 @@ class TestLayout:
     condition_keys: list[str]  # condition pks as strings, in the test's order
     utterances: list[int]  # utterance pks, by key
     stimuli: dict[tuple[int, int], int]  # (condition pk, utterance pk) -> stimulus pk
+    roles: dict[str, str]  # condition key -> Condition.Role (catch trials need them)
 
 
 def test_layout(test: ListeningTest) -> TestLayout:
@@ -38,9 +39,9 @@ def _frozen_layout(test: ListeningTest) -> TestLayout:
         "condition_id", "utterance_id", "stimulus_id"
     )
     stimuli = {(c, u): s for c, u, s in rows}
-    conditions = list(test.conditions.values_list("pk", flat=True))
+    roles = {str(pk): role for pk, role in test.conditions.values_list("pk", "role")}
     utterances = [u.pk for u in test.chosen_utterances()]
-    return TestLayout([str(c) for c in conditions], utterances, stimuli)
+    return TestLayout(list(roles), utterances, stimuli, roles)
 
 
 def _draft_layout(test: ListeningTest) -> TestLayout:
@@ -50,7 +51,8 @@ def _draft_layout(test: ListeningTest) -> TestLayout:
     if missing:
         raise InputError(f"test '{test}' cannot be previewed yet", missing)
     stimuli = {(c.pk, u.pk): stimulus.pk for (c, u), stimulus in chosen.items()}
-    return TestLayout([str(c.pk) for c in conditions], [u.pk for u in utterances], stimuli)
+    roles = {str(c.pk): c.role for c in conditions}
+    return TestLayout(list(roles), [u.pk for u in utterances], stimuli, roles)
 
 
 def stimuli_of(conditions, utterances) -> tuple[dict, list[str]]:
