@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out login into a clear 429 page
+    "evalsite.i18n.DefaultLanguageMiddleware",  # English unless a listener's page says otherwise
 ]
 
 ROOT_URLCONF = "evalsite.urls"
@@ -135,6 +136,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The listener interface's languages (a test's `language`; mushra.views activates it). The
+# scientist side stays English: evalsite.i18n.DefaultLanguageMiddleware resets every request to
+# LANGUAGE_CODE, so a language a listener's page activated never leaks into the next request.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # .po sources; .mo built by `make` or compile_catalogues
 USE_TZ = True
 
 # --- Static and media files -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ signals (``TrialSignal.public_id``): nothing a browser receives names a system o
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from evalsite.models import default_project_id
 from synth_workers.models import Corpus, Stimulus, System, Utterance
@@ -25,8 +26,10 @@ LANGUAGES = [  # the listener interface's languages (locale/ holds their catalog
 ]
 HEADPHONE_TRIALS = 6  # per check (synth_workers.audio.headphone_checks.TRIALS)
 MAX_ATTENTION_CHECKS = 5
-DEFAULT_QUESTION = "How natural does each sample sound, compared with the reference?"
-DEFAULT_CONSENT = (
+# Marked for translation: a listener of a test that keeps a default reads it in their language
+# (mushra.i18n); the stored default stays English.
+DEFAULT_QUESTION = gettext_noop("How natural does each sample sound, compared with the reference?")
+DEFAULT_CONSENT = gettext_noop(
     "You are invited to a listening test for speech research. You will hear short sentences "
     "and rate how natural they sound. It takes about 15 minutes; please use headphones in a "
     "quiet place. Your ratings are stored anonymously with the answers to a short "
@@ -186,10 +189,11 @@ class Condition(models.Model):
     """One signal of every trial: a system under test, the hidden reference or an anchor."""
 
     class Role(models.TextChoices):
-        REFERENCE = "reference", "Hidden reference"
-        ANCHOR_LOW = "anchor_low", "Low anchor (3.5 kHz)"
-        ANCHOR_MID = "anchor_mid", "Mid anchor (7 kHz)"
-        SYSTEM = "system", "System under test"
+        # Translated: a practice trial names its signals by role, in the listener's language.
+        REFERENCE = "reference", gettext_lazy("Hidden reference")
+        ANCHOR_LOW = "anchor_low", gettext_lazy("Low anchor (3.5 kHz)")
+        ANCHOR_MID = "anchor_mid", gettext_lazy("Mid anchor (7 kHz)")
+        SYSTEM = "system", gettext_lazy("System under test")
 
     test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="conditions")
     role = models.CharField(max_length=20, choices=Role.choices)

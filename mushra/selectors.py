@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from mushra import sql
 from mushra.models import Condition, ListeningTest, Rating, Session, Trial, TrialSignal
@@ -49,13 +50,17 @@ def trials_payload(session: Session) -> dict:
             }
         item = {"id": public_id, "audio": urls.signal(public_id)}
         if training:
-            item["label"] = TRAINING_LABELS[role]
+            item["label"] = str(TRAINING_LABELS[role])  # in the active (test's) language
         trials[position]["conditions"].append(item)
     real = sum(not t["training"] for t in trials.values())
     number = 0
     for trial in trials.values():
         number += not trial["training"]
-        trial["title"] = "Practice" if trial["training"] else f"Trial {number} of {real}"
+        trial["title"] = (
+            gettext("Practice")
+            if trial["training"]
+            else gettext("Trial %(number)s of %(total)s") % {"number": number, "total": real}
+        )
     test = session.test
     rules = {"play_all": test.require_play_all, "one_100": test.require_one_100}
     return {"rules": rules, "trials": list(trials.values())}

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from evalsite.errors import InputError
 from mushra import design, sql
@@ -286,42 +287,64 @@ def _advance(session: Session, current: str, following: str, **fields) -> None:
             return
         session.refresh_from_db(fields=["stage"])
     if not stage_passed(session, current):
-        raise StageError(session, "this step is not open yet; finish the one before it first")
+        raise StageError(
+            session, gettext("this step is not open yet; finish the one before it first")
+        )
 
 
 QUESTIONS = {
+    # Stored as these English values; the page shows each translated (gettext_noop marks them).
     "age_band": [
-        "under 18",
+        gettext_noop("under 18"),
         "18-24",
         "25-34",
         "35-44",
         "45-54",
         "55-64",
-        "65 or over",
-        "rather not say",
+        gettext_noop("65 or over"),
+        gettext_noop("rather not say"),
     ],
-    "headphones": ["closed headphones", "open headphones", "earbuds", "loudspeakers", "other"],
+    "headphones": [
+        gettext_noop("closed headphones"),
+        gettext_noop("open headphones"),
+        gettext_noop("earbuds"),
+        gettext_noop("loudspeakers"),
+        gettext_noop("other"),
+    ],
+}
+# The questions as the listener's error messages name them, in the interface language.
+_QUESTION_NAMES = {
+    "age_band": gettext_lazy("age band"),
+    "headphones": gettext_lazy("headphones"),
+    "native_language": gettext_lazy("native language"),
+    "comment": gettext_lazy("comment"),
 }
 
 
 def session_questionnaire(*, session: Session, answers: dict) -> None:
     """The end questionnaire; finishing the session. Answers are checked, never free HTML."""
     if session.stage != Stage.QUESTIONNAIRE:
-        raise StageError(session, "the questionnaire is not open for this session")
+        raise StageError(session, gettext("the questionnaire is not open for this session"))
     clean, problems = {}, []
     for field, choices in QUESTIONS.items():
         value = answers.get(field, "")
         if value not in choices:
-            problems.append(f"{field.replace('_', ' ')}: choose one of the options")
+            problems.append(
+                gettext("%(question)s: choose one of the options")
+                % {"question": _QUESTION_NAMES[field]}
+            )
         clean[field] = value
     for field, limit in (("native_language", 100), ("comment", 2000)):
         clean[field] = str(answers.get(field, "")).strip()[:limit]
         if "\x00" in clean[field]:
-            problems.append(f"{field.replace('_', ' ')}: contains a character that is not allowed")
+            problems.append(
+                gettext("%(question)s: contains a character that is not allowed")
+                % {"question": _QUESTION_NAMES[field]}
+            )
     if not clean["native_language"]:
-        problems.append("native language: please fill it in")
+        problems.append(gettext("native language: please fill it in"))
     if problems:
-        raise InputError("the questionnaire is incomplete", problems)
+        raise InputError(gettext("the questionnaire is incomplete"), problems)
     Session.objects.filter(pk=session.pk, stage=Stage.QUESTIONNAIRE).update(
         questionnaire=clean,
         stage=Stage.DONE,
@@ -389,7 +412,7 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
     updates."""
     _check_key(key)
     if not _is_int(position) or not 0 <= position <= MAX_POSITION:
-        raise InputError(f"this session has no trial {_shown(position)}")
+        raise InputError(gettext("this session has no trial %s") % _shown(position))
     try:
         with transaction.atomic():
             found = sql.fetch(_submit_sql()["session"], [token])
@@ -399,20 +422,20 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
             trials = _trials_of(session, position)
             trial = trials.get(position)
             if trial is None:
-                raise InputError(f"this session has no trial {position}")
+                raise InputError(gettext("this session has no trial %s") % position)
             if trial.submitted and trial.submission_key == key:
                 return  # the answer to an earlier send was lost; it is saved
             if session.stage != Stage.TRIALS:
                 raise StageError(session, _not_rating_now(session))
             if trial.submitted:
-                raise InputError(f"trial {position} is already saved")
+                raise InputError(gettext("trial %s is already saved") % position)
             rows = _checked_ratings(trial, ratings)
             now = timezone.now()
             if not trial.training:  # practice ratings are discarded by design
                 _insert_ratings(session, trial, rows, now)
             _mark_submitted(session, trials, trial, key, now)
     except IntegrityError:
-        raise InputError(f"ratings of trial {position} are already stored") from None
+        raise InputError(gettext("ratings of trial %s are already stored") % position) from None
 
 
 def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:
@@ -453,14 +476,16 @@ def _mark_submitted(session: _Rated, trials: dict, trial: _TrialRow, key: str, n
 
 def _not_rating_now(session: Session) -> str:
     if stage_passed(session, Stage.TRIALS):
-        return "this session is finished; nothing more can be saved"
-    return "the trials have not started yet: agree to take part and read the instructions first"
+        return gettext("this session is finished; nothing more can be saved")
+    return gettext(
+        "the trials have not started yet: agree to take part and read the instructions first"
+    )
 
 
 def _check_key(key) -> None:
     # Printable ASCII only: the player sends a UUID, and a NUL cannot reach a text column.
     if not (isinstance(key, str) and 8 <= len(key) <= 100 and key.isascii() and key.isprintable()):
-        raise InputError("the submission needs an idempotency key of 8 to 100 characters")
+        raise InputError(gettext("the submission needs an idempotency key of 8 to 100 characters"))
 
 
 def _shown(value) -> str:
@@ -477,13 +502,16 @@ def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
     """(condition, score, plays, listening ms) of each rating, or an InputError listing every
     problem."""
     if not isinstance(ratings, dict):
-        raise InputError("ratings must be an object of signal id → rating")
+        raise InputError(gettext("ratings must be an object of signal id → rating"))
     signals = trial.signals
     problems = []
     if missing := len(set(signals) - set(ratings)):
-        problems.append(f"{missing} of the {len(signals)} samples are not rated")
+        problems.append(
+            gettext("%(missing)s of the %(total)s samples are not rated")
+            % {"missing": missing, "total": len(signals)}
+        )
     if unknown := len(set(ratings) - set(signals)):
-        problems.append(f"{unknown} rating(s) name samples that are not in this trial")
+        problems.append(gettext("%s rating(s) name samples that are not in this trial") % unknown)
     rows = []
     for public_id, rating in ratings.items():
         if public_id not in signals:
@@ -491,16 +519,20 @@ def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
         rating = rating if isinstance(rating, dict) else {"score": rating}
         score = rating.get("score")
         if not _is_score(score):
-            problems.append(f"a score must be a number from 0 to 100, got {_shown(score)}")
+            problems.append(
+                gettext("a score must be a number from 0 to 100, got %s") % _shown(score)
+            )
             continue
         plays, listened = rating.get("plays", 0), rating.get("listening_ms", 0)
         if not (_is_int(plays) and _is_int(listened) and 0 <= plays <= MAX_COUNT and listened >= 0):
-            problems.append(f"plays and listening_ms must be whole numbers from 0 to {MAX_COUNT}")
+            problems.append(
+                gettext("plays and listening_ms must be whole numbers from 0 to %s") % MAX_COUNT
+            )
             continue
         # A tab left open for weeks saturates listening_ms rather than overflow its column.
         rows.append((signals[public_id], float(score), plays, min(listened, MAX_COUNT)))
     if problems:
-        raise InputError(f"trial {trial.position} was not saved", sorted(set(problems)))
+        raise InputError(gettext("trial %s was not saved") % trial.position, sorted(set(problems)))
     return rows
 
 

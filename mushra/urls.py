@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from mushra import scientist_views, views
+from mushra import i18n, scientist_views, views
 
 
 class OpaqueId:
@@ -35,6 +35,7 @@ register_converter(Position, "position")
 app_name = "mushra"
 urlpatterns = [
     path("t/<slug:slug>/", views.entry, name="entry"),
+    path("jsi18n/<slug:lang>/", i18n.javascript_catalog, name="jsi18n"),
     path("s/<opaque:token>/", views.session_page, name="session"),
     path("s/<opaque:token>/consent", views.consent, name="consent"),
     path("s/<opaque:token>/begin", views.begin, name="begin"),

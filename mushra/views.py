@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from evalsite.errors import InputError
 from mushra import sessions
 from mushra.delivery import listener_audio, trial_bundle
+from mushra.i18n import shown_question
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session
 from mushra.selectors import (
@@ -107,7 +109,9 @@ def _param(request: HttpRequest, names: str) -> tuple[str, str]:
         value = (request.GET.get(name) or "").strip() if name else ""
         if value:
             if len(value) > MAX_PARAM or not value.isprintable():
-                raise InputError(f"the link's {name} is not a valid id; open the study link again")
+                raise InputError(
+                    gettext("the link's %s is not a valid id; open the study link again") % name
+                )
             return value, name
     return "", ""
 
@@ -139,7 +143,7 @@ def _trials_page(request: HttpRequest, session: Session):
         "trials_url": reverse("mushra:trials", args=[session.token]),
         "submit_url": reverse("mushra:ratings", args=[session.token]),
         "done_url": reverse("mushra:session", args=[session.token]),
-        "question": session.test.question,
+        "question": shown_question(session.test),
     }
     return render(request, "mushra/trials.html", {"session": session, "config": config})
 
@@ -204,6 +208,8 @@ def trials(request: HttpRequest, token: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def ratings(request: HttpRequest, token: str) -> JsonResponse:
+    # The player names its test's language (Accept-Language): messages in it, without a query.
+    translation.activate(translation.get_language_from_request(request))
     try:
         body = _json_body(request)
         sessions.trial_submit(

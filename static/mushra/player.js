@@ -5,6 +5,8 @@
 // start time and offset, so the audio thread keeps them in lockstep; a switch only moves two
 // gains. Nothing is re-seeked on the main thread, whose timers are far too coarse for that.
 
+import { fill, gettext } from "./i18n.js";
+
 export const FADE = 0.008; // s; long enough to avoid a click, short enough to be heard as "instant"
 const MIN_LOOP = 0.05; // s; a shorter drag on the waveform is a click (jump), not a loop
 
@@ -335,7 +337,8 @@ export class Waveform {
     const p = this.player;
     this.head.style.left = `${(100 * p.position) / p.duration}%`;
     this.canvas.setAttribute("aria-valuenow", p.position.toFixed(1));
-    this.canvas.setAttribute("aria-valuetext", `${p.position.toFixed(1)} s`);
+    const seconds = p.position.toFixed(1);
+    this.canvas.setAttribute("aria-valuetext", fill(gettext("%(seconds)s s"), { seconds }));
   }
 
   draw() {

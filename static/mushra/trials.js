@@ -6,51 +6,64 @@
 // done_url, question, strings; and <div id="mushra-app">, which this module takes over.
 // Blinding: conditions are shown as "Sample N" in the order given; only their opaque ids and
 // URLs ever reach the DOM, and labels only on training trials.
+import { fill, gettext, pgettext } from "./i18n.js";
 import { Player, Waveform } from "./player.js";
 import { SubmissionQueue } from "./queue.js";
 
+// Every string the listener reads: translated (./i18n.js), placeholders as %(name)s.
 const TEXT = {
-  unreachable: "Could not reach the server — trying again…",
-  gone: "This listening test is not available. Please check the link you were given.",
-  loadingAudio: "Loading audio: {done} of {total}",
-  audioFailed: "Could not load the audio. Check your connection and try again.",
-  tryAgain: "Try again",
-  practice: "Practice round — your ratings here are not kept.",
-  instructions:
+  unreachable: gettext("Could not reach the server — trying again…"),
+  gone: gettext("This listening test is not available. Please check the link you were given."),
+  loadingAudio: gettext("Loading audio: %(done)s of %(total)s"),
+  audioFailed: gettext("Could not load the audio. Check your connection and try again."),
+  tryAgain: gettext("Try again"),
+  practice: gettext("Practice round — your ratings here are not kept."),
+  instructions: gettext(
     "Listen to the reference and to every sample, then rate each sample against the " +
-    "reference. The hidden reference is among the samples, so at least one should get 100.",
-  reference: "Reference",
-  sample: "Sample {n}",
-  play: "Play",
-  stop: "Stop",
-  clearLoop: "Clear loop",
-  waveLabel: "Play position; arrow keys jump, [ and ] set the loop",
-  waveHint: "Drag across the waveform to loop a part; tap it to jump.",
-  keys:
+      "reference. The hidden reference is among the samples, so at least one should get 100.",
+  ),
+  reference: gettext("Reference"),
+  sample: gettext("Sample %(n)s"),
+  play: gettext("Play"),
+  spaceKey: pgettext("keyboard key", "Space"), // the key cap shown on the play button
+  stop: gettext("Stop"),
+  clearLoop: gettext("Clear loop"),
+  waveLabel: gettext("Play position; arrow keys jump, [ and ] set the loop"),
+  waveHint: gettext("Drag across the waveform to loop a part; tap it to jump."),
+  keys: gettext(
     "Keys: 1–9 and 0 choose samples 1–10, R the reference, Space plays or stops. " +
-    "Samples after the 10th have no key: use their buttons.",
-  notRated: "not rated",
-  ratingLabel: "Rating of sample {n}",
-  bands: "Bad|Poor|Fair|Good|Excellent",
-  next: "Next",
-  finish: "Finish",
-  unrated: "Rate all {total} samples — {count} still unrated: {which}.",
-  unplayed: " Play a sample to unlock its slider.",
-  need100: "At least one sample should get 100: the hidden reference is among them.",
-  offline:
+      "Samples after the 10th have no key: use their buttons.",
+  ),
+  notRated: gettext("not rated"),
+  ratingLabel: gettext("Rating of sample %(n)s"),
+  next: gettext("Next"),
+  finish: gettext("Finish"),
+  unrated: gettext("Rate all %(total)s samples — %(count)s still unrated: %(which)s."),
+  unplayed: gettext("Play a sample to unlock its slider."),
+  need100: gettext("At least one sample should get 100: the hidden reference is among them."),
+  offline: gettext(
     "You seem to be offline — your ratings are kept on this device and will be sent when " +
-    "the connection is back. Don't close this page.",
-  saving: "Saving your ratings…",
-  refused: "Your ratings for “{title}” were not accepted:",
-  refusedDefault: "the server refused them.",
-  redo: "Please do this trial again.",
+      "the connection is back. Don't close this page.",
+  ),
+  saving: gettext("Saving your ratings…"),
+  refused: gettext("Your ratings for “%(title)s” were not accepted:"),
+  refusedDefault: gettext("the server refused them."),
+  redo: gettext("Please do this trial again."),
 };
+// The BS.1534-3 scale's five bands, bottom to top, in the established wording of each language.
+const BANDS = [
+  pgettext("quality scale", "Bad"),
+  pgettext("quality scale", "Poor"),
+  pgettext("quality scale", "Fair"),
+  pgettext("quality scale", "Good"),
+  pgettext("quality scale", "Excellent"),
+];
 const REF = Symbol("reference"); // the reference's key in the player; can't clash with an id
 const BAND_TOPS = [20, 40, 60, 80, 101]; // Bad 0–20 … Excellent 80–100 (20 counts as Poor)
 
 const config = JSON.parse(document.getElementById("mushra-config").textContent);
 const strings = { ...TEXT, ...(config.strings || {}) };
-const t = (name, vars = {}) => strings[name].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+const t = (name, vars = {}) => fill(strings[name], vars);
 const app = document.getElementById("mushra-app");
 
 // Builds an element; attributes false/null are left out, "on…" props become listeners.
@@ -89,7 +102,11 @@ function cookie(name) {
 const queue = new SubmissionQueue({
   storageKey: `mushra-queue:${config.session}`,
   url: config.submit_url,
-  headers: () => (cookie("csrftoken") ? { "X-CSRFToken": cookie("csrftoken") } : {}),
+  // The page's language (the test's) also names the language of the server's messages.
+  headers: () => ({
+    "Accept-Language": document.documentElement.lang || "en",
+    ...(cookie("csrftoken") ? { "X-CSRFToken": cookie("csrftoken") } : {}),
+  }),
   onChange: () => {
     banner.hidden = !(queue.failing && queue.size > 0);
     maybeFinish();
@@ -212,7 +229,7 @@ function pickButton(v, key, label, shortcut) {
 }
 
 function band(score) {
-  return t("bands").split("|")[BAND_TOPS.findIndex((top) => score < top)];
+  return BANDS[BAND_TOPS.findIndex((top) => score < top)];
 }
 
 function conditionRow(v, cond, i) {
@@ -236,7 +253,7 @@ function conditionRow(v, cond, i) {
   v.sliders.set(cond.id, slider);
   // Labels are for practice only; a real trial never shows one, even if the server sent it.
   const label = v.trial.training && cond.label && h("span", { class: "mushra-label" }, cond.label);
-  const bands = t("bands").split("|").map((b) => h("span", {}, b));
+  const bands = BANDS.map((b) => h("span", {}, b));
   return h(
     "li",
     { class: "mushra-row" },
@@ -290,7 +307,7 @@ function sync(v) {
   for (const [id, slider] of v.sliders) {
     if (slider.disabled && p.listening(id).plays > 0) slider.disabled = false;
   }
-  v.play.replaceChildren(t(p.playing ? "stop" : "play"), kbd("Space"));
+  v.play.replaceChildren(t(p.playing ? "stop" : "play"), kbd(t("spaceKey")));
   v.clear.disabled = !p.loop;
   app.dataset.playing = String(p.playing);
 }
@@ -318,7 +335,7 @@ function problem(v) {
     (first.disabled ? v.picks.get(unrated[0].id) : first).focus();
     const locked = unrated.some((c) => v.sliders.get(c.id).disabled);
     const missing = t("unrated", { total: conds.length, count: unrated.length, which });
-    return missing + (locked ? t("unplayed") : "");
+    return locked ? `${missing} ${t("unplayed")}` : missing;
   }
   const has100 = conds.some((c) => Number(v.sliders.get(c.id).value) === 100);
   if (rules.one_100 && !has100) return t("need100");

@@ -23,6 +23,13 @@ ENDPOINTS = [
         "view",
         302,  # no ratings yet: back to the test's page, which says so
     ),
+    (
+        "sessions.csv",  # crowd ids for payments: served with no ratings yet
+        "get",
+        lambda o: f"/mushra/tests/{o['test'].pk}/results/sessions.csv",
+        "view",
+        200,
+    ),
     ("job page", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/", "view", 200),
     ("job json", "get", lambda o: f"/synthesis/jobs/{o['job'].pk}/progress.json", "view", 200),
     (
