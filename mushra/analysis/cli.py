@@ -12,10 +12,13 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from mushra.analysis.analyze import MIXED_MODELS, Result, Spec, analyze
 from mushra.analysis.bootstrap import N_BOOT
 from mushra.analysis.data import AnalysisError, read_ratings
 from mushra.analysis.formats import csv_table, text
+from mushra.analysis.screening import attention_outcomes
 
 FORMATS = ("json", "text", "csv", "html", "pdf")
 
@@ -57,6 +60,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-screening", action="store_true", help="keep every listener")
     p.add_argument(
+        "--attention",
+        type=Path,
+        metavar="CSV",
+        help="attention-check outcomes, one row per check (columns listener,passed): also "
+        "exclude listeners who failed more than 15%% of their checks",
+    )
+    p.add_argument(
         "--exclude-fast",
         action="store_true",
         help="also exclude listeners who rated faster than the audio on more than 15%% of their "
@@ -93,6 +103,17 @@ def spec_from(args: argparse.Namespace) -> Spec:
         seed=args.seed,
         mixed=args.mixed_model,
     )
+
+
+def read_attention(path: Path) -> pd.DataFrame:
+    """The attention-check outcomes CSV (listener,passed), checked by the analysis."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AnalysisError(f"cannot read {path.name}: {first}") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return attention_outcomes(raw)
 
 
 def render(result: Result, fmt: str, *, title: str, source: str) -> str | bytes:
@@ -133,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     name = Path(args.ratings).name
     try:
         spec = spec_from(args)
-        result = analyze(read_ratings(args.ratings), spec)
+        attention = read_attention(args.attention) if args.attention else None
+        result = analyze(read_ratings(args.ratings), spec, attention=attention)
         output = render(result, args.format, title=args.title or name, source=name)
         _write(output, args.out)
     except AnalysisError as exc:

@@ -1,6 +1,8 @@
 """The attention-check rule: a listener who failed more than 15 % of their attention checks is
 excluded, logged beside the BS.1534-3 rules; exactly the planted listeners go."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,3 +100,22 @@ def test_bad_attention_outcomes_are_one_plain_line():
         screen(df, attention=pd.DataFrame({"listener": ["L0"]}))
     with pytest.raises(AnalysisError, match="not true/false in row 1"):
         screen(df, attention=pd.DataFrame({"listener": ["L0", "L1"], "passed": [True, "maybe"]}))
+
+
+def test_the_command_line_takes_an_attention_csv(tmp_path, capsys):
+    from mushra.analysis.cli import main
+
+    df = ratings(5)
+    df.to_csv(tmp_path / "ratings.csv", index=False)
+    rows = ["listener,passed", "L0,true", "L1,true", "L2,false", "L2,true", "L3,yes", "L4,1"]
+    (tmp_path / "attention.csv").write_text("\n".join(rows) + "\n")
+    args = [str(tmp_path / "ratings.csv"), "--bootstrap", "50", "--mixed-model", "none"]
+    assert main([*args, "--attention", str(tmp_path / "attention.csv")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(e["listener"], e["rule"]) for e in data["screening"]["excluded"]] == [
+        ("L2", RULE_ATTENTION)
+    ]
+    (tmp_path / "bad.csv").write_text("listener,passed\nL0,perhaps\n")
+    assert main([*args, "--attention", str(tmp_path / "bad.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not true/false in row 0" in err
