@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evalsite.errors import InputError
+from mushra import attention
 from mushra.layout import stimuli_of
 from mushra.models import MAX_SIGNALS, Condition, ConditionStimulus, ItemLoad, ListeningTest
 from synth_workers.models import Corpus, System, Utterance
@@ -114,6 +115,8 @@ def listening_test_open(*, test: ListeningTest) -> ListeningTest:
             f"{len(conditions)} signals per trial (hidden reference and anchors included); "
             f"ITU-R BS.1534-3 allows at most {MAX_SIGNALS}: compare fewer systems per test"
         )
+    roles = {str(c.pk): c.role for c in conditions}
+    problems += attention.problems(roles, test.attention_checks)  # catch trials need both roles
     if test.trials_per_session and test.trials_per_session > len(utterances):
         problems.append(
             f"{test.trials_per_session} trials per session, but only {len(utterances)} utterances"
