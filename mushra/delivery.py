@@ -7,34 +7,44 @@ out as its stored FLAC frames, padded to the size of the largest signal of its t
 (``containers.flac_for_listeners``): one size per trial, fewer bytes, and no audio work per
 request. Stored stimuli never change once ready and an open test's stimuli are frozen, so each
 process keeps every stimulus' smallest size and every (test, utterance)'s padded size.
+
+Attention checks (``mushra.attention``): the catch signal of a catch trial plays a clearly
+degraded copy of its stimulus (the hidden reference's; ``synth_workers.audio.catch``), made here
+on first use and kept per stimulus in a bounded cache, so a listener's requests (and the
+bundle's) do no audio work after the first. Blinding: the copy is padded like every signal of its
+trial, and in a test with attention checks *every* trial of an utterance, catch or not, is padded
+to the largest of all that utterance's stimuli and the copy (the frozen ``ConditionStimulus``
+rows), so neither the copy within its trial nor a catch trial among the others stands out by
+size. The padded size is kept under a key that says whether the test has attention checks.
 """
 
 import io
 import struct
+import threading
+from collections import OrderedDict
 
 from django.core.files.storage import default_storage
 
-from mushra.models import TrialSignal
+from mushra.models import Condition, ConditionStimulus, TrialSignal
 from mushra.selectors import AudioSignal, TrialAudio
 from synth_workers.audio import encode_audio, read_audio
+from synth_workers.audio.catch import catch_copy_flac
 from synth_workers.audio.containers import FLAC_MARKER, flac_for_listeners, flac_listener_size
 
 _LIMIT = 100_000
-_SIZES: dict[tuple, int | None] = {}  # (stimulus, sha256) -> smallest size (None: not FLAC)
-_TRIAL_SIZES: dict[tuple, int | None] = {}  # (test, opened at, utterance) -> padded size
+_SIZES: dict[tuple, int | None] = {}  # ((stimulus, sha256), copy?) -> smallest size (None: WAV)
+_TRIAL_SIZES: dict[tuple, int | None] = {}  # (test, opened at, utterance, checks?) -> padded size
 _UNKNOWN = object()
+COPY_CACHE_BYTES = 64 * 2**20  # degraded copies kept per process (a few seconds' FLAC: ~0.1 MB)
+_COPIES: OrderedDict[tuple, bytes] = OrderedDict()  # (stimulus, sha256) -> the copy's FLAC
+_COPIES_LOCK = threading.Lock()
+_copies_bytes = 0
 
 
 def listener_audio(signal: AudioSignal) -> tuple[bytes, str]:
     """The signal as served within its trial: (bytes, content type)."""
-    key = _size_key(signal)
-    size = _TRIAL_SIZES.get(key, _UNKNOWN) if key else _UNKNOWN
-    if size is _UNKNOWN:
-        stimuli = TrialSignal.objects.filter(trial_id=signal.trial_id).values_list(
-            "stimulus_id", "stimulus__sha256", "stimulus__audio"
-        )
-        size = _trial_size(key, [((pk, sha256), name) for pk, sha256, name in stimuli])
-    return _served(_read(signal.audio_name), size)
+    size = _padded_size(signal)
+    return _served(_bytes(signal.stimulus_key, signal.audio_name, signal.catch), size)
 
 
 def trial_bundle(audio: TrialAudio) -> bytes:
@@ -45,8 +55,8 @@ def trial_bundle(audio: TrialAudio) -> bytes:
     per trial, and those requests were most of the server's work. The layout is a count and the
     parts' lengths (big-endian 32-bit) followed by the parts; the lengths are equal within a
     trial for FLAC, so the header says nothing the per-signal responses do not."""
-    size = _trial_size(_size_key(audio), audio.files)
-    parts = [_served(_read(name), size)[0] for _, name in audio.files]
+    size = _padded_size(audio, audio.files)
+    parts = [_served(_bytes(*file), size)[0] for file in audio.files]
     header = struct.pack(f">I{len(parts)}I", len(parts), *map(len, parts))
     return b"".join([header, *parts])
 
@@ -57,28 +67,75 @@ def _served(data: bytes, size: int | None) -> tuple[bytes, str]:
     return flac_for_listeners(data, size), "audio/flac"
 
 
-def _trial_size(key: tuple | None, files: list[tuple[tuple, str]]) -> int | None:
+def _padded_size(audio: AudioSignal | TrialAudio, files: list | None = None) -> int | None:
     """The size every signal of a trial is padded to (None: not all FLAC), kept per (test,
-    opened at, utterance) once the test is open, when its stimuli are frozen."""
-    if key and (size := _TRIAL_SIZES.get(key, _UNKNOWN)) is not _UNKNOWN:
+    opened at, utterance, attention checks or not) once the test is open, when its stimuli are
+    frozen. `files`: the trial's (stimulus key, stored file, copy?) when the caller has them."""
+    key = (*audio.test_key, audio.utterance_id, audio.attention) if audio.test_key else None
+    if key is not None and (size := _TRIAL_SIZES.get(key, _UNKNOWN)) is not _UNKNOWN:
         return size
-    sizes = [_smallest_size(stimulus, name) for stimulus, name in files]
+    if key is not None and audio.attention:
+        files = _utterance_files(audio.test_key[0], audio.utterance_id)
+    elif files is None:
+        files = _trial_files(audio.trial_id)
+    sizes = [_smallest_size(stimulus, name, copy) for stimulus, name, copy in files]
     size = None if None in sizes else max(sizes)
     if key is not None:
         _remember(_TRIAL_SIZES, key, size)
     return size
 
 
-def _size_key(audio: AudioSignal | TrialAudio) -> tuple | None:
-    return (*audio.test_key, audio.utterance_id) if audio.test_key else None
+def _trial_files(trial_id: int) -> list[tuple[tuple, str, bool]]:
+    rows = TrialSignal.objects.filter(trial_id=trial_id).values_list(
+        "stimulus_id", "stimulus__sha256", "stimulus__audio", "catch"
+    )
+    return [((pk, sha256), name, catch) for pk, sha256, name, catch in rows]
 
 
-def _smallest_size(key: tuple, name: str) -> int | None:
-    if (size := _SIZES.get(key, _UNKNOWN)) is _UNKNOWN:
-        data = _read(name)
+def _utterance_files(test_id: int, utterance_id: int) -> list[tuple[tuple, str, bool]]:
+    """Every stimulus any trial of this utterance may play in a test with attention checks: each
+    condition's, and the degraded copy of the hidden reference's."""
+    frozen = ConditionStimulus.objects.filter(test_id=test_id, utterance_id=utterance_id)
+    rows = list(
+        frozen.values_list("stimulus_id", "stimulus__sha256", "stimulus__audio", "condition__role")
+    )
+    files = [((pk, sha256), name, False) for pk, sha256, name, _ in rows]
+    reference = [f for f, (*_, role) in zip(files, rows, strict=True) if role == _REFERENCE]
+    return files + [(stimulus, name, True) for stimulus, name, _ in reference]
+
+
+_REFERENCE = Condition.Role.REFERENCE.value
+
+
+def _smallest_size(stimulus: tuple, name: str, copy: bool) -> int | None:
+    if (size := _SIZES.get((stimulus, copy), _UNKNOWN)) is _UNKNOWN:
+        data = _bytes(stimulus, name, copy)
         size = flac_listener_size(data) if data.startswith(FLAC_MARKER) else None
-        _remember(_SIZES, key, size)
+        _remember(_SIZES, (stimulus, copy), size)
     return size
+
+
+def _bytes(stimulus: tuple, name: str, copy: bool) -> bytes:
+    """The stored file, or (for a catch signal) its degraded copy as FLAC."""
+    return _copy(stimulus, name) if copy else _read(name)
+
+
+def _copy(stimulus: tuple, name: str) -> bytes:
+    """The degraded copy of a stimulus, made once per process while it stays in the cache (least
+    recently used copies go first once they hold ``COPY_CACHE_BYTES``)."""
+    global _copies_bytes
+    with _COPIES_LOCK:
+        if (data := _COPIES.get(stimulus)) is not None:
+            _COPIES.move_to_end(stimulus)
+            return data
+    data = catch_copy_flac(_read(name))  # outside the lock: two requests may both make it
+    with _COPIES_LOCK:
+        if stimulus not in _COPIES:
+            _COPIES[stimulus] = data
+            _copies_bytes += len(data)
+        while _copies_bytes > COPY_CACHE_BYTES and len(_COPIES) > 1:
+            _copies_bytes -= len(_COPIES.popitem(last=False)[1])
+    return data
 
 
 def _remember(cache: dict, key, value) -> None:

@@ -150,6 +150,8 @@ class AudioSignal:
     utterance_id: int
     stimulus_key: tuple  # (stimulus, its sha256): what a stored file's size may be kept under
     audio_name: str
+    attention: bool = False  # the test has attention checks (delivery pads for the copy)
+    catch: bool = False  # it plays a degraded copy of its stimulus (``mushra.attention``)
 
 
 _AUDIO_TABLES = [
@@ -163,7 +165,7 @@ def _audio_sql(match: str) -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, sg.trial_id, tr.utterance_id,"
-        " sg.stimulus_id, st.sha256, st.audio"
+        " sg.stimulus_id, st.sha256, st.audio, te.attention_checks > 0, sg.catch"
         f" FROM {signal} sg JOIN {trial} tr ON tr.id = sg.trial_id"
         f" JOIN {session} se ON se.id = tr.session_id"
         f" JOIN {test} te ON te.id = se.test_id"
@@ -192,28 +194,34 @@ def signal_for_audio(token: str, public_id: str) -> AudioSignal | None:
         row = _fetch_one(_REFERENCE_SQL, [token, public_id])
     if row is None:
         return None
-    stage, test_id, opened_at, trial_id, utterance_id, stimulus_id, sha256, name = row
+    stage, test_id, opened_at, trial_id, utterance_id, stimulus_id, sha256, name = row[:8]
     test_key = (test_id, opened_at) if opened_at else None
-    return AudioSignal(stage, test_key, trial_id, utterance_id, (stimulus_id, sha256), name)
+    stimulus_key = (stimulus_id, sha256)
+    attention, catch = bool(row[8]), bool(row[9])
+    return AudioSignal(
+        stage, test_key, trial_id, utterance_id, stimulus_key, name, attention, catch
+    )
 
 
 @dataclass(frozen=True)
 class TrialAudio:
     """What serving a whole trial's audio needs, read in one query: the open reference first,
-    then the signals in their order on screen, each as (stimulus key, stored file)."""
+    then the signals in their order on screen, each as (stimulus key, stored file, whether it
+    plays a degraded copy of that file: the catch signal of an attention check)."""
 
     stage: str
     test_key: tuple | None
     trial_id: int
     utterance_id: int
-    files: list[tuple[tuple, str]]
+    files: list[tuple[tuple, str, bool]]
+    attention: bool = False  # the test has attention checks (delivery pads for the copy)
 
 
 def _trial_audio_sql() -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, tr.id, tr.utterance_id, co.role,"
-        " sg.stimulus_id, st.sha256, st.audio"
+        " te.attention_checks > 0, sg.catch, sg.stimulus_id, st.sha256, st.audio"
         f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         f" JOIN {trial} tr ON tr.session_id = se.id"
         f" JOIN {signal} sg ON sg.trial_id = tr.id"
@@ -232,8 +240,9 @@ def trial_audio(token: str, position: int) -> TrialAudio | None:
     if not rows:
         return None
     stage, test_id, opened_at, trial_id, utterance_id = rows[0][:5]
-    files = [((pk, sha256), name) for *_, pk, sha256, name in rows]
+    files = [((pk, sha256), name, bool(catch)) for *_, catch, pk, sha256, name in rows]
     roles = [row[5] for row in rows]
     reference = files[roles.index("reference")]  # the open reference plays the hidden one
     test_key = (test_id, opened_at) if opened_at else None
-    return TrialAudio(stage, test_key, trial_id, utterance_id, [reference, *files])
+    attention = bool(rows[0][6])
+    return TrialAudio(stage, test_key, trial_id, utterance_id, [reference, *files], attention)

@@ -25,9 +25,18 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from evalsite.errors import InputError
-from mushra import design, sql
+from mushra import attention, design, sql
 from mushra.layout import TestLayout, test_layout
-from mushra.models import ItemLoad, ListeningTest, Rating, Session, Trial, TrialSignal
+from mushra.models import (
+    AttentionCheck,
+    Condition,
+    ItemLoad,
+    ListeningTest,
+    Rating,
+    Session,
+    Trial,
+    TrialSignal,
+)
 
 Stage = Session.Stage
 STAGES = [
@@ -76,6 +85,7 @@ class _Allocation:
     number: int
     plan: list[design.TrialPlan]
     counted: list[int]  # items whose load this session added to (given back if the start fails)
+    catch: dict[int, str]  # attention checks: position -> the condition playing the copy
 
 
 def session_start(
@@ -123,6 +133,8 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
     read and bump the item loads one after another: a burst of listeners still spreads over the
     items. Nothing else happens under the lock."""
     trials = test.trials_per_session or len(layout.utterances)
+    if problems := attention.problems(layout.roles, test.attention_checks):
+        raise InputError(problems[0])
     if counted:
         _release_idle(test)  # before the lock: the common case is one indexed read
     with transaction.atomic():
@@ -149,7 +161,21 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
             ItemLoad.objects.filter(test=test, utterance_id__in=items).update(
                 assigned=F("assigned") + 1
             )
-    return _Allocation(number=number, plan=plan, counted=items)
+    plan, catch = _with_catch_trials(test, layout, plan, seed)
+    return _Allocation(number=number, plan=plan, counted=items, catch=catch)
+
+
+def _with_catch_trials(test: ListeningTest, layout: TestLayout, plan: list, seed: int):
+    """The plan with the test's attention checks slotted in among the real trials, and which
+    condition plays the degraded copy in each (``mushra.attention``). Catch trials are not part
+    of the design: no item load counts them."""
+    if not test.attention_checks:
+        return plan, {}
+    real = plan[1:] if test.training else plan
+    catches = attention.catch_plan(real, layout.roles, test.attention_checks, seed)
+    ordered = attention.interleave(plan, catches, practice=test.training)
+    catch = {position: key for position, (_, key) in enumerate(ordered) if key is not None}
+    return [p for p, _ in ordered], catch
 
 
 def _next_number(test: ListeningTest) -> int:
@@ -186,20 +212,26 @@ def _create_session(
                 position=position,
                 utterance_id=trial_plan.item,
                 training=test.training and position == 0,
+                catch=position in allocation.catch,
                 reference_public_id=_public_id(),
             )
             for position, trial_plan in enumerate(allocation.plan)
         )
+        reference = next((k for k, role in layout.roles.items() if role == "reference"), None)
         TrialSignal.objects.bulk_create(
             TrialSignal(
                 trial=trial,
                 condition_id=int(key),
-                stimulus_id=layout.stimuli[(int(key), trial_plan.item)],
+                # In a catch trial one system plays the hidden reference's stimulus, which
+                # ``delivery`` serves as its degraded copy.
+                stimulus_id=layout.stimuli[(int(reference if catch else key), trial_plan.item)],
                 public_id=_public_id(),
                 order=order,
+                catch=catch,
             )
             for trial, trial_plan in zip(trials, allocation.plan, strict=True)
             for order, key in enumerate(trial_plan.conditions)
+            for catch in [key == allocation.catch.get(trial.position)]
         )
     return session
 
@@ -254,7 +286,9 @@ def _release_idle(test: ListeningTest) -> None:
 
 def _release(test: ListeningTest, idle: list[int]) -> None:
     unrated = (
-        Trial.objects.filter(session__in=idle, training=False, submitted_at__isnull=True)
+        Trial.objects.filter(
+            session__in=idle, training=False, catch=False, submitted_at__isnull=True
+        )
         .values_list("utterance_id")
         .annotate(n=Count("pk"))
     )
@@ -375,7 +409,10 @@ class _TrialRow:
     utterance_id: int
     submitted: bool
     submission_key: str
+    catch: bool  # an attention check: scored (AttentionCheck), its ratings not kept
     signals: dict  # public id -> condition id; only of the trial being saved
+    catch_condition: int | None = None  # in a catch trial: the condition playing the copy
+    reference_condition: int | None = None  # the hidden reference's condition
 
 
 @functools.cache  # built on first use: it names the database's tables and row-lock syntax
@@ -383,6 +420,7 @@ def _submit_sql() -> dict[str, str]:
     """The ratings POST's statements (plain SQL, prepared: see ``mushra.sql``)."""
     session, test = sql.table(Session), sql.table(ListeningTest)
     trial, signal = sql.table(Trial), sql.table(TrialSignal)
+    condition, check = sql.table(Condition), sql.table(AttentionCheck)
     return {
         # FOR UPDATE OF se: lock the session's row only. Locking over the join would lock the
         # test's row too, and every rating of every listener would queue on it.
@@ -390,9 +428,13 @@ def _submit_sql() -> dict[str, str]:
         f" te.questionnaire FROM {session} se JOIN {test} te ON te.id = se.test_id"
         " WHERE se.token = %s" + sql.for_update_of("se"),
         "trials": "SELECT tr.id, tr.position, tr.training, tr.utterance_id,"
-        " tr.submitted_at IS NOT NULL, tr.submission_key, sg.public_id, sg.condition_id"
+        " tr.submitted_at IS NOT NULL, tr.submission_key, tr.catch, sg.public_id,"
+        " sg.condition_id, sg.catch, co.role"
         f" FROM {trial} tr LEFT JOIN {signal} sg ON sg.trial_id = tr.id AND tr.position = %s"
+        f" LEFT JOIN {condition} co ON co.id = sg.condition_id"
         " WHERE tr.session_id = %s",
+        "attention": f"INSERT INTO {check} (session_id, trial_id, catch_score, reference_score,"
+        " passed, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
         "trial": f"UPDATE {trial} SET submitted_at = %s, submission_key = %s WHERE id = %s",
         "active": f"UPDATE {session} SET last_active_at = %s WHERE id = %s",
         "ended": f"UPDATE {session} SET last_active_at = %s, stage = %s, finished_at = %s,"
@@ -431,7 +473,9 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
                 raise InputError(gettext("trial %s is already saved") % position)
             rows = _checked_ratings(trial, ratings)
             now = timezone.now()
-            if not trial.training:  # practice ratings are discarded by design
+            if trial.catch:  # an attention check: scored, its ratings are not data
+                _insert_attention(session, trial, rows, now)
+            elif not trial.training:  # practice ratings are discarded by design
                 _insert_ratings(session, trial, rows, now)
             _mark_submitted(session, trials, trial, key, now)
     except IntegrityError:
@@ -440,13 +484,29 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
 
 def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:
     trials: dict[int, _TrialRow] = {}
-    for *columns, public_id, condition_id in sql.fetch(
+    for *columns, catch, public_id, condition_id, copy, role in sql.fetch(
         _submit_sql()["trials"], [position, session.id]
     ):
-        trial = trials.get(columns[1]) or trials.setdefault(columns[1], _TrialRow(*columns, {}))
+        trial = trials.get(columns[1]) or trials.setdefault(
+            columns[1], _TrialRow(*columns, bool(catch), {})
+        )
         if public_id is not None:
             trial.signals[public_id] = condition_id
+            if copy:
+                trial.catch_condition = condition_id
+            if role == Condition.Role.REFERENCE:
+                trial.reference_condition = condition_id
     return trials
+
+
+def _insert_attention(session: _Rated, trial: _TrialRow, rows: list[tuple], now) -> None:
+    """A catch trial's verdict (``mushra.attention``): the copy's and the hidden reference's
+    scores, in place of its ratings."""
+    scores = {condition: score for condition, score, *_ in rows}
+    copy, reference = scores[trial.catch_condition], scores[trial.reference_condition]
+    verdict = attention.passed(copy, reference)
+    params = [session.id, trial.id, copy, reference, verdict, sql.timestamp(now)]
+    sql.execute(_submit_sql()["attention"], params)
 
 
 def _insert_ratings(session: _Rated, trial: _TrialRow, rows: list[tuple], now) -> None:
@@ -467,7 +527,7 @@ def _mark_submitted(session: _Rated, trials: dict, trial: _TrialRow, key: str, n
         sql.execute(_submit_sql()["ended"], [at, stage.value, finished, outcome, session.id])
     else:
         sql.execute(_submit_sql()["active"], [at, session.id])
-    if session.released and not trial.training:
+    if session.released and not trial.training and not trial.catch:
         # Its items were given back while it was idle; this one is rated after all.
         ItemLoad.objects.filter(test_id=session.test_id, utterance_id=trial.utterance_id).update(
             assigned=F("assigned") + 1
