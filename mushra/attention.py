@@ -28,7 +28,8 @@ their checks (any failure when they had up to six), logged beside the BS.1534-3 
 (a listener meets the real task first); the real trials are cut into k runs of (nearly) equal
 length and one catch trial follows a seeded trial of each run, so checks are spread over the
 session rather than bunched. Each is on one of the session's own utterances (distinct ones while
-there are enough), never the utterance of the real trial just before it.
+there are enough), never the utterance of a real trial just before or after it (where the
+session has another).
 """
 
 from __future__ import annotations
@@ -97,15 +98,15 @@ def catch_plan(
 def _utterance(
     real: Sequence[design.TrialPlan], after: int, pool: list[int], rng: random.Random
 ) -> int:
-    """One of the session's utterances, not the one just rated, unused ones first."""
+    """One of the session's utterances, not that of a neighbouring real trial, unused first."""
     if not pool:
         pool.extend(sorted({p.item for p in real}))
         rng.shuffle(pool)
-    previous = real[after - 1].item
+    neighbours = {p.item for p in real[after - 1 : after + 1]}
     for i, item in enumerate(pool):
-        if item != previous:
+        if item not in neighbours:
             return pool.pop(i)
-    return pool.pop(0)  # a session of one utterance: nothing else to choose
+    return pool.pop(0)  # a session of one or two utterances: nothing else to choose
 
 
 def interleave(plan: list, catches: list[CatchTrial], practice: bool) -> list[tuple]:

@@ -118,6 +118,10 @@ def test_catch_trials_vary_by_session_and_never_count_in_the_load(checked_test):
         trials = trials_of(session)
         assert sum(t.catch for t in trials) == 2
         places.add(tuple(t.position for t in trials if t.catch))
+        for before, trial, after in zip(trials, trials[1:], [*trials[2:], None], strict=False):
+            if trial.catch:  # a sentence is never heard twice in a row
+                neighbours = {t.utterance_id for t in (before, after) if t and not t.catch}
+                assert trial.utterance_id not in neighbours
         copies |= {s.condition_id for t in trials for s in t.signals.all() if s.catch}
     systems = set(test.conditions.filter(role="system").values_list("pk", flat=True))
     assert copies == systems and len(places) > 1
