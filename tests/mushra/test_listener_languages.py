@@ -9,7 +9,7 @@ import pytest
 
 from mushra.models import ItemLoad, ListeningTest, Session
 from mushra.sessions import session_start
-from tests.mushra.conftest import open_test
+from tests.mushra.conftest import at_trials, open_test
 from tests.mushra.i18n import english_shown, ensure_compiled, visible_text
 
 INSTRUCTIONS = "静かな部屋で聞いてください。"  # the scientist's own text, shown as typed
@@ -89,6 +89,16 @@ def test_a_scientists_own_question_is_shown_as_typed(client, ja_test):
     Session.objects.filter(pk=session.pk).update(stage="instructions")
     page = client.get(f"/s/{session.token}/").content.decode()
     assert "Wie klar ist die Aussprache?" in page
+
+
+def test_the_ratings_endpoint_answers_in_the_language_the_player_names(client, ja_test):
+    session = at_trials(ja_test)
+    body = json.dumps({"trial": 99, "key": "k" * 10, "ratings": {}})
+    url = f"/s/{session.token}/ratings"
+    ja = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ja")
+    assert ja.status_code == 400 and ja.json()["error"] == "このセッションに試行 99 はありません"
+    plain = client.post(url, body, content_type="application/json")  # another client: English
+    assert plain.json()["error"] == "this session has no trial 99"
 
 
 def test_the_players_catalogue_is_served_per_language(client, db):
