@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
+from mushra import sql
 from mushra.analysis.timing import median
 from mushra.models import (
     HEADPHONE_TRIALS,
@@ -119,6 +120,18 @@ def quotas(test: ListeningTest) -> dict:
     }
 
 
+# Per check kind: sessions that gave every answer, and those at or over the pass mark; one row per
+# kind comes back, however many sessions (a session still answering is not counted yet).
+_HEADPHONE_SQL = (
+    "SELECT kind, COUNT(*), SUM(CASE WHEN r >= %s THEN 1 ELSE 0 END) FROM ("
+    " SELECT ha.session_id, ha.kind AS kind, COUNT(*) AS n,"
+    " SUM(CASE WHEN ha.correct THEN 1 ELSE 0 END) AS r"
+    f" FROM {sql.table(HeadphoneAnswer)} ha JOIN {sql.table(Session)} se ON se.id = ha.session_id"
+    " WHERE se.test_id = %s AND NOT se.preview GROUP BY ha.session_id, ha.kind) per"
+    " WHERE n >= %s GROUP BY kind ORDER BY kind"
+)
+
+
 def screening_counts(test: ListeningTest) -> dict:
     """Headphone checks passed/failed (and per kind: listeners with every answer given, and
     those at or over the pass mark), attention checks passed/failed; GROUP BY queries."""
@@ -128,22 +141,18 @@ def screening_counts(test: ListeningTest) -> dict:
         failed=Count("pk", filter=Q(screening_passed=False)),
         timed_out=Count("pk", filter=Q(outcome=Outcome.TIMED_OUT)),
     )
-    per_session = (
-        HeadphoneAnswer.objects.filter(session__test=test, session__preview=False)
-        .values("kind", "session_id")
-        .annotate(n=Count("pk"), right=Count("pk", filter=Q(correct=True)))
-        .order_by()
-    )
-    kinds: dict[str, dict] = {}
-    for row in per_session:
-        if row["n"] < HEADPHONE_TRIALS:
-            continue  # still answering
-        kind = kinds.setdefault(row["kind"], {"kind": row["kind"], "taken": 0, "passed": 0})
-        kind["taken"] += 1
-        kind["passed"] += row["right"] >= test.headphone_pass_at
-    for kind in kinds.values():
-        kind["failed"] = kind["taken"] - kind["passed"]
-        kind["pass_rate"] = kind["passed"] / kind["taken"] if kind["taken"] else None
+    kinds = [
+        {
+            "kind": kind,
+            "taken": int(taken),
+            "passed": int(ok),
+            "failed": int(taken) - int(ok),
+            "pass_rate": int(ok) / int(taken) if taken else None,
+        }
+        for kind, taken, ok in sql.fetch(
+            _HEADPHONE_SQL, [test.headphone_pass_at, test.pk, HEADPHONE_TRIALS]
+        )
+    ]
     attention = AttentionCheck.objects.filter(session__test=test, session__preview=False).aggregate(
         ok=Count("pk", filter=Q(passed=True)), ko=Count("pk", filter=Q(passed=False))
     )
@@ -153,7 +162,7 @@ def screening_counts(test: ListeningTest) -> dict:
         "headphone_trials": HEADPHONE_TRIALS,
         "headphone_passed": int(passed["passed"] or 0),
         "headphone_failed": int(passed["failed"] or 0),
-        "headphone_kinds": sorted(kinds.values(), key=lambda k: k["kind"]),
+        "headphone_kinds": kinds,
         "volume_calibration": test.volume_calibration,
         "attention_checks": test.attention_checks,
         "attention_passed": int(attention["ok"] or 0),

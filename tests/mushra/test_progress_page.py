@@ -271,3 +271,24 @@ def test_the_report_says_which_screening_ran(followed, admin_client):
     assert "Each session held 1 attention check" in checks and "2 passed and 1 failed." in checks
     assert "time limit of 30 minutes from consent; 1 session ran out of time." in checks
     assert "faster than the audio" in html and "excluded too: 1 listener." in html
+
+
+def test_the_page_costs_the_same_queries_however_many_sessions(followed, admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    page, data = f"/mushra/tests/{followed.pk}/", f"/mushra/tests/{followed.pk}/progress.json"
+    before = (queries(page), queries(data))
+    test = ListeningTest.objects.filter(pk=followed.pk)
+    test.update(headphone_check="")  # straight to the trials (the screening stage is tested apart)
+    followed.refresh_from_db()
+    for seconds in ([30, 2, 2], [30, 20, 20], [30, 9, 9]):
+        _listen(followed, seconds, screening_passed=True)
+    session_start(test=followed)
+    test.update(headphone_check="antiphase")  # the same page sections as before
+    assert (queries(page), queries(data)) == before
