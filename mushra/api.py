@@ -16,7 +16,14 @@ from evalsite.api.views import ProjectReadViewSet as Read
 from evalsite.errors import InputError
 from mushra import services
 from mushra.analysis import AnalysisError
-from mushra.models import ListeningTest
+from mushra.forms import CROWD_FIELDS
+from mushra.models import (
+    HEADPHONE_TRIALS,
+    LANGUAGES,
+    MAX_ATTENTION_CHECKS,
+    MAX_TIME_LIMIT_MINUTES,
+    ListeningTest,
+)
 from mushra.results import test_report_file
 from mushra.scientist_views import RESULT_FILES, _report_options
 from mushra.selectors import test_progress
@@ -39,6 +46,7 @@ class ListeningTestSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "slug", "status", "project", "corpus", "language",
             "trials_per_session", "ratings_wanted", "training", "questionnaire",
+            *CROWD_FIELDS, "redirect_url",
             "created_at", "opened_at", "closed_at", "listener_link",
         ]  # fmt: skip
         read_only_fields = fields
@@ -70,13 +78,33 @@ class TestSpec(serializers.Serializer):
     ratings_wanted = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     training = serializers.BooleanField(required=False)
     questionnaire = serializers.BooleanField(required=False)
-    language = serializers.CharField(max_length=10, required=False)
+    language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], required=False)
     question = serializers.CharField(max_length=300, required=False)
     instructions = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    # Crowdsourcing (README "Crowdsourced tests"): screening, attention checks, codes, limit.
+    headphone_check = serializers.ChoiceField(
+        choices=ListeningTest.HeadphoneCheck.values, required=False, allow_blank=True
+    )
+    headphone_pass_at = serializers.IntegerField(
+        min_value=1, max_value=HEADPHONE_TRIALS, required=False
+    )
+    volume_calibration = serializers.BooleanField(required=False)
+    attention_checks = serializers.IntegerField(
+        min_value=0, max_value=MAX_ATTENTION_CHECKS, required=False
+    )
+    time_limit_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_TIME_LIMIT_MINUTES, required=False, allow_null=True
+    )
+    completion_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    screen_out_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    time_out_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    redirect_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    screen_out_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    time_out_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
 
 
 OPTIONS = ["trials_per_session", "ratings_wanted", "training", "questionnaire", "language"]
-OPTIONS += ["question", "instructions"]
+OPTIONS += ["question", "instructions", "redirect_url", *CROWD_FIELDS]
 
 
 def listening_test_from_spec(user, spec: dict) -> ListeningTest:

@@ -5,7 +5,12 @@ import json
 from django import forms
 from django.utils.text import slugify
 
-from mushra.models import ListeningTest
+from mushra.models import (
+    HEADPHONE_TRIALS,
+    MAX_ATTENTION_CHECKS,
+    MAX_TIME_LIMIT_MINUTES,
+    ListeningTest,
+)
 from synth_workers.models import Corpus, Stimulus, System
 
 
@@ -29,7 +34,23 @@ def condition_choices(corpus: Corpus) -> list[tuple[str, str]]:
     return sorted(found.items(), key=lambda item: item[1])
 
 
+# Shown together, folded away: what a crowdsourced test adds (``mushra.screening_stage``).
+CROWD_FIELDS = (
+    "headphone_check",
+    "headphone_pass_at",
+    "volume_calibration",
+    "attention_checks",
+    "time_limit_minutes",
+    "completion_code",
+    "screen_out_code",
+    "screen_out_url",
+    "time_out_code",
+    "time_out_url",
+)
+
+
 class NewTestForm(forms.ModelForm):
+    CROWD_FIELDS = CROWD_FIELDS
     conditions = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple, help_text="The systems (and conditions) to compare"
     )
@@ -39,6 +60,35 @@ class NewTestForm(forms.ModelForm):
         required=False,
         assume_scheme="https",
         help_text="Sent here when done, e.g. Prolific's completion URL; {code} allowed",
+    )
+    screen_out_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="Sent here when the headphone check fails, e.g. Prolific's; {code} allowed",
+    )
+    time_out_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="Sent here when the time limit is up; {code} allowed",
+    )
+    headphone_pass_at = forms.IntegerField(
+        min_value=1,
+        max_value=HEADPHONE_TRIALS,
+        initial=5,
+        help_text=f"Correct answers of {HEADPHONE_TRIALS} to pass each check (5 in both papers)",
+    )
+    attention_checks = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_ATTENTION_CHECKS,
+        initial=0,
+        help_text="Catch trials per session: one sample is a clearly degraded copy of the "
+        "reference, to be rated at least 20 below it; listeners who fail are excluded",
+    )
+    time_limit_minutes = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_TIME_LIMIT_MINUTES,
+        required=False,
+        help_text="Empty: no limit. Counted from the consent; the time-out code is shown after it",
     )
 
     class Meta:
@@ -58,6 +108,7 @@ class NewTestForm(forms.ModelForm):
             "redirect_url",
             "participant_params",
             "language",
+            *CROWD_FIELDS,
         ]
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 4}),
@@ -70,6 +121,10 @@ class NewTestForm(forms.ModelForm):
         self.fields["conditions"].choices = condition_choices(corpus)
         self.fields["slug"].required = False
         self.fields["slug"].help_text = "The listener link's last part; made from the name if empty"
+
+    @property
+    def crowd_errors(self) -> bool:
+        return any(name in self.errors for name in CROWD_FIELDS)
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"] or slugify(self.data.get("name", ""))[:100]

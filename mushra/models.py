@@ -26,6 +26,7 @@ LANGUAGES = [  # the listener interface's languages (locale/ holds their catalog
 ]
 HEADPHONE_TRIALS = 6  # per check (synth_workers.audio.headphone_checks.TRIALS)
 MAX_ATTENTION_CHECKS = 5
+MAX_TIME_LIMIT_MINUTES = 7 * 24 * 60  # a week; the column would take 2^31
 # Marked for translation: a listener of a test that keeps a default reads it in their language
 # (mushra.i18n); the stored default stays English.
 DEFAULT_QUESTION = gettext_noop("How natural does each sample sound, compared with the reference?")

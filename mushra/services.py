@@ -13,7 +13,17 @@ from django.utils import timezone
 from evalsite.errors import InputError
 from mushra import attention
 from mushra.layout import stimuli_of
-from mushra.models import MAX_SIGNALS, Condition, ConditionStimulus, ItemLoad, ListeningTest
+from mushra.models import (
+    HEADPHONE_TRIALS,
+    LANGUAGES,
+    MAX_ATTENTION_CHECKS,
+    MAX_SIGNALS,
+    MAX_TIME_LIMIT_MINUTES,
+    Condition,
+    ConditionStimulus,
+    ItemLoad,
+    ListeningTest,
+)
 from synth_workers.models import Corpus, System, Utterance
 from synth_workers.services.metrics import corpus_metrics_request
 
@@ -36,6 +46,28 @@ class SystemCondition:
         return self.label or " · ".join([self.system.name, *parts])
 
 
+def _check_options(options: dict) -> None:
+    """Refuse, with the option's name, values the database would refuse less politely."""
+    problems = []
+    if (language := options.get("language", "en")) not in dict(LANGUAGES):
+        problems.append(f"language: {language!r} is not one of {', '.join(dict(LANGUAGES))}")
+    check = options.get("headphone_check", "")
+    if check not in ListeningTest.HeadphoneCheck.values:
+        known = ", ".join(v for v in ListeningTest.HeadphoneCheck.values if v)
+        problems.append(f"headphone_check: {check!r} is not one of {known} (or empty: none)")
+    ranges = {
+        "headphone_pass_at": (1, HEADPHONE_TRIALS),
+        "attention_checks": (0, MAX_ATTENTION_CHECKS),
+        "time_limit_minutes": (1, MAX_TIME_LIMIT_MINUTES),
+    }
+    for name, (low, high) in ranges.items():
+        value = options.get(name)
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            problems.append(f"{name}: must be a whole number from {low} to {high}")
+    if problems:
+        raise InputError("the test's options are not valid", problems)
+
+
 def listening_test_create(
     *,
     name: str,
@@ -55,6 +87,7 @@ def listening_test_create(
         )
     if not systems:
         raise InputError("choose at least one system to compare")
+    _check_options(options)
     if unknown := sorted(set(anchors) - set(ANCHORS)):
         raise InputError(f"unknown anchor(s) {', '.join(unknown)}; use low and/or mid")
     if strangers := sorted(

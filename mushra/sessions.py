@@ -94,6 +94,7 @@ def session_start(
     participant_id: str = "",
     participant_source: str = "",
     resume_value: str = "",
+    crowd: dict[str, str] | None = None,
     preview: bool = False,
 ) -> Session:
     """A new session: the least-rated items in a balanced order, its own opaque signal ids.
@@ -117,6 +118,7 @@ def session_start(
             participant_id=participant_id[:200] if not preview else "",
             participant_source=participant_source[:50],
             resume_key=resume_key_of(resume_value),
+            crowd=crowd or {},
             preview=preview,
         )
     except Exception as exc:  # the items it took go back, whatever stopped it
@@ -299,18 +301,74 @@ def _release(test: ListeningTest, idle: list[int]) -> None:
     Session.objects.filter(pk__in=idle).update(released_at=timezone.now())
 
 
+# --- Ending a session early: screened out, or out of time --------------------------------------
+
+TIME_UP = "the time for this test is up; the ratings you gave are saved"
+
+
+def _past_limit(consented_at, limit_minutes: int | None, preview: bool) -> bool:
+    """Whether a session is past its test's time limit, counted from the consent. A preview
+    (a scientist trying the test) never runs out."""
+    if not limit_minutes or consented_at is None or preview:
+        return False
+    started = sql.parse_timestamp(consented_at)  # text from SQLite's raw cursor
+    return timezone.now() > started + timedelta(minutes=limit_minutes)
+
+
+def session_time_out_if_due(*, session: Session) -> bool:
+    """End a live session past its test's time limit (``Outcome.TIMED_OUT``); whether it did.
+
+    Checked whenever a listener's request arrives: a session nobody comes back to is ended by
+    the idle release instead, as before."""
+    if session.stage == Stage.DONE or not _past_limit(
+        session.consented_at, session.test.time_limit_minutes, session.preview
+    ):
+        return False
+    session_end(session=session, outcome=Session.Outcome.TIMED_OUT)
+    return True
+
+
+def session_end(*, session: Session, outcome: str, **fields) -> None:
+    """End a live session early (screened out or timed out) and give its unrated items back to
+    other listeners at once, rather than after the idle limit.
+
+    Locks in the order every release does (the test's row, then the session's), so it cannot
+    deadlock with an allocation or an idle release. Ending an ended session changes nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        list(ListeningTest.objects.select_for_update().filter(pk=session.test_id).values_list("pk"))
+        live = Session.objects.select_for_update().filter(pk=session.pk).exclude(stage=Stage.DONE)
+        row = live.values_list("released_at", "preview").first()
+        if row is None:
+            session.refresh_from_db()
+            return
+        released_at, preview = row
+        Session.objects.filter(pk=session.pk).update(
+            stage=Stage.DONE, outcome=outcome, finished_at=now, last_active_at=now, **fields
+        )
+        if released_at is None and not preview:
+            _release(session.test, [session.pk])
+    session.refresh_from_db()
+
+
 # --- The stages before and after the trials --------------------------------------------------
 
 
 def session_consent(*, session: Session) -> None:
-    _advance(session, Stage.CONSENT, Stage.INSTRUCTIONS, consented_at=timezone.now())
+    """Agree to take part: on to the screening (volume and headphone checks) when the test has
+    one (``mushra.screening_stage``), else to the instructions."""
+    test = session.test
+    following = (
+        Stage.SCREENING if test.headphone_check or test.volume_calibration else Stage.INSTRUCTIONS
+    )
+    advance(session, Stage.CONSENT, following, consented_at=timezone.now())
 
 
 def session_begin_trials(*, session: Session) -> None:
-    _advance(session, Stage.INSTRUCTIONS, Stage.TRIALS, trials_started_at=timezone.now())
+    advance(session, Stage.INSTRUCTIONS, Stage.TRIALS, trials_started_at=timezone.now())
 
 
-def _advance(session: Session, current: str, following: str, **fields) -> None:
+def advance(session: Session, current: str, following: str, **fields) -> None:
     """Move on from `current`; a repeat of a step already taken (a double click) changes nothing."""
     if session.stage == current:
         updated = Session.objects.filter(pk=session.pk, stage=current).update(
@@ -399,6 +457,9 @@ class _Rated:
     released: bool  # its items were given back while it was idle
     test_id: int
     questionnaire: bool
+    consented_at: object  # a datetime (or a string on SQLite's raw cursor); None: not yet
+    time_limit_minutes: int | None
+    preview: bool
 
 
 @dataclass
@@ -425,7 +486,8 @@ def _submit_sql() -> dict[str, str]:
         # FOR UPDATE OF se: lock the session's row only. Locking over the join would lock the
         # test's row too, and every rating of every listener would queue on it.
         "session": "SELECT se.id, se.stage, se.released_at IS NOT NULL, se.test_id,"
-        f" te.questionnaire FROM {session} se JOIN {test} te ON te.id = se.test_id"
+        " te.questionnaire, se.consented_at, te.time_limit_minutes, se.preview"
+        f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         " WHERE se.token = %s" + sql.for_update_of("se"),
         "trials": "SELECT tr.id, tr.position, tr.training, tr.utterance_id,"
         " tr.submitted_at IS NOT NULL, tr.submission_key, tr.catch, sg.public_id,"
@@ -461,6 +523,10 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
             if not found:
                 raise Session.DoesNotExist("no such session")
             session = _Rated(*found[0])
+            if session.stage == Stage.TRIALS and _past_limit(
+                session.consented_at, session.time_limit_minutes, session.preview
+            ):
+                raise _TimeUp(session.id)
             trials = _trials_of(session, position)
             trial = trials.get(position)
             if trial is None:
@@ -480,6 +546,15 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
             _mark_submitted(session, trials, trial, key, now)
     except IntegrityError:
         raise InputError(gettext("ratings of trial %s are already stored") % position) from None
+    except _TimeUp as up:  # ended outside the transaction above, which is rolled back
+        session = Session.objects.select_related("test").get(pk=up.session_id)
+        session_end(session=session, outcome=Session.Outcome.TIMED_OUT)
+        raise StageError(session, TIME_UP) from None
+
+
+class _TimeUp(Exception):
+    def __init__(self, session_id: int) -> None:
+        self.session_id = session_id
 
 
 def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:

@@ -61,3 +61,13 @@ def _cursor():
             ),
             cursor,
         )
+
+
+def parse_timestamp(value):
+    """A timestamp column as a raw cursor returns it, as an aware datetime: SQLite's are naive
+    UTC (text or datetime), PostgreSQL's already aware."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

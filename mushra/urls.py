@@ -40,6 +40,13 @@ urlpatterns = [
     path("s/<opaque:token>/consent", views.consent, name="consent"),
     path("s/<opaque:token>/begin", views.begin, name="begin"),
     path("s/<opaque:token>/questionnaire", views.questionnaire, name="questionnaire"),
+    path("s/<opaque:token>/screening", views.screening, name="screening"),
+    path("s/<opaque:token>/screening/calibration", views.calibration, name="calibration"),
+    path(
+        "s/<opaque:token>/screening/<str:kind>/<position:position>/<position:interval>",
+        views.screening_audio,
+        name="screening-audio",
+    ),
     path("s/<opaque:token>/trials.json", views.trials, name="trials"),
     path("s/<opaque:token>/ratings", views.ratings, name="ratings"),
     path("s/<opaque:token>/audio/<opaque:public_id>", views.audio, name="audio"),

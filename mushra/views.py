@@ -24,11 +24,12 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from evalsite.errors import InputError
-from mushra import sessions
+from mushra import screening_stage, sessions
 from mushra.delivery import listener_audio, trial_bundle
 from mushra.i18n import shown_question
 from mushra.markdown import render_markdown
 from mushra.models import ListeningTest, Session
+from mushra.screening_reads import calibration_audio, check_audio, screening_payload
 from mushra.selectors import (
     returning_session,
     signal_for_audio,
@@ -43,11 +44,17 @@ COOKIE = "mushra_session_{}"  # per test: reopening the link without a participa
 COOKIE_MAX_AGE = 30 * 86400
 MAX_RATINGS_BODY = 64 * 1024  # a trial of 12 signals needs about 2 kB
 MAX_PARAM = 200  # characters of a participant id or resume parameter
+# What crowdsourcing sites put in a study's link (Prolific; MTurk's external question), stored
+# with the session for the scientist to match approvals and payments.
+CROWD_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
+MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"  # MTurk shows the task before a worker accepts it
 
 
 def _session(token: str) -> Session:
+    """The session of a token, its test's language active, ended first if past the time limit."""
     session = get_object_or_404(Session.objects.select_related("test"), token=token)
     translation.activate(session.test.language)
+    sessions.session_time_out_if_due(session=session)
     return session
 
 
@@ -73,6 +80,7 @@ def entry(request: HttpRequest, slug: str):
     try:
         participant, source = _param(request, test.participant_params)
         resume_value, _ = _param(request, test.resume_params)
+        crowd = _crowd(request)
     except InputError as exc:
         return render(request, "mushra/refused.html", {"message": exc.message}, status=400)
     cookie = request.COOKIES.get(COOKIE.format(test.pk), "")
@@ -92,6 +100,7 @@ def entry(request: HttpRequest, slug: str):
                 participant_id=participant,
                 participant_source=source,
                 resume_value=resume_value,
+                crowd=crowd,
             )
         except sessions.TestFull:
             return render(request, "mushra/full.html", status=410)
@@ -101,6 +110,20 @@ def entry(request: HttpRequest, slug: str):
             return render(request, "mushra/closed.html", status=404)
         return _set_cookie(redirect("mushra:session", token=session.token), test, session)
     return render(request, "mushra/entry.html", {"query": request.GET.urlencode()})
+
+
+def _crowd(request: HttpRequest) -> dict[str, str]:
+    """The crowdsourcing site's ids in the link, checked like a participant id. A worker still
+    previewing an MTurk task (not accepted yet) is asked to accept it first: a session started
+    then could not be paid."""
+    crowd = {}
+    for name in CROWD_PARAMS:
+        value = _param(request, name)[0]
+        if value:
+            crowd[name] = value
+    if crowd.get("assignmentId") == MTURK_PREVIEW:
+        raise InputError(gettext("please accept the task first, then start the test"))
+    return crowd
 
 
 def _param(request: HttpRequest, names: str) -> tuple[str, str]:
@@ -124,6 +147,8 @@ def session_page(request: HttpRequest, token: str):
     context = {"session": session, "test": test}
     if session.stage == Stage.CONSENT:
         return render(request, "mushra/consent.html", context)
+    if session.stage == Stage.SCREENING:
+        return _screening_page(request, session)
     if session.stage == Stage.INSTRUCTIONS:
         context["instructions"] = render_markdown(test.instructions)
         return render(request, "mushra/instructions.html", context)
@@ -132,8 +157,59 @@ def session_page(request: HttpRequest, token: str):
     if session.stage == Stage.QUESTIONNAIRE:
         context["questions"] = sessions.QUESTIONS
         return render(request, "mushra/questionnaire.html", context)
-    context["redirect_url"] = test.redirect_url.replace("{code}", test.completion_code)
-    return render(request, "mushra/done.html", context)
+    return _end_page(request, session)
+
+
+# Each way a session ends: its page, and the study's code and return URL for it.
+_ENDS = {
+    Session.Outcome.SCREENED_OUT: ("mushra/screened_out.html", "screen_out_code", "screen_out_url"),
+    Session.Outcome.TIMED_OUT: ("mushra/timed_out.html", "time_out_code", "time_out_url"),
+}
+_COMPLETED = ("mushra/done.html", "completion_code", "redirect_url")
+
+
+def _end_page(request: HttpRequest, session: Session) -> HttpResponse:
+    test = session.test
+    template, code_field, url_field = _ENDS.get(session.outcome, _COMPLETED)
+    code = getattr(test, code_field)
+    context = {
+        "session": session,
+        "test": test,
+        "code": code,
+        "redirect_url": getattr(test, url_field).replace("{code}", code),
+    }
+    return render(request, template, context)
+
+
+@ensure_csrf_cookie
+def _screening_page(request: HttpRequest, session: Session) -> HttpResponse:
+    config = {**screening_payload(session), "strings": _screening_strings()}
+    return render(request, "mushra/screening.html", {"session": session, "config": config})
+
+
+def _screening_strings() -> dict[str, str]:
+    """The screening page's words in the test's language ({n}, {total}: filled in by the page)."""
+    return {
+        "volumeTitle": gettext("Set your volume"),
+        "volumeText": gettext(
+            "Put on your headphones. Play the noise and set your device's volume so that it is "
+            "clearly audible and comfortable. Keep this volume for the rest of the test."
+        ),
+        "playNoise": gettext("Play the noise"),
+        "stopNoise": gettext("Stop the noise"),
+        "volumeSet": gettext("The volume is set — continue"),
+        "trialTitle": gettext("Headphone check {n} of {total}"),
+        "quietest": gettext("You will hear three tones. Which one is the quietest?"),
+        "tone": gettext(
+            "You will hear three noises. One of them contains a faint tone. Which one?"
+        ),
+        "playOnce": gettext("The sounds play once, one after another. Listen carefully."),
+        "play": gettext("Play the sounds"),
+        "sound": gettext("Sound {n}"),
+        "loading": gettext("Loading the sounds…"),
+        "unreachable": gettext("Could not reach the server — trying again…"),
+        "refused": gettext("Your answer was not accepted:"),
+    }
 
 
 @ensure_csrf_cookie
@@ -188,6 +264,66 @@ def questionnaire(request: HttpRequest, token: str):
         }
         return render(request, "mushra/questionnaire.html", context, status=400)
     return redirect("mushra:session", token=token)
+
+
+@csrf_exempt  # the token in the path is the credential, as for the ratings
+@require_POST
+def screening(request: HttpRequest, token: str) -> JsonResponse:
+    """The screening's answers: ``{"calibrated": true}`` once the volume is set, then
+    ``{"kind", "position", "answer"}`` per headphone-check trial. Answers whether the stage is
+    over (``next``: where to go), never whether an answer was right."""
+    session = _session(token)
+    try:
+        body = _json_body(request)
+        if body.get("calibrated") is True:
+            screening_stage.calibration_done(session=session)
+        else:
+            screening_stage.headphone_answer(
+                session=session,
+                kind=body.get("kind"),
+                position=body.get("position"),
+                answer=body.get("answer"),
+            )
+    except StageError as exc:
+        return _json_stage_error(exc.stage, exc.message)
+    except InputError as exc:
+        status = 413 if isinstance(exc, BodyTooLarge) else 400
+        return JsonResponse({"error": str(exc), "problems": exc.problems}, status=status)
+    over = session.stage != Stage.SCREENING
+    return JsonResponse({"over": over, "next": reverse("mushra:session", args=[token])})
+
+
+CHECK_KINDS = {"antiphase", "huggins"}
+
+
+@require_GET
+def screening_audio(request: HttpRequest, token: str, kind: str, position: int, interval: int):
+    """One interval of a headphone-check trial, as 16-bit WAV: the three intervals of a trial
+    have the same length, so the same size, whichever is the answer (a FLAC's size would differ
+    with the content)."""
+    session = _session(token)
+    if session.stage != Stage.SCREENING:
+        return _json_stage_error(session.stage, "the headphone check is over for this session")
+    if kind not in screening_stage.check_kinds(session.test) or position >= screening_stage.TRIALS:
+        raise Http404("no such trial in this headphone check")
+    if interval > 2:
+        raise Http404("a trial has three sounds")
+    return _wav(check_audio(session, kind, position, interval))
+
+
+@require_GET
+def calibration(request: HttpRequest, token: str) -> HttpResponse:
+    """The volume-calibration noise (the same for every listener and test loudness)."""
+    session = _session(token)
+    if session.stage != Stage.SCREENING:
+        return _json_stage_error(session.stage, "the volume setting is over for this session")
+    return _wav(calibration_audio())
+
+
+def _wav(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="audio/wav")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _json_stage_error(session_stage: str, message: str) -> JsonResponse:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core import Audio
+from .loudness import normalise_loudness
 
 RATE = 44_100
 TRIALS = 6
@@ -41,6 +42,7 @@ HUGGINS_HZ = 600.0
 HUGGINS_BANDWIDTH = 0.06  # relative half-width of the inverted band
 NOISE_S = 1.0
 LEVEL_DBFS = -20.0  # RMS of the loudest interval; the volume calibration sets the listener's level
+CALIBRATION_S = 8.0  # looped by the player while the listener sets the volume
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,22 @@ def huggins_trial(seed: int) -> CheckTrial:
         right = invert_band(noise, HUGGINS_HZ, HUGGINS_BANDWIDTH) if kind == "huggins" else noise
         kinds[kind] = np.column_stack([noise, right])
     return _ordered(kinds, "huggins", seed)
+
+
+def calibration_noise(target_lufs: float = -23.0) -> Audio:
+    """Pink noise (equal energy per octave, like speech's long-term spectrum falls) at the test's
+    loudness, ``target_lufs`` as its stimuli are normalised to: the listener sets a comfortable
+    level on it, so the stimuli and the check tones that follow play at that level. Diotic, so it
+    also sounds centred over headphones. Deterministic: every listener hears the same noise."""
+    rng = np.random.default_rng(0)
+    n = int(CALIBRATION_S * RATE)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum[1:] /= np.sqrt(freqs[1:])  # 1/f power
+    spectrum[0] = 0
+    noise = _ramped(np.fft.irfft(spectrum, n=n))
+    stereo = Audio(np.column_stack([noise, noise]).astype(np.float32) * 0.1, RATE)
+    return normalise_loudness(stereo, target_lufs)
 
 
 def invert_band(signal: np.ndarray, centre_hz: float, half_width: float) -> np.ndarray:

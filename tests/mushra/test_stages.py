@@ -37,6 +37,11 @@ def _call(client, session, endpoint):
         return client.get(f"{base}/trials/1/audio")
     if endpoint == "questionnaire":
         return client.post(f"{base}/questionnaire", ANSWERS)
+    if endpoint == "volume set":
+        body = json.dumps({"calibrated": True})
+        return client.post(f"{base}/screening", body, content_type="application/json")
+    if endpoint == "calibration noise":
+        return client.get(f"{base}/screening/calibration")
     raise AssertionError(endpoint)
 
 
@@ -50,11 +55,15 @@ ALLOWED = {
     ("audio", "trials"): (200, "trials"),
     ("trial audio", "trials"): (200, "trials"),
     ("questionnaire", "questionnaire"): (302, "done"),
+    ("volume set", "screening"): (200, "instructions"),  # this test has no headphone check
+    ("calibration noise", "screening"): (200, "screening"),
 }
 REPEATS = {("consent", s) for s in STAGES[1:]} | {("begin", s) for s in STAGES[2:]}
 REPEATS |= {("questionnaire", "done")}
+# A JSON step repeated (a lost response) answers that the stage is over, and changes nothing.
+JSON_REPEATS = {("volume set", s) for s in STAGES[2:]}
 ENDPOINTS = ["page", "consent", "begin", "trials.json", "ratings", "audio", "trial audio"]
-ENDPOINTS += ["questionnaire"]
+ENDPOINTS += ["questionnaire", "volume set", "calibration noise"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -69,6 +78,9 @@ def test_every_endpoint_answers_only_in_its_stage(client, mushra_test, endpoint,
     elif (endpoint, stage) in ALLOWED:
         status, following = ALLOWED[(endpoint, stage)]
         assert (response.status_code, after.stage) == (status, following)
+    elif (endpoint, stage) in JSON_REPEATS:
+        assert response.status_code == 200 and response.json()["over"] is True
+        assert after.stage == stage
     elif (endpoint, stage) in REPEATS:
         assert response.status_code == 302 and response.url == f"/s/{session.token}/"
         assert after.stage == stage
