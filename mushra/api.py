@@ -155,13 +155,15 @@ class ListeningTestViewSet(Read):
             OpenApiParameter("by", str, many=True, description=BY_HELP),
             OpenApiParameter("compare", str, many=True), OpenApiParameter("screening", str),
             OpenApiParameter("mixed", str),
+            OpenApiParameter("fast", str, description="'exclude': also exclude fast raters"),
         ],
         responses={(200, "*/*"): OpenApiTypes.BINARY},
     )  # fmt: skip
     @action(detail=True, methods=["get"], url_path=r"results/(?P<name>[a-z]+\.[a-z]+)")
     def results(self, request, pk=None, name: str = "") -> HttpResponse:
         """A results file (report.html, report.pdf, ratings.csv, mushra.csv, analysis.json,
-        means.tex) computed from the ratings stored now, with the results form's options."""
+        means.tex, the plots; sessions.csv for payments) computed from the ratings stored now,
+        with the results form's options."""
         test = self.checked("view")
         if name not in RESULT_FILES:
             raise InputError(f"no results file '{name}': use {', '.join(RESULT_FILES)}")

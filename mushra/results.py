@@ -230,6 +230,8 @@ def _meta(test: ListeningTest, result: Result) -> ReportMeta:
 
 def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOptions) -> bytes:
     """One report file of the test (a download), rendered in memory."""
+    if fmt == "sessions_csv":  # no analysis: it lists every session, rated or not
+        return test_sessions_csv(test)
     result = test_analysis(test, options)
     meta = _meta(test, result)
     data = report_dict(test, result, metrics=name not in WITHOUT_METRICS)

@@ -20,7 +20,7 @@ from mushra.forms import NewTestForm
 from mushra.metric_reads import test_has_metric, test_metric_progress
 from mushra.models import ListeningTest
 from mushra.progress_reads import LISTENER_ROWS, progress_overview, timing_overview
-from mushra.results import ReportOptions, strata_choices, test_report_file, test_sessions_csv
+from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -139,10 +139,7 @@ def results_file(request: HttpRequest, test_id: int, name: str):
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
-        if fmt == "sessions_csv":  # no analysis: it lists every session, rated or not
-            body = test_sessions_csv(test)
-        else:
-            body = test_report_file(test, fmt, name, _report_options(request))
+        body = test_report_file(test, fmt, name, _report_options(request))
     except AnalysisError as exc:
         if content_type.startswith("image/"):  # an <img> of the test's page: no message queued
             return HttpResponse(f"No plot: {exc}", status=404, content_type="text/plain")

@@ -14,6 +14,7 @@ from datetime import UTC, timedelta
 
 import pandas as pd
 import pytest
+from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -203,6 +204,8 @@ def test_sessions_csv_has_a_row_per_session_for_payments(followed, admin_client)
     assert response["Content-Disposition"] == 'attachment; filename="followed-sessions.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["listener"] for r in rows] == [f"S{n}" for n in range(1, 7)]  # no preview
+    api = admin_client.get(f"/api/v1/tests/{followed.pk}/results/sessions.csv")
+    assert api.status_code == 200 and api.content == response.content
     s1, s2, s3, s4, s5, s6 = rows
     # A crowd id shaped like a formula stays readable but is text in a spreadsheet.
     assert s1["PROLIFIC_PID"] == "'=HYPERLINK(1)" and s1["STUDY_ID"] == "st1"
@@ -293,3 +296,11 @@ def test_the_page_costs_the_same_queries_however_many_sessions(followed, admin_c
     session_start(test=followed)
     test.update(headphone_check="antiphase", attention_checks=1)  # the same page sections
     assert (queries(page), queries(data)) == before
+
+
+def test_the_report_command_writes_sessions_csv_and_may_exclude_fast_raters(followed, tmp_path):
+    out = tmp_path / "report"
+    call_command("report", followed.slug, "--out", str(out), "--exclude-fast", "--bootstrap", "50")
+    data = json.loads((out / "analysis.json").read_text())
+    assert [e["listener"] for e in data["screening"]["excluded"]] == ["S1"]
+    assert (out / "sessions.csv").read_text().startswith("listener,PROLIFIC_PID,")

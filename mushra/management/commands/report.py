@@ -39,6 +39,12 @@ class Command(BaseCommand):
             help="TOP is any condition: the hidden reference (recordings) or e.g. copy-synthesis",
         )
         parser.add_argument("--no-screening", action="store_true")
+        parser.add_argument(
+            "--exclude-fast",
+            action="store_true",
+            help="also exclude listeners who rated faster than the audio on more than 15%% of "
+            "their trials (mushra.analysis.timing)",
+        )
         parser.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--mixed-model", choices=MIXED_MODELS, default="intercepts")
@@ -58,6 +64,7 @@ class Command(BaseCommand):
                 compare=tuple(parse_names(v, 2, "--compare") for v in opts["compare"]),
                 by=tuple(opts["by"]),
                 screening=not opts["no_screening"],
+                exclude_fast=opts["exclude_fast"],
                 n_boot=opts["bootstrap"],
                 seed=opts["seed"],
                 mixed=opts["mixed_model"],
