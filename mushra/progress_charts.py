@@ -17,6 +17,7 @@ ROW_H = 24
 STEP_COLOUR = "#4a7ab0"
 END_COLOUR = "#c0504d"
 FINISHED_COLOUR = "#2e7d32"
+MARKED_UP_TO = 48  # buckets; more are drawn as lines only
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], key: str) -> str:
@@ -78,6 +79,10 @@ def timeline_svg(buckets: list[dict], unit: str) -> str:
                 + (f' stroke-dasharray="{dash}"' if dash else "")
                 + "/>"
             )
+        if 0 < n <= MARKED_UP_TO:  # a few buckets (a single one has no line): mark each
+            for i, b in enumerate(buckets):
+                x, y = point(i, b[key]).split(",")
+                body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')
     if n:
         first, last = _when(buckets[0]["at"], unit), _when(buckets[-1]["at"], unit)
         body.append(f'<text x="{left}" y="{height - 22}">{escape(first)}</text>')

@@ -90,7 +90,8 @@ def test_progress(test: ListeningTest) -> dict:
     return {
         "status": test.status,
         "sessions_started": sessions.count(),
-        "sessions_finished": sessions.filter(stage=Session.Stage.DONE).count(),
+        # Completed: a session screened out or timed out is done but did not finish.
+        "sessions_finished": sessions.filter(outcome=Session.Outcome.COMPLETED).count(),
         "ratings": ratings.count(),
         "ratings_wanted": test.ratings_wanted,
         "conditions": [

@@ -1,6 +1,8 @@
 """The test's page follows its listeners live, in a real browser: a session that arrives while
 the page is open shows up in the funnel's table and picture without a reload."""
 
+import os
+
 import pytest
 
 from mushra.sessions import session_start
@@ -39,4 +41,6 @@ def test_a_new_session_appears_in_the_funnel_without_a_reload(
     assert page.locator("#funnel-picture svg rect").count() == 7  # still a drawn SVG
     assert page.locator("#timeline-picture svg polyline").count() == 2
     assert errors == []
+    if os.environ.get("PROGRESS_SCREENSHOT"):  # for a person checking the layout
+        page.screenshot(path=os.environ["PROGRESS_SCREENSHOT"], full_page=True)
     context.close()
