@@ -3,8 +3,8 @@ screening outcomes and the listeners, each aggregated by the database (DESIGN.md
 hold 10^5 sessions; the page reads counts and at most ``LISTENER_ROWS`` sessions' rows).
 
 Preview sessions are left out everywhere. Funnel steps, each a subset of the one before:
-entered (a session started), consented, passed screening (the headphone check passed; without
-a check, every consented session not screened out), started the trials, finished (outcome
+entered (a session started), consented, passed screening (the headphone check passed; in a
+test without one, every consented session not screened out), started the trials, finished (outcome
 completed). Screened out and timed out are the sessions that ended so; released, those idle
 past the test's limit whose unrated items went back to other listeners.
 """
@@ -43,10 +43,9 @@ def _real(test: ListeningTest):
 
 def funnel(test: ListeningTest) -> dict:
     """The funnel's counts and the sessions' ends, in one aggregate query."""
-    passed = Q(screening_passed=True) | (
-        Q(screening_passed__isnull=True, consented_at__isnull=False)
-        & ~Q(outcome=Outcome.SCREENED_OUT)
-    )
+    passed = Q(screening_passed=True)
+    if not test.headphone_check:  # nothing to fail: past the consent and not screened out
+        passed = Q(consented_at__isnull=False) & ~Q(outcome=Outcome.SCREENED_OUT)
     counts = _real(test).aggregate(
         entered=Count("pk"),
         consented=Count("pk", filter=Q(consented_at__isnull=False)),

@@ -27,7 +27,7 @@ from mushra.models import (
     Session,
     Trial,
 )
-from mushra.progress_reads import listener_rows
+from mushra.progress_reads import funnel, listener_rows
 from mushra.results import ratings_frame, strata_choices
 from mushra.sessions import session_consent, session_start, trial_submit
 from tests.mushra.conftest import at_trials, open_test
@@ -304,3 +304,12 @@ def test_the_report_command_writes_sessions_csv_and_may_exclude_fast_raters(foll
     data = json.loads((out / "analysis.json").read_text())
     assert [e["listener"] for e in data["screening"]["excluded"]] == ["S1"]
     assert (out / "sessions.csv").read_text().startswith("listener,PROLIFIC_PID,")
+
+
+def test_a_listener_still_taking_the_check_has_not_passed_it(followed):
+    session_consent(session=session_start(test=followed))  # consented, no verdict yet
+    counts = funnel(followed)
+    assert (counts["consented"], counts["passed_screening"]) == (5, 3)
+    ListeningTest.objects.filter(pk=followed.pk).update(headphone_check="")
+    followed.refresh_from_db()
+    assert funnel(followed)["passed_screening"] == 4  # no check: consented, not screened out
