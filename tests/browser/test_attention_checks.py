@@ -1,0 +1,47 @@
+"""Attention checks in Chromium: a session with catch trials plays and saves them like any trial,
+numbered among the others, and the database holds one verdict per check and no ratings of them."""
+
+import pytest
+
+from mushra.models import AttentionCheck, Rating
+from tests.browser.test_listener_flow import finish_questionnaire, rate_current_trial, start
+from tests.mushra.conftest import open_test
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def page(chromium_browser):
+    context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(e))
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def live_test(transactional_db, tmp_path):
+    return open_test(tmp_path, n_items=3, slug="blind-test", attention_checks=2)
+
+
+def test_a_listener_goes_through_catch_trials_like_any_other(page, live_server, live_test):
+    session = start(page, live_server, query="")
+    rate_current_trial(page)  # practice
+    headings = []
+    for _ in range(5):  # three real trials and two attention checks
+        headings.append(page.locator(".mushra-head h1").inner_text())
+        rate_current_trial(page)
+    finish_questionnaire(page)
+    page.wait_for_selector("#completion-code")
+    assert [h.split(" of ")[0] for h in headings] == [f"Trial {n}" for n in range(1, 6)]
+    assert all(h.startswith(f"Trial {n} of 5") for n, h in enumerate(headings, start=1))
+    catch = session.trials.filter(catch=True)
+    assert AttentionCheck.objects.filter(session=session).count() == 2
+    assert set(AttentionCheck.objects.values_list("trial_id", flat=True)) == set(
+        catch.values_list("pk", flat=True)
+    )
+    assert not Rating.objects.filter(trial__in=catch).exists()
+    assert Rating.objects.filter(session=session).count() == 3 * 5
