@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from mushra.analysis.screening import RULE_ATTENTION
+from mushra.analysis.timing import RULE_FAST
 from mushra.reports import common as c
 from mushra.reports.meta import ReportMeta
 from mushra.reports.methods import listener_checks, methods_paragraph
@@ -143,10 +144,12 @@ def screening_view(result: dict, meta: ReportMeta) -> dict:
         for e in sorted(screening.get("excluded") or [], key=lambda e: c.natural_key(e["listener"]))
     ]
     rules = screening.get("rules") or []
+    fast = RULE_FAST in rules  # the optional fast-rater rule ran (even with BS.1534-3 off)
     return {
-        "on": c.screening_applied(result, meta),
+        "on": c.screening_applied(result, meta) or fast,
         "rules": rules,
         "attention": RULE_ATTENTION in rules,  # the attention-check rule (issue 14) ran
+        "fast": fast,
         "excluded": excluded,
     }
 

@@ -313,3 +313,14 @@ def test_a_listener_still_taking_the_check_has_not_passed_it(followed):
     ListeningTest.objects.filter(pk=followed.pk).update(headphone_check="")
     followed.refresh_from_db()
     assert funnel(followed)["passed_screening"] == 4  # no check: consented, not screened out
+
+
+def test_with_bs1534_off_the_fast_rule_still_lists_its_exclusions(followed, admin_client):
+    html = admin_client.get(
+        f"/mushra/tests/{followed.pk}/results/report.html", {"fast": "exclude", "screening": "off"}
+    ).content.decode()
+    screening = html.split("<h2>Listener screening</h2>")[1].split("<h2>")[0]
+    assert "and the fast-rater rule" in screening
+    assert f"<td>S1</td><td>{RULE_FAST}</td>" in screening
+    assert "every listener is analysed" not in screening
+    assert "excluded too: 1 listener." in html
