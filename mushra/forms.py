@@ -75,12 +75,14 @@ class NewTestForm(forms.ModelForm):
         min_value=1,
         max_value=HEADPHONE_TRIALS,
         initial=5,
+        required=False,
         help_text=f"Correct answers of {HEADPHONE_TRIALS} to pass each check (5 in both papers)",
     )
     attention_checks = forms.IntegerField(
         min_value=0,
         max_value=MAX_ATTENTION_CHECKS,
         initial=0,
+        required=False,
         help_text="Catch trials per session: one sample is a clearly degraded copy of the "
         "reference, to be rated at least 20 below it; listeners who fail are excluded",
     )
@@ -125,6 +127,13 @@ class NewTestForm(forms.ModelForm):
     @property
     def crowd_errors(self) -> bool:
         return any(name in self.errors for name in CROWD_FIELDS)
+
+    # Left empty (an older script posting the form, a field cleared): the model's default.
+    def clean_headphone_pass_at(self) -> int:
+        return self.cleaned_data.get("headphone_pass_at") or 5
+
+    def clean_attention_checks(self) -> int:
+        return self.cleaned_data.get("attention_checks") or 0
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"] or slugify(self.data.get("name", ""))[:100]

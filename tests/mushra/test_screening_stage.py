@@ -15,7 +15,7 @@ import soundfile as sf
 from django.utils import timezone
 
 from evalsite.errors import InputError
-from mushra.models import HeadphoneAnswer, ItemLoad, Rating, Session
+from mushra.models import HeadphoneAnswer, ItemLoad, ListeningTest, Rating, Session
 from mushra.screening_stage import check_trial
 from mushra.services import SystemCondition, listening_test_create
 from mushra.sessions import session_consent, session_start
@@ -373,3 +373,45 @@ def test_options_out_of_range_are_refused_by_name(db, tmp_path, options, named):
     with pytest.raises(InputError) as caught:
         listening_test_create(name="T", slug="t", corpus=corpus, systems=systems, **options)
     assert any(p.startswith(named) for p in caught.value.problems)
+
+
+def test_the_new_test_form_sets_the_crowdsourcing_options(admin_client, db, tmp_path):
+    corpus = prepared_corpus(tmp_path, n_items=2)
+    url = f"/mushra/new/?corpus={corpus.pk}"
+    page = admin_client.get(url).content.decode()
+    assert 'id="crowd-options"' in page and 'name="headphone_check"' in page
+    form = admin_client.get(url).context["form"]
+    base = {
+        "name": "Crowd",
+        "slug": "crowd",
+        "question": "How natural?",
+        "conditions": [value for value, _ in form.fields["conditions"].choices],
+        "ratings_wanted": 10,
+        "consent_text": "Fine?",
+        "participant_params": "PROLIFIC_PID",
+        "language": "ja",
+        "headphone_check": "both",
+        "headphone_pass_at": 6,
+        "volume_calibration": "on",
+        "attention_checks": 2,
+        "time_limit_minutes": 45,
+        "screen_out_code": "OUT",
+        "screen_out_url": "https://example.org/out?cc={code}",
+    }
+    refused = admin_client.post(url, {**base, "headphone_pass_at": 7, "attention_checks": 9})
+    assert (
+        refused.status_code == 200
+        and "open" in refused.content.decode().split('id="crowd-options"')[1][:10]
+    )
+    assert not ListeningTest.objects.exists()
+    assert admin_client.post(url, base).status_code == 302
+    test = ListeningTest.objects.get(slug="crowd")
+    assert (
+        test.language,
+        test.headphone_check,
+        test.headphone_pass_at,
+        test.volume_calibration,
+        test.attention_checks,
+        test.time_limit_minutes,
+        test.screen_out_url,
+    ) == ("ja", "both", 6, True, 2, 45, "https://example.org/out?cc={code}")
