@@ -3,8 +3,9 @@
 With ``ListeningTest.attention_checks = k`` every session gets k catch trials among its real ones
 (``sessions._allocate``). A catch trial looks like any trial: one of the session's utterances
 with every condition of the test in a seeded order, but one system under test (a seeded choice)
-plays a clearly degraded copy of the hidden reference instead of its stimulus
-(``synth_workers.audio.catch``: band-limited to 1 kHz, noise at 0 dB SNR, loudness-matched).
+plays a clearly degraded copy of its own stimulus (``synth_workers.audio.catch``: band-limited to
+1 kHz, noise at 0 dB SNR, loudness-matched), so a catch trial's signals have exactly the
+durations of an ordinary trial of its utterance.
 Its ratings are checked like any trial's but never stored as ratings (they are not part of the
 design and would pollute the analysis); one ``AttentionCheck`` row keeps the copy's score, the
 hidden reference's score and the verdict.
@@ -42,8 +43,8 @@ from mushra import design
 
 MARGIN = 20.0  # points on the 0-100 scale the copy must be below the hidden reference
 NEEDS_REFERENCE = (
-    "attention checks need a hidden reference condition (the catch trial's degraded copy is "
-    "made from it, and must be rated below it): add one or set attention checks to 0"
+    "attention checks need a hidden reference condition (the catch trial's degraded copy must "
+    "be rated below it): add one or set attention checks to 0"
 )
 NEEDS_SYSTEM = (
     "attention checks need a system under test (its signal plays the degraded copy in a catch "

@@ -9,13 +9,15 @@ request. Stored stimuli never change once ready and an open test's stimuli are f
 process keeps every stimulus' smallest size and every (test, utterance)'s padded size.
 
 Attention checks (``mushra.attention``): the catch signal of a catch trial plays a clearly
-degraded copy of its stimulus (the hidden reference's; ``synth_workers.audio.catch``), made here
-on first use and kept per stimulus in a bounded cache, so a listener's requests (and the
-bundle's) do no audio work after the first. Blinding: the copy is padded like every signal of its
-trial, and in a test with attention checks *every* trial of an utterance, catch or not, is padded
-to the largest of all that utterance's stimuli and the copy (the frozen ``ConditionStimulus``
-rows), so neither the copy within its trial nor a catch trial among the others stands out by
-size. The padded size is kept under a key that says whether the test has attention checks.
+degraded copy of its own stimulus (``synth_workers.audio.catch``), made here on first use and
+kept per stimulus in a bounded cache, so a listener's requests (and the bundle's) do no audio
+work after the first. Blinding: the copy is of the system's own stimulus, not of the reference,
+so a catch trial's signals have exactly the durations of an ordinary trial of its utterance; it
+is padded like every signal of its trial, and in a test with attention checks *every* trial of an
+utterance, catch or not, is padded to the largest of all that utterance's stimuli and their
+copies (the frozen ``ConditionStimulus`` rows), so neither the copy within its trial nor a catch
+trial among the others stands out by size. The padded size is kept under a key that says whether
+the test has attention checks.
 """
 
 import io
@@ -94,17 +96,17 @@ def _trial_files(trial_id: int) -> list[tuple[tuple, str, bool]]:
 
 def _utterance_files(test_id: int, utterance_id: int) -> list[tuple[tuple, str, bool]]:
     """Every stimulus any trial of this utterance may play in a test with attention checks: each
-    condition's, and the degraded copy of the hidden reference's."""
+    condition's, and the degraded copy of each system's (any of them may play the copy)."""
     frozen = ConditionStimulus.objects.filter(test_id=test_id, utterance_id=utterance_id)
     rows = list(
         frozen.values_list("stimulus_id", "stimulus__sha256", "stimulus__audio", "condition__role")
     )
     files = [((pk, sha256), name, False) for pk, sha256, name, _ in rows]
-    reference = [f for f, (*_, role) in zip(files, rows, strict=True) if role == _REFERENCE]
-    return files + [(stimulus, name, True) for stimulus, name, _ in reference]
+    systems = [f for f, (*_, role) in zip(files, rows, strict=True) if role == _SYSTEM]
+    return files + [(stimulus, name, True) for stimulus, name, _ in systems]
 
 
-_REFERENCE = Condition.Role.REFERENCE.value
+_SYSTEM = Condition.Role.SYSTEM.value
 
 
 def _smallest_size(stimulus: tuple, name: str, copy: bool) -> int | None:

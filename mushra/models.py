@@ -357,7 +357,7 @@ class TrialSignal(models.Model):
     stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
     public_id = models.CharField(max_length=32, unique=True)
     order = models.PositiveSmallIntegerField()
-    # In a catch trial: this signal plays a clearly degraded copy of the reference instead.
+    # In a catch trial: this signal plays a clearly degraded copy of its stimulus instead.
     catch = models.BooleanField(default=False)
 
     class Meta:

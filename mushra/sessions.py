@@ -219,14 +219,13 @@ def _create_session(
             )
             for position, trial_plan in enumerate(allocation.plan)
         )
-        reference = next((k for k, role in layout.roles.items() if role == "reference"), None)
         TrialSignal.objects.bulk_create(
             TrialSignal(
                 trial=trial,
                 condition_id=int(key),
-                # In a catch trial one system plays the hidden reference's stimulus, which
-                # ``delivery`` serves as its degraded copy.
-                stimulus_id=layout.stimuli[(int(reference if catch else key), trial_plan.item)],
+                # In a catch trial one system's signal is flagged: ``delivery`` serves a
+                # degraded copy of its stimulus (same duration as in any other trial).
+                stimulus_id=layout.stimuli[(int(key), trial_plan.item)],
                 public_id=_public_id(),
                 order=order,
                 catch=catch,

@@ -1,25 +1,27 @@
 """The degraded copy an attention check (a catch trial, issue 14) plays in place of one system.
 
 A catch trial is an ordinary MUSHRA trial in which one system's signal is replaced by a copy of
-the reference so plainly damaged that any listener who is listening rates it far below the hidden
-reference; a listener who rates it at or near the reference is not listening (``mushra.attention``
-scores it). The damage must be unmistakable, far worse than the BS.1534-3 low anchor (3.5 kHz),
-and yet the copy must not stand out by anything but its sound:
+that system's own stimulus so plainly damaged that any listener who is listening rates it far
+below the hidden reference; a listener who rates it at or near the reference is not listening
+(``mushra.attention`` scores it). The copy is made from the system's stimulus rather than from the
+reference so that a catch trial's signals have exactly the durations of an ordinary trial's. The
+damage must be unmistakable, far worse than the BS.1534-3 low anchor (3.5 kHz), and yet the copy
+must not stand out by anything but its sound:
 
-* **band-limited to 1 kHz**: the reference through a zero-phase Butterworth low-pass (8th order,
+* **band-limited to 1 kHz**: the source through a zero-phase Butterworth low-pass (8th order,
   run forwards and backwards: 16th-order magnitude, about 96 dB down per octave), which takes
   away every consonant's energy: muffled far beyond the 3.5 kHz anchor;
 * **noise at 0 dB SNR**: Gaussian noise through the same low-pass, as strong as the band-limited
   speech (mean power over the whole signal, pauses included, so the pauses are filled with a
   rumble as loud as the speech);
-* **loudness-matched** to the reference (ITU-R BS.1770 integrated loudness, as the anchors are
+* **loudness-matched** to its source (ITU-R BS.1770 integrated loudness, as the anchors are
   matched to the test's target in ``pipeline.prepare_anchors``), so it is not louder or quieter
   than the other signals; where that gain would put the true peak above −1 dBTP, the gain stops
   there (a slightly quieter copy is still a copy no one can mistake);
-* the same length, sample rate, channels and sample format as the reference, encoded by the same
+* the same length, sample rate, channels and sample format as its source, encoded by the same
   encoder (``io.encode_audio``), so its FLAC header looks like every other signal's.
 
-Pure and deterministic: the noise comes from a fixed seed, so the same reference always gives
+Pure and deterministic: the noise comes from a fixed seed, so the same source always gives
 byte-identical copies (a server may cache them, or make them again in another process).
 """
 
@@ -40,11 +42,11 @@ CUTOFF_HZ = 1000.0
 FILTER_ORDER = 8  # per pass; sosfiltfilt applies it twice
 SNR_DB = 0.0
 PEAK_CEILING_DBTP = -1.0
-SEED = 1534  # fixed: the copy is a function of the reference alone
+SEED = 1534  # fixed: the copy is a function of its source alone
 
 
 def catch_copy(audio: Audio, seed: int = SEED) -> Audio:
-    """The reference low-passed at 1 kHz plus low-passed noise at 0 dB SNR, at its loudness."""
+    """The source low-passed at 1 kHz plus low-passed noise at 0 dB SNR, at its loudness."""
     if audio.sample_rate <= 4 * CUTOFF_HZ:
         raise AudioError(
             f"a catch copy needs a sample rate above {4 * CUTOFF_HZ:.0f} Hz, got "
@@ -58,7 +60,7 @@ def catch_copy(audio: Audio, seed: int = SEED) -> Audio:
     noise = signal.sosfiltfilt(sos, np.random.default_rng(seed).standard_normal(x.shape), axis=0)
     speech_power = float(np.mean(speech**2))
     if speech_power == 0.0:
-        raise AudioError("the reference has no energy below 1 kHz to make a catch copy of")
+        raise AudioError("the stimulus has no energy below 1 kHz to make a catch copy of")
     noise *= np.sqrt(speech_power / float(np.mean(noise**2)) * 10 ** (-SNR_DB / 10))
     copy = audio.with_samples(speech + noise)
     gain_db = _level(audio) - _level(copy)
@@ -67,12 +69,12 @@ def catch_copy(audio: Audio, seed: int = SEED) -> Audio:
 
 
 def catch_copy_flac(data: bytes, seed: int = SEED) -> bytes:
-    """``catch_copy`` of an encoded reference (FLAC or WAV), as FLAC in the reference's sample
+    """``catch_copy`` of an encoded stimulus (FLAC or WAV), as FLAC in the stimulus' sample
     format (16 or 24-bit), so its header matches the other signals of its trial."""
     try:
         subtype = sf.info(io.BytesIO(data)).subtype
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"cannot read the reference for a catch copy ({exc})") from exc
+        raise AudioError(f"cannot read the stimulus for a catch copy ({exc})") from exc
     if subtype not in SUBTYPE_BITS:
         subtype = "PCM_24"
     return encode_audio(catch_copy(read_audio(io.BytesIO(data)), seed), "flac", subtype)

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 from scipy import signal
 
 from evalsite.errors import InputError
@@ -92,7 +93,6 @@ def test_a_session_gets_its_catch_trials_spread_among_the_real_ones(checked_test
         (cs.condition_id, cs.utterance_id): cs.stimulus_id
         for cs in ConditionStimulus.objects.filter(test=test)
     }
-    reference = test.conditions.get(role=Condition.Role.REFERENCE).pk
     for trial in catch:
         assert trial.utterance_id in {r.utterance_id for r in real}
         signals = list(trial.signals.all())
@@ -100,10 +100,9 @@ def test_a_session_gets_its_catch_trials_spread_among_the_real_ones(checked_test
         assert sorted(s.order for s in signals) == list(range(len(conditions)))
         copies = [s for s in signals if s.catch]
         assert len(copies) == 1 and copies[0].condition.role == Condition.Role.SYSTEM
-        assert copies[0].stimulus_id == frozen[(reference, trial.utterance_id)]
+        # Every signal plays its own condition's stimulus; the copy is made of the system's.
         for s in signals:
-            if not s.catch:
-                assert s.stimulus_id == frozen[(s.condition_id, trial.utterance_id)]
+            assert s.stimulus_id == frozen[(s.condition_id, trial.utterance_id)]
     assert not any(s.catch for t in real + [practice] for s in t.signals.all())
     # The design's load counts the six real trials only.
     assert sum(ItemLoad.objects.filter(test=test).values_list("assigned", flat=True)) == 6
@@ -202,12 +201,15 @@ def test_a_catch_trial_serves_a_degraded_copy_padded_like_every_signal(client, c
         assert single["Content-Type"] == "audio/flac" and single.content == part
     opened = client.get(f"/s/{session.token}/audio/{catch.reference_public_id}").content
     assert opened == parts[0]
-    copy = parts[1 + next(s.order for s in signals if s.catch)]
+    copied = next(s for s in signals if s.catch)
+    copy = parts[1 + copied.order]
     hidden = parts[1 + next(s.order for s in signals if s.condition.role == "reference")]
     assert hidden == parts[0]  # the hidden reference is the recording itself
-    rate = read_audio(io.BytesIO(hidden)).sample_rate
-    x, y = _decoded(hidden), _decoded(copy)
-    assert x.size == y.size
+    with default_storage.open(copied.stimulus.audio.name, "rb") as f:
+        original = f.read()  # the system's own stimulus: the copy is made of it
+    rate = read_audio(io.BytesIO(original)).sample_rate
+    x, y = _decoded(original), _decoded(copy)
+    assert x.size == y.size  # the duration of the signal it replaces
     # Nothing left above 2 kHz, and more noise than recording in what is left.
     assert _share_above_db(y, rate, 2000) < _share_above_db(x, rate, 2000) - 30
     scale = np.dot(x, y) / np.dot(x, x)
