@@ -18,6 +18,7 @@ items given back at once (``sessions.session_end``) and the study's screen-out c
 import hashlib
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_noop
 
 from evalsite.errors import InputError
 from mushra.models import HeadphoneAnswer, ListeningTest, Session
@@ -26,6 +27,11 @@ from synth_workers.audio import headphone_checks
 from synth_workers.audio.headphone_checks import CheckTrial
 
 TRIALS = headphone_checks.TRIALS
+# The one refusal a listener may meet without tampering (two tabs answering one trial): in their
+# language. The others answer requests the page never sends, in English like the API's.
+ALREADY_ANSWERED = gettext_noop(
+    "this trial of the headphone check is already answered; reload the page to go on"
+)
 _BUILD = {
     HeadphoneAnswer.Check.ANTIPHASE: headphone_checks.antiphase_trial,
     HeadphoneAnswer.Check.HUGGINS: headphone_checks.huggins_trial,
@@ -91,7 +97,7 @@ def headphone_answer(*, session: Session, kind, position, answer) -> None:
     except IntegrityError:
         given = HeadphoneAnswer.objects.filter(session=session, kind=kind, position=position)
         if not given.filter(answer=answer).exists():
-            raise InputError("this trial of the headphone check is already answered") from None
+            raise InputError(gettext(ALREADY_ANSWERED)) from None
     _decide(session, kinds)
 
 
