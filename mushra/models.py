@@ -16,14 +16,7 @@ from evalsite.models import default_project_id
 from synth_workers.models import Corpus, Stimulus, System, Utterance
 
 MAX_SIGNALS = 12  # BS.1534-3: at most 12 signals per trial, hidden reference and anchors included
-LANGUAGES = [  # the listener interface's languages (locale/ holds their catalogues)
-    ("en", "English"),
-    ("de", "Deutsch"),
-    ("fr", "Français"),
-    ("es", "Español"),
-    ("ja", "日本語"),
-    ("zh-hans", "简体中文"),
-]
+LANGUAGES = settings.LANGUAGES  # the listener interface's (locale/ holds their catalogues)
 HEADPHONE_TRIALS = 6  # per check (synth_workers.audio.headphone_checks.TRIALS)
 MAX_ATTENTION_CHECKS = 5
 MAX_TIME_LIMIT_MINUTES = 7 * 24 * 60  # a week; the column would take 2^31

@@ -7,23 +7,13 @@
 // Each trial's three sounds play once, one after another, as in the published tests; then the
 // listener picks one. The server scores the answers and never says which were right.
 
+import { h } from "./dom.js";
+
 const config = JSON.parse(document.getElementById("screening-config").textContent);
 const strings = config.strings;
 const t = (name, vars = {}) => strings[name].replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
 const app = document.getElementById("screening-app");
 const GAP_MS = 500; // silence between the three sounds of a trial
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
 
 async function post(body) {
   for (let attempt = 0; ; attempt++) {

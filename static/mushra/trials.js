@@ -6,6 +6,7 @@
 // done_url, question, strings; and <div id="mushra-app">, which this module takes over.
 // Blinding: conditions are shown as "Sample N" in the order given; only their opaque ids and
 // URLs ever reach the DOM, and labels only on training trials.
+import { h } from "./dom.js";
 import { fill, gettext, pgettext } from "./i18n.js";
 import { Player, Waveform } from "./player.js";
 import { SubmissionQueue } from "./queue.js";
@@ -65,19 +66,6 @@ const config = JSON.parse(document.getElementById("mushra-config").textContent);
 const strings = { ...TEXT, ...(config.strings || {}) };
 const t = (name, vars = {}) => fill(strings[name], vars);
 const app = document.getElementById("mushra-app");
-
-// Builds an element; attributes false/null are left out, "on…" props become listeners.
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
 const kbd = (key) => h("kbd", { "aria-hidden": "true" }, key); // the name carries no key glyph
 const button = (cls, label, onclick, props = {}) =>
   h("button", { type: "button", class: cls, onclick, ...props }, label);

@@ -14,3 +14,18 @@ def scientist_page(chromium_browser):
     yield page
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def listener_page(chromium_browser):
+    """A listener's page, laptop-sized: a script error on any page fails the test, and the
+    player's "leave this page?" dialogs are accepted."""
+    context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(e))
+    page.on("dialog", lambda d: d.accept())
+    yield page
+    context.close()
+    assert not errors, errors

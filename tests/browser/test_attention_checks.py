@@ -11,15 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def page(chromium_browser):
-    context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(e))
-    yield page
-    context.close()
-    assert not errors, errors
+def page(listener_page):
+    return listener_page
 
 
 @pytest.fixture

@@ -28,16 +28,8 @@ def live_test(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def page(chromium_browser):
-    context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(e))
-    page.on("dialog", lambda d: d.accept())
-    yield page
-    context.close()
-    assert not errors, errors
+def page(listener_page):
+    return listener_page
 
 
 def start(page, live_server, query="?PROLIFIC_PID=abc123") -> Session:

@@ -32,15 +32,8 @@ def screened_test(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def page(chromium_browser):
-    context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(e))
-    yield page
-    context.close()
-    assert not errors, errors
+def page(listener_page):
+    return listener_page
 
 
 def _to_screening(page, live_server, pid: str) -> Session:
