@@ -324,3 +324,30 @@ def test_with_bs1534_off_the_fast_rule_still_lists_its_exclusions(followed, admi
     assert f"<td>S1</td><td>{RULE_FAST}</td>" in screening
     assert "every listener is analysed" not in screening
     assert "excluded too: 1 listener." in html
+
+
+def test_the_rating_counts_match_the_stored_ratings(db, tmp_path):
+    """The counts come from the saved real trials (every one rates every condition): they equal
+    the Rating rows, with practice, catch trials, previews and unsaved trials left out."""
+    from django.db.models import Count
+
+    from mushra.models import Rating
+    from mushra.selectors import test_progress
+
+    test = open_test(tmp_path, n_items=4, slug="counts", training=True, attention_checks=1)
+    for n_trials in (5, 2, 0):  # practice + 4 real + 1 catch; part of them; none
+        session = at_trials(test)
+        for trial in session.trials.order_by("position")[:n_trials]:
+            _rate(session, trial)
+    preview = session_start(test=test, preview=True)
+    session_consent(session=preview)
+    progress = test_progress(test)
+    stored = Rating.objects.filter(session__test=test, session__preview=False)
+    assert progress["ratings"] == stored.count() > 0
+    per_condition = dict(stored.values_list("condition__label").annotate(n=Count("pk")))
+    assert {c["label"]: c["ratings"] for c in progress["conditions"]} == per_condition
+    n_conditions = test.conditions.count()
+    per_item = dict(stored.values_list("trial__utterance__key").annotate(n=Count("pk")))
+    assert {i["key"]: i["listeners"] * n_conditions for i in progress["items"]} == {
+        u.key: per_item.get(u.key, 0) for u in test.chosen_utterances()
+    }
