@@ -20,6 +20,9 @@ LANGUAGES = settings.LANGUAGES  # the listener interface's (locale/ holds their 
 HEADPHONE_TRIALS = 6  # per check (synth_workers.audio.headphone_checks.TRIALS)
 MAX_ATTENTION_CHECKS = 5
 MAX_TIME_LIMIT_MINUTES = 7 * 24 * 60  # a week; the column would take 2^31
+# What crowdsourcing sites put in a study's link (Prolific; MTurk's external question), stored
+# with the session (``Session.crowd``) for the scientist to match approvals and payments.
+CROWD_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
 # Marked for translation: a listener of a test that keeps a default reads it in their language
 # (mushra.i18n); the stored default stays English.
 DEFAULT_QUESTION = gettext_noop("How natural does each sample sound, compared with the reference?")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from mushra import sql
 from mushra.analysis.timing import median
 from mushra.models import (
+    CROWD_PARAMS,
     HEADPHONE_TRIALS,
     AttentionCheck,
     HeadphoneAnswer,
@@ -33,7 +34,6 @@ from mushra.timing_reads import session_timings, timing_summary
 
 LISTENER_ROWS = 200  # the page's table: the latest sessions; sessions.csv has them all
 HOURLY_UP_TO = timedelta(days=3)  # a longer span is drawn by day
-CROWD_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
 Outcome = Session.Outcome
 
 
@@ -282,7 +282,7 @@ def session_export_rows(test: ListeningTest) -> list[dict]:
         out.append(
             {
                 "listener": r["listener"],
-                **{key: crowd.get(key, "") for key in CROWD_KEYS},
+                **{key: crowd.get(key, "") for key in CROWD_PARAMS},
                 "participant_source": r["participant_source"],
                 "outcome": r["outcome"] or "unfinished",
                 "consented_at": _iso(r["consented_at"]),

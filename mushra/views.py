@@ -28,7 +28,7 @@ from mushra import screening_stage, sessions
 from mushra.delivery import listener_audio, trial_bundle
 from mushra.i18n import shown_question
 from mushra.markdown import render_markdown
-from mushra.models import ListeningTest, Session
+from mushra.models import CROWD_PARAMS, ListeningTest, Session
 from mushra.screening_reads import calibration_audio, check_audio, screening_payload
 from mushra.selectors import (
     returning_session,
@@ -44,9 +44,6 @@ COOKIE = "mushra_session_{}"  # per test: reopening the link without a participa
 COOKIE_MAX_AGE = 30 * 86400
 MAX_RATINGS_BODY = 64 * 1024  # a trial of 12 signals needs about 2 kB
 MAX_PARAM = 200  # characters of a participant id or resume parameter
-# What crowdsourcing sites put in a study's link (Prolific; MTurk's external question), stored
-# with the session for the scientist to match approvals and payments.
-CROWD_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"  # MTurk shows the task before a worker accepts it
 
 
