@@ -12,11 +12,12 @@ researchers use today (pymushra: Flask + TinyDB, webMUSHRA's one POST per sessio
 What runs: our server is gunicorn as the platform starts it (evalsite.launcher.web_command) on
 PostgreSQL (database `bench_listener`, made and dropped here); its test has 10 items x 6 signals
 (hidden reference, two anchors, three systems; real prepared audio), 10 trials per session, no
-practice trial unless --training. pymushra runs its shipped WSGI app under gunicorn with the same
-workers/threads as ours ("pymushra"), and the same app with its insert under a lock held across
-threads and processes ("pymushra-locked", listenerload/pymushra_locked.py). The load generator
-runs in its own processes (--procs), each an asyncio loop of listeners with one client and one
-cookie jar per session, on 127.0.0.1 only.
+practice trial unless --training, no catch trials unless --attention-checks N (N more trials per
+session, their copies made on the server). pymushra runs its shipped WSGI app under gunicorn
+with the same workers/threads as ours ("pymushra"), and the same app with its insert under a
+lock held across threads and processes ("pymushra-locked", listenerload/pymushra_locked.py). The
+load generator runs in its own processes (--procs), each an asyncio loop of listeners with one
+client and one cookie jar per session, on 127.0.0.1 only.
 
 Each listener does the whole flow: ours = entry page, entry form (session start), consent,
 instructions, trials page, trials.json, per trial its audio (the reference and each signal in one
@@ -86,6 +87,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-launch", action="store_true")
     p.add_argument("--procs", type=int, default=2, help="load-generator processes")
     p.add_argument("--training", action="store_true", help="a practice trial first")
+    p.add_argument(
+        "--attention-checks", type=int, default=0, help="catch trials per session (ours)"
+    )
     p.add_argument("--no-participant-ids", action="store_true")
     p.add_argument("--seconds", type=float, default=1.0, help="stimulus length")
     p.add_argument("--db", default="bench_listener")
@@ -153,6 +157,7 @@ class Bench:
         argv += ["--seconds", str(self.args.seconds)] + (
             ["--training"] if self.args.training else []
         )
+        argv += ["--attention-checks", str(self.args.attention_checks)]
         t0 = time.perf_counter()
         out = subprocess.run(argv, cwd=ROOT, env=self.env(), capture_output=True, text=True)
         if out.returncode:
@@ -273,12 +278,18 @@ class Bench:
             return prefill.stored_sessions(conn, self.test_id)
 
     def ours_in_db(self, tally: clients.Tally) -> int:
+        """Ratings stored for the run's sessions; a catch trial's ratings are stored as one
+        attention-check verdict, which counts as the trial's ratings (one per condition)."""
         with psycopg.connect(self.dsn) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM mushra_rating r JOIN mushra_session s ON s.id = r.session_id "
-                "WHERE s.token = ANY(%s)",
-                (tally.tokens,),
-            ).fetchone()[0]
+            ratings, checks, conditions = conn.execute(
+                "SELECT (SELECT count(*) FROM mushra_rating r JOIN mushra_session s"
+                " ON s.id = r.session_id WHERE s.token = ANY(%s)),"
+                " (SELECT count(*) FROM mushra_attentioncheck a JOIN mushra_session s"
+                " ON s.id = a.session_id WHERE s.token = ANY(%s)),"
+                " (SELECT count(*) FROM mushra_condition WHERE test_id = %s)",
+                (tally.tokens, tally.tokens, self.test_id),
+            ).fetchone()
+            return ratings + checks * conditions
 
     def add(self, row: Row) -> None:
         self.rows.append(row)

@@ -45,6 +45,8 @@ SESSION = {
     "consented_at": "now()",
     "finished_at": "now()",
     "last_active_at": "now()",
+    "trials_started_at": "now()",
+    "outcome": "'completed'",
 }
 TRIAL = {
     "session_id": "s.id",

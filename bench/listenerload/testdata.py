@@ -28,6 +28,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--training", action="store_true")
+    parser.add_argument("--attention-checks", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=1.0)
     return parser.parse_args()
 
@@ -63,7 +64,7 @@ def import_corpus(folder: Path):
     return corpus
 
 
-def open_test(corpus, training: bool):
+def open_test(corpus, training: bool, attention_checks: int = 0):
     from mushra.services import SystemCondition, listening_test_create, listening_test_open
     from synth_workers.models import System
 
@@ -74,6 +75,7 @@ def open_test(corpus, training: bool):
         systems=[SystemCondition(System.objects.get(name=name)) for name in SYSTEMS],
         trials_per_session=ITEMS,
         training=training,
+        attention_checks=attention_checks,
         ratings_wanted=2_000_000_000,  # never "full": the crowd keeps coming
     )
     return listening_test_open(test=test)
@@ -112,7 +114,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         write_sources(Path(tmp), args.seconds)
         corpus = import_corpus(Path(tmp))
-    test = open_test(corpus, args.training)
+    test = open_test(corpus, args.training, args.attention_checks)
     signals = export_audio(test, args.out)
     print(json.dumps({"slug": test.slug, "test_id": test.pk, "signals": signals}))
 
