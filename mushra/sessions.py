@@ -522,16 +522,16 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
             if not found:
                 raise Session.DoesNotExist("no such session")
             session = _Rated(*found[0])
-            if session.stage == Stage.TRIALS and _past_limit(
-                session.consented_at, session.time_limit_minutes, session.preview
-            ):
-                raise _TimeUp(session.id)
             trials = _trials_of(session, position)
             trial = trials.get(position)
             if trial is None:
                 raise InputError(gettext("this session has no trial %s") % position)
             if trial.submitted and trial.submission_key == key:
                 return  # the answer to an earlier send was lost; it is saved
+            if session.stage == Stage.TRIALS and _past_limit(
+                session.consented_at, session.time_limit_minutes, session.preview
+            ):
+                raise _TimeUp(session.id)
             if session.stage != Stage.TRIALS:
                 raise StageError(session, _not_rating_now(session))
             if trial.submitted:

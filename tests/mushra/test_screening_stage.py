@@ -277,6 +277,10 @@ def test_ratings_sent_after_the_time_limit_are_refused_and_end_the_session(clien
     saved = client.post(f"/s/{session.token}/ratings", json.dumps(body), "application/json")
     assert saved.status_code == 200
     _expire(session, 11)
+    # A retry of the saved trial (its answer was lost) is still "saved", past the limit too.
+    retry = client.post(f"/s/{session.token}/ratings", json.dumps(body), "application/json")
+    assert retry.json() == {"saved": True}
+    assert Session.objects.get(pk=session.pk).stage == "trials"
     second = session.trials.get(position=1)
     late = {**body, "trial": 1, "key": uuid.uuid4().hex}
     late["ratings"] = {s.public_id: {"score": 100} for s in second.signals.all()}
