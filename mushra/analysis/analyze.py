@@ -29,6 +29,7 @@ from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import pairwise_wilcoxon
 from mushra.analysis.screening import RULE_ATTENTION, attention_exclusions, screen
 from mushra.analysis.strata import strata_of
+from mushra.analysis.threads import blas_limited
 from mushra.analysis.timing import RULE_FAST, screen_fast
 
 DEFAULT_REFERENCE = "reference"
@@ -285,6 +286,7 @@ def _strata(kept: pd.DataFrame, spec: Spec) -> list[dict]:
     return out
 
 
+@blas_limited
 def analyze(
     df: pd.DataFrame, spec: Spec | None = None, *, attention: pd.DataFrame | None = None
 ) -> Result:

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import linalg, optimize, sparse, stats
 
 from mushra.analysis.data import AnalysisError
+from mushra.analysis.threads import blas_limited
 
 FACTORS = ("listener", "item")
 Z975 = float(stats.norm.ppf(0.975))
@@ -333,6 +334,7 @@ def check_design(st: Stats) -> None:
         raise AnalysisError("the condition effects are not estimable (singular design)") from exc
 
 
+@blas_limited
 def mixed_model(df: pd.DataFrame, baseline: str) -> dict:
     """Fit ``score ~ condition + (1|listener) + (1|item)`` by REML with treatment coding.
 

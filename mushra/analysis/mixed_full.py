@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from mushra.analysis.data import AnalysisError
+from mushra.analysis.threads import blas_limited
 
 MAX_RATINGS = 10_000
 COMPONENTS = {  # name in the result → statsmodels variance-component formula
@@ -58,6 +59,7 @@ def _fit(df: pd.DataFrame, baseline: str):
             raise AnalysisError(f"the full mixed model could not be fitted: {exc}") from exc
 
 
+@blas_limited
 def mixed_model_full(df: pd.DataFrame, conditions: list[str], baseline: str) -> dict:
     """Fit the model above on the ratings of ``conditions``; effects are vs ``baseline``."""
     sub = df[df["condition"].isin(conditions)]

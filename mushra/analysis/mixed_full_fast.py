@@ -44,6 +44,7 @@ from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.mixed import effect_rows, group_grams, indicator, treatment
 from mushra.analysis.mixed_full import full_formula
+from mushra.analysis.threads import blas_limited
 
 MEMORY_LIMIT = 20_000_000  # floats for per-pattern sums or a dense V
 STEP = 1e-5  # finite-difference step in θ
@@ -298,6 +299,7 @@ def check_design(st: Stats) -> None:
         raise AnalysisError("the condition effects are not estimable (singular design)") from exc
 
 
+@blas_limited
 def mixed_model_full_fast(df: pd.DataFrame, conditions: list[str], baseline: str) -> dict:
     """Same inputs and result as :func:`mushra.analysis.mixed_full.mixed_model_full`, no size
     limit: fit the confirmatory model on the ratings of ``conditions`` vs ``baseline``."""
