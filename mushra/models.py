@@ -176,6 +176,12 @@ class ListeningTest(models.Model):
             ]
         super().save(*args, **kwargs)
 
+    @property
+    def has_screening(self) -> bool:
+        """Whether listeners pass a screening stage (volume and/or headphone check) after the
+        consent (``mushra.screening_stage``)."""
+        return bool(self.headphone_check) or self.volume_calibration
+
     def chosen_utterances(self) -> list[Utterance]:
         """The utterances this test rates: those chosen, or else every one of its corpus."""
         chosen = list(self.utterances.order_by("key"))

@@ -47,10 +47,6 @@ _KINDS = {
 }
 
 
-def has_screening(test: ListeningTest) -> bool:
-    return bool(test.headphone_check) or test.volume_calibration
-
-
 def check_kinds(test: ListeningTest) -> list[str]:
     """The checks a listener of this test takes, in the order taken."""
     return [str(kind) for kind in _KINDS[test.headphone_check]]
@@ -78,7 +74,7 @@ def headphone_answer(*, session: Session, kind, position, answer) -> None:
     answer to a trial already answered is refused, so a listener cannot try the intervals one
     after another."""
     if session.stage != Stage.SCREENING:
-        if session.stage in (Stage.CONSENT,):
+        if session.stage == Stage.CONSENT:
             raise StageError(session, "the headphone check comes after the consent")
         raise StageError(session, "the headphone check is over for this session")
     kinds = check_kinds(session.test)

@@ -356,10 +356,7 @@ def session_end(*, session: Session, outcome: str, **fields) -> None:
 def session_consent(*, session: Session) -> None:
     """Agree to take part: on to the screening (volume and headphone checks) when the test has
     one (``mushra.screening_stage``), else to the instructions."""
-    test = session.test
-    following = (
-        Stage.SCREENING if test.headphone_check or test.volume_calibration else Stage.INSTRUCTIONS
-    )
+    following = Stage.SCREENING if session.test.has_screening else Stage.INSTRUCTIONS
     advance(session, Stage.CONSENT, following, consented_at=timezone.now())
 
 

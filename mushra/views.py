@@ -290,9 +290,6 @@ def screening(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"over": over, "next": reverse("mushra:session", args=[token])})
 
 
-CHECK_KINDS = {"antiphase", "huggins"}
-
-
 @require_GET
 def screening_audio(request: HttpRequest, token: str, kind: str, position: int, interval: int):
     """One interval of a headphone-check trial, as 16-bit WAV: the three intervals of a trial
