@@ -14,13 +14,13 @@ import json
 import socket
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from synth_workers import audio
 from synth_workers.models import Stimulus, System
+from synth_workers.services.storage import store_whole
 
 
 def current_policy() -> audio.PreparationPolicy:
@@ -80,8 +80,14 @@ def stimulus_prepare(*, stimulus_id: int) -> str:
 
 
 def stimulus_fail(*, stimulus_id: int, reason: str) -> None:
-    """Record why a stimulus cannot be prepared, so it never waits as "pending" forever."""
-    Stimulus.objects.filter(pk=stimulus_id).update(status=Stimulus.Status.FAILED, error=reason)
+    """Record why a stimulus cannot be prepared, so it never waits as "pending" forever.
+
+    A stimulus another task has already prepared stays ready: a redundant attempt's failure
+    (say, a storage hiccup in a re-delivered task) does not undo a success.
+    """
+    Stimulus.objects.filter(pk=stimulus_id).exclude(status=Stimulus.Status.READY).update(
+        status=Stimulus.Status.FAILED, error=reason
+    )
 
 
 def _reference_of(anchor: Stimulus) -> Stimulus | None:
@@ -142,16 +148,17 @@ def _output_name(stim: Stimulus, policy: audio.PreparationPolicy) -> str:
 
 
 def _store_prepared(stim: Stimulus, clip: audio.Audio, policy: audio.PreparationPolicy) -> None:
-    """Write the file unless an identical one is there already; record its measurements."""
+    """Write the file unless an identical one is there already; record its measurements.
+
+    Two tasks may prepare the same stimulus at once (a re-delivered task, a test preparing
+    inline beside a worker). Encoding is deterministic, so each measures its *own* bytes rather
+    than re-reading the stored file, which the other may be half-way through writing.
+    """
     name = _output_name(stim, policy)
+    data = audio.encode_audio(clip, fmt=policy.fmt, subtype=policy.subtype)
     if not default_storage.exists(name):
-        encoded = audio.encode_audio(clip, fmt=policy.fmt, subtype=policy.subtype)
-        saved = default_storage.save(name, ContentFile(encoded))
-        if saved != name:  # another worker wrote the same file meanwhile; keep one copy
-            default_storage.delete(saved)
-    with default_storage.open(name, "rb") as f:
-        data = f.read()
-    # Measure what listeners will hear: the stored file, after quantisation.
+        store_whole(name, data)
+    # Measure what listeners will hear: the encoded file, after quantisation.
     measured = audio.measure(audio.read_audio(io.BytesIO(data)))
     Stimulus.objects.filter(pk=stim.pk).update(
         status=Stimulus.Status.READY,

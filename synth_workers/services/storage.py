@@ -2,6 +2,8 @@
 name says anything about a system or an uploaded file name."""
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,4 +55,31 @@ def new_files_removed_on_error() -> Iterator[NewFiles]:
     except BaseException:
         for name in files.created:
             default_storage.delete(name)
+        raise
+
+
+def store_whole(name: str, data: bytes) -> None:
+    """Put ``data`` at ``name`` all at once: a reader sees no file or the whole file.
+
+    Prepared stimuli are content-addressed and may be written by two tasks at once; writing to
+    a temporary file beside the target and renaming it over means neither a listener nor the
+    other task ever reads a half-written file, and a task killed mid-write leaves no truncated
+    file that would later be taken for a finished one. An object storage (DESIGN.md §4) has no
+    local path, and its put is atomic by itself.
+    """
+    try:
+        target = default_storage.path(name)
+    except NotImplementedError:
+        default_storage.save(name, ContentFile(data))
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise

@@ -1,6 +1,7 @@
 """Preparation service: failures are recorded on the stimulus, anchors are made once."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import soundfile
@@ -11,8 +12,10 @@ from synth_workers.models import Corpus, Stimulus, System, Utterance
 from synth_workers.services.preparation import (
     current_policy,
     policy_as_dict,
+    stimulus_fail,
     stimulus_prepare,
 )
+from synth_workers.services.storage import store_whole
 from synth_workers.tasks import prepare_stimulus
 from tests.synth_workers.audio_files import tone
 
@@ -73,3 +76,18 @@ def test_an_unexpected_error_marks_the_stimulus_failed_instead_of_pending(db):
     stim.refresh_from_db()
     assert stim.status == Stimulus.Status.FAILED
     assert stim.error.startswith("internal error while preparing:")
+
+
+def test_a_redundant_attempts_failure_leaves_a_prepared_stimulus_ready(db):
+    stim = make_stimulus(stored_wav(tone()))
+    assert stimulus_prepare(stimulus_id=stim.pk) == "prepared"
+    stimulus_fail(stimulus_id=stim.pk, reason="a re-delivered task could not read its source")
+    stim.refresh_from_db()
+    assert stim.status == Stimulus.Status.READY and stim.error == ""
+
+
+def test_stored_files_appear_whole_and_leave_no_partial_file(db):
+    store_whole("stimuli/test/whole.flac", b"x" * 1000)
+    folder = Path(default_storage.path("stimuli/test"))
+    assert (folder / "whole.flac").read_bytes() == b"x" * 1000
+    assert [p.name for p in folder.iterdir()] == ["whole.flac"]
