@@ -3,8 +3,11 @@
 G = (S_new − S_base)/(S_top − S_base)·100: the share of the base-to-top gap that NEW closes, where
 TOP is the recordings (or copy-synthesis). R = (S_new − S_base)/S_base·100. Both are ratios of
 pooled condition means (mean over ratings), not means of per-listener ratios, which are
-unstable when a listener's denominator is near zero. CIs: percentile bootstrap resampling
-listeners as clusters, all three conditions from the same resample so their correlation is kept.
+unstable when a listener's denominator is near zero. CIs: bootstrap resampling listeners as
+clusters (or listeners and items, ``items_random``), all three conditions from the same resample
+so their correlation is kept; the interval is expanded BCa (mushra.analysis.intervals), whose
+jackknife of G and R comes from the leave-one-listener-out condition means. The percentile
+interval used before issue 15 covered 87 % at 8 listeners (bench/ci_coverage.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans, percentile_ci
+from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans, Replicates
 from mushra.analysis.data import AnalysisError, conditions_of, tidy
 
 
@@ -54,10 +57,12 @@ def gap_closure(
     boot: BootstrapMeans | None = None,
     *,
     validated: bool = False,
+    items_random: bool = False,
 ) -> GapResult:
     """G and R for NEW against BASE, with TOP as the upper bound; see the module docstring.
 
-    ``boot`` (covering the three conditions) shares resamples with the descriptives.
+    ``boot`` (covering the three conditions) shares resamples with the descriptives; without it
+    the three conditions are resampled here (two-way when ``items_random``).
     """
     df = df if validated else tidy(df)
     names = [new, base, top]
@@ -68,10 +73,14 @@ def gap_closure(
     if base == top:
         raise AnalysisError("base and top must be different conditions")
     if boot is None:
-        boot = BootstrapMeans.of(df[df["condition"].isin(names)], names, n_boot, seed)
-    (s_new, b_new), (s_base, b_base), (s_top, b_top) = (boot.column(c) for c in names)
+        subset = df[df["condition"].isin(names)]
+        boot = BootstrapMeans.of(subset, names, n_boot, seed, items_random=items_random)
+    means = [boot.replicates(c) for c in names]
+    s_new, s_base, s_top = (m.point for m in means)
     if s_top == s_base:
         raise AnalysisError(f"mean of {top!r} equals mean of {base!r}: the gap is zero")
+    g = Replicates.combine(_g, *means)
+    r = Replicates.combine(_r, *means[:2])
     return GapResult(
         new=new,
         base=base,
@@ -79,8 +88,8 @@ def gap_closure(
         s_new=s_new,
         s_base=s_base,
         s_top=s_top,
-        gap_closure=float(_g(s_new, s_base, s_top)),
-        gap_closure_ci95=tuple(percentile_ci(_g(b_new, b_base, b_top))),
-        relative_improvement=float(_r(s_new, s_base)),
-        relative_improvement_ci95=tuple(percentile_ci(_r(b_new, b_base))),
+        gap_closure=g.point,
+        gap_closure_ci95=tuple(boot.ci95(g)),
+        relative_improvement=r.point,
+        relative_improvement_ci95=tuple(boot.ci95(r)),
     )
