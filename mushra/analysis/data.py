@@ -3,6 +3,12 @@
 Every analysis starts from this one shape so that screening, descriptives and tests cannot
 disagree about what a rating is. Validation errors are one plain line naming the column or row,
 because they are shown to scientists who uploaded a file, not to programmers.
+
+Labels are stripped of surrounding whitespace ("reference " and "reference" are one condition:
+spreadsheets and hand-edited files add spaces nobody sees). A file separated by semicolons or
+tabs (a spreadsheet's "CSV" in many locales) is refused with that diagnosis rather than read with
+a guessed delimiter: such files often carry decimal commas too ("72,5"), and guessing one but not
+the other would misread scores silently.
 """
 
 from __future__ import annotations
@@ -24,6 +30,26 @@ WEBMUSHRA_OWN = {
     "rating_time",
     "rating_comment",
 }
+# Questionnaire fields that identify a participant in webMUSHRA files written before
+# session_uuid existed (PR #87); the first present, in this order, names the listener.
+WEBMUSHRA_PARTICIPANT = (
+    "participant",
+    "participant_id",
+    "participant_name",
+    "listener",
+    "listener_id",
+    "subject",
+    "subject_id",
+    "user",
+    "user_id",
+    "username",
+    "id",
+    "name",
+    "email",
+    "e-mail",
+    "mail",
+)
+OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs"}
 
 
 class AnalysisError(ValueError):
@@ -42,10 +68,7 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
         raise AnalysisError(f"missing column(s): {', '.join(missing)}")
     out = df.copy().reset_index(drop=True)
     for key in KEYS:
-        blank = out[key].isna()
-        if blank.any():
-            raise AnalysisError(f"column {key!r} is empty in row {int(np.argmax(blank))}")
-        out[key] = out[key].astype(str)
+        out[key] = _label(out[key], key)
     score = pd.to_numeric(out["score"], errors="coerce")
     bad = score.isna()
     if bad.any():
@@ -70,6 +93,19 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _label(column: pd.Series, key: str) -> pd.Series:
+    """A key column as stripped strings; a missing or blank label is an error naming its row.
+
+    Stripping works on the distinct values (factorize), so 10^6 ratings cost a few hundred
+    string operations, not a million."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    labels = pd.Index(uniques.astype(str)).str.strip()
+    blank = (codes < 0) | np.asarray(labels == "")[codes]
+    if blank.any():
+        raise AnalysisError(f"column {key!r} is empty in row {int(np.argmax(blank))}")
+    return pd.Series(labels.take(codes), index=column.index)
+
+
 def json_ready(value: Any) -> Any:
     """Plain JSON types with NaN/inf as None (JSON has no NaN); dict key order is kept."""
     if isinstance(value, dict):
@@ -88,15 +124,41 @@ def conditions_of(df: pd.DataFrame) -> set[str]:
     return set(df["condition"].unique().tolist())
 
 
+def webmushra_listener_column(columns: pd.Index) -> str:
+    """The column that tells webMUSHRA's participants apart.
+
+    session_uuid is unique per session. Files written before it existed (webMUSHRA's PR #87) have
+    only session_test_id, which is the test's id and the same on every row, so it cannot be used;
+    a questionnaire field such as a name or email (WEBMUSHRA_PARTICIPANT) can. Without one, every
+    participant would become a single listener, so the file is refused.
+    """
+    if "session_uuid" in columns:
+        return "session_uuid"
+    by_lower = {str(c).lower(): c for c in columns if c not in WEBMUSHRA_OWN}
+    for name in WEBMUSHRA_PARTICIPANT:
+        if name in by_lower:
+            return by_lower[name]
+    raise AnalysisError(
+        "the webMUSHRA file has no column identifying listeners (no session_uuid, and no "
+        "questionnaire field such as name or email): add a column listener"
+    )
+
+
 def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
     """Map webMUSHRA's mushra.csv columns onto the tidy shape.
 
-    listener = session_uuid when present (unique per session), else session_test_id;
-    item = trial_id; condition = rating_stimulus; score = rating_score. The questionnaire columns
-    webMUSHRA writes between session_test_id and session_uuid (age, headphones, …) are kept as
-    strata for ``--by``.
+    listener = session_uuid, or in older files a participant field of the questionnaire
+    (:func:`webmushra_listener_column`); item = trial_id; condition = rating_stimulus; score =
+    rating_score. The other questionnaire columns webMUSHRA writes between session_test_id and
+    session_uuid (age, headphones, …) are kept as strata for ``--by``.
     """
-    listener_col = "session_uuid" if "session_uuid" in raw.columns else "session_test_id"
+    listener_col = webmushra_listener_column(raw.columns)
+    blank = raw[listener_col].isna() | (raw[listener_col].astype(str).str.strip() == "")
+    if blank.any():
+        raise AnalysisError(
+            f"column {listener_col!r} (which identifies listeners) is empty in row "
+            f"{int(np.argmax(blank.to_numpy()))}"
+        )
     df = pd.DataFrame(
         {
             "listener": raw[listener_col],
@@ -106,7 +168,7 @@ def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
         }
     )
     for column in raw.columns:
-        if column not in WEBMUSHRA_OWN and column not in df.columns:
+        if column not in WEBMUSHRA_OWN and column != listener_col and column not in df.columns:
             df[column] = raw[column]
     return tidy(df)
 
@@ -117,9 +179,24 @@ def is_webmushra(columns: pd.Index) -> bool:
     return has_session and all(c in columns for c in WEBMUSHRA_COLUMNS)
 
 
+def _check_delimiter(path: str | Path) -> None:
+    """Refuse a file whose header is split by semicolons or tabs, not commas (module docstring).
+
+    Checked on the header line before pandas reads the file, since pandas would otherwise report
+    a tokenizing error or one odd column instead of the cause."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    for sep, name in OTHER_DELIMITERS.items():
+        if sep in header and "," not in header:
+            raise AnalysisError(
+                f"the file seems to be separated by {name}; save it as comma-separated (CSV)"
+            )
+
+
 def read_ratings(path: str | Path) -> pd.DataFrame:
     """Read a tidy CSV or a webMUSHRA mushra.csv and return a validated tidy frame."""
     try:
+        _check_delimiter(path)
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -54,23 +54,45 @@ def _conditions(conditions: list[dict]) -> list[str]:
     return _table(header, rows)
 
 
-def _pairwise(pairs: list[dict]) -> list[str]:
+def _pairwise(pairs: list[dict], count: str = "n_pairs") -> list[str]:
+    """The table of one family of paired tests; ``count`` is its unit (pairs or listeners), and
+    the listener family adds Cohen's d_z."""
     if not pairs:
         return ["(no pairs compared)"]
+    d_z = "d_z" in pairs[0]
     rows = [
         [
             f"{p['a']} vs {p['b']}",
-            str(p["n_pairs"]),
+            str(p[count]),
             _num(p["mean_diff"]),
             _num(p["statistic"]),
             _p(p["p"]),
             _p(p["p_holm"]),
             _num(p["rank_biserial"], 3),
+            *([_num(p["d_z"], 2)] if d_z else []),
             "*" if p["significant"] else "",
         ]
         for p in pairs
     ]
-    return _table(["pair", "n", "diff", "W", "p", "p (Holm)", "r_rb", "sig"], rows)
+    header = ["pair", "n", "diff", "W", "p", "p (Holm)", "r_rb", *(["d_z"] if d_z else []), "sig"]
+    lines = _table(header, rows)
+    return lines + [
+        f"  {p['a']} vs {p['b']}: left out of the Holm family ({p['untestable']})"
+        for p in pairs
+        if p.get("untestable")
+    ]
+
+
+def _friedman(om: dict) -> str:
+    if om["statistic"] is None:
+        return (
+            f"Friedman: not computed, {om['n_blocks']} complete (listener, item) blocks "
+            "(it needs at least 2)"
+        )
+    return (
+        f"Friedman: chi2 = {_num(om['statistic'], 2)}, p {_p_eq(om['p'])}, "
+        f"Kendall's W = {_num(om['kendall_w'], 3)} on {om['n_blocks']} complete blocks"
+    )
 
 
 def _body(data: dict) -> list[str]:
@@ -78,12 +100,10 @@ def _body(data: dict) -> list[str]:
     lines += _conditions(data["conditions"])
     lines += ["", "Paired Wilcoxon signed-rank tests, Holm-corrected (* = p_holm < 0.05)"]
     lines += _pairwise(data["pairwise"])
-    om = data["omnibus"]
-    lines += [
-        "",
-        f"Friedman: chi2 = {_num(om['statistic'], 2)}, p {_p_eq(om['p'])}, "
-        f"Kendall's W = {_num(om['kendall_w'], 3)} on {om['n_blocks']} complete blocks",
-    ]
+    if data.get("pairwise_listener"):
+        lines += ["", "The same on listener means (n = listeners), Holm-corrected on their own"]
+        lines += _pairwise(data["pairwise_listener"], "n_listeners")
+    lines += ["", _friedman(data["omnibus"])]
     mm = data["mixed_model"]
     if mm:
         vc = mm["variance_components"]
@@ -121,6 +141,8 @@ def text(data: dict) -> str:
     ]
     for e in s["excluded"]:
         lines.append(f"  excluded listener {e['listener']}: {e['rule']} ({e['fraction']:.0%})")
+    for u in s.get("unscreened") or []:
+        lines.append(f"  unscreened listener {u['listener']}: {u['reason']}")
     lines += _body(data)
     for stratum in data["strata"]:
         lines += [

@@ -6,6 +6,12 @@ a reader sees how much of the data the test used. The statistic carries the usua
 ties (as ``scipy.stats.friedmanchisquare``); it is computed here in one vectorised pass because
 scipy's version loops over blocks in Python, which takes minutes at 10^5 blocks, and refuses two
 conditions. Kendall's W = χ² / (n (k − 1)) is the effect size (0 = no agreement, 1 = full).
+
+With fewer than :data:`MIN_BLOCKS` complete blocks the test is not computed (statistic, p and W
+are null, n_blocks says how many there were): one block ranks the conditions once and gives W = 1
+whatever the data, which reads as perfect agreement. This happens when one condition was rated
+only a few times; rather than silently dropping that condition (which would change the question
+the test answers), the result says the test could not be run and the report says why.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from mushra.analysis.data import conditions_of, tidy
 from mushra.analysis.pairwise import wide_scores
 
 EMPTY = {"statistic": None, "p": None, "kendall_w": None, "n_blocks": 0}
+MIN_BLOCKS = 2  # one block always gives W = 1 (see the module docstring)
 
 
 def friedman_blocks(blocks: np.ndarray) -> dict:
-    """Friedman χ², p and Kendall's W for an (n_blocks × k) matrix without missing cells."""
+    """Friedman χ², p and Kendall's W for an (n_blocks × k) matrix without missing cells; null
+    statistics with fewer than MIN_BLOCKS blocks or two conditions."""
     n, k = blocks.shape
-    if n < 1 or k < 2:
+    if n < MIN_BLOCKS or k < 2:
         return {**EMPTY, "n_blocks": int(n)}
     ranks = stats.rankdata(blocks, axis=1)
     low = stats.rankdata(blocks, axis=1, method="min")

@@ -1,7 +1,9 @@
 """Post-screening of assessors, ITU-R BS.1534-3 §4.1.2 (DESIGN.md §6), and attention checks.
 
 Screening runs before any statistic, and every exclusion is returned with its rule and the
-fraction that triggered it so the report can log it.
+fraction that triggered it so the report can log it. A kept listener whom a rule could not judge
+(no hidden-reference rating at all, or no mid-anchor rating on an item the rule uses) is listed in
+``unscreened`` with the reason: they pass by default, and a reader should know that.
 
 Attention checks (issue 14) are catch trials: a clearly degraded copy of the reference that an
 attentive listener rates well below the hidden reference (the platform scores each check as it
@@ -27,6 +29,10 @@ RULE_REFERENCE = "hidden reference below 90 on more than 15% of items"
 RULE_MID_ANCHOR = "mid anchor above 90 on more than 15% of items"
 RULE_MID_ANCHOR_SKIPPED = "mid-anchor rule skipped: no mid anchor"
 RULE_ATTENTION = "failed more than 15% of their attention checks (catch trials)"
+NO_REFERENCE_RATING = "rated no hidden reference, so the hidden-reference rule could not judge them"
+NO_MID_ANCHOR_RATING = (
+    "rated no mid anchor on an item the rule uses, so the mid-anchor rule could not judge them"
+)
 ATTENTION_COLUMNS = ("listener", "passed")
 
 
@@ -38,6 +44,7 @@ class Screening:
     exclusions: list[dict] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     skipped_items: list[str] = field(default_factory=list)
+    unscreened: list[dict] = field(default_factory=list)  # kept listeners a rule could not judge
 
     @property
     def excluded(self) -> list[str]:
@@ -77,7 +84,9 @@ def screen(
         raise AnalysisError(f"hidden reference condition {reference!r} not found")
     exclusions: list[dict] = []
     rules = [RULE_REFERENCE]
-    for listener, frac in _fraction_over(df, reference, below=True).items():
+    reference_fractions = _fraction_over(df, reference, below=True)
+    anchor_fractions = pd.Series(dtype=float)
+    for listener, frac in reference_fractions.items():
         if frac > MAX_FRACTION:
             exclusions.append(
                 {"listener": listener, "rule": RULE_REFERENCE, "fraction": float(frac)}
@@ -93,7 +102,8 @@ def screen(
         per_item = (anchor["score"] > THRESHOLD).groupby(anchor["item"]).mean()
         skipped = sorted(per_item[per_item > ANCHOR_ITEM_FRACTION].index)
         usable = df[~df["item"].isin(skipped)]
-        for listener, frac in _fraction_over(usable, mid_anchor, below=False).items():
+        anchor_fractions = _fraction_over(usable, mid_anchor, below=False)
+        for listener, frac in anchor_fractions.items():
             if frac > MAX_FRACTION:
                 exclusions.append(
                     {"listener": listener, "rule": RULE_MID_ANCHOR, "fraction": float(frac)}
@@ -103,7 +113,26 @@ def screen(
         exclusions += attention_exclusions(attention, df["listener"])
     out = {e["listener"] for e in exclusions}
     kept = df[~df["listener"].isin(out)].reset_index(drop=True)
-    return Screening(kept=kept, exclusions=exclusions, rules=rules, skipped_items=skipped)
+    judged = [(reference_fractions.index, NO_REFERENCE_RATING)]
+    if mid_anchor is not None:
+        judged.append((anchor_fractions.index, NO_MID_ANCHOR_RATING))
+    return Screening(
+        kept=kept,
+        exclusions=exclusions,
+        rules=rules,
+        skipped_items=skipped,
+        unscreened=unjudged(kept["listener"], judged),
+    )
+
+
+def unjudged(listeners: pd.Series, judged: list[tuple[pd.Index, str]]) -> list[dict]:
+    """The listeners (of ``listeners``) missing from each rule's judged index, with its reason."""
+    names = sorted(set(listeners.unique().tolist()))
+    out = []
+    for index, reason in judged:
+        seen = set(index)
+        out += [{"listener": name, "reason": reason} for name in names if name not in seen]
+    return out
 
 
 def attention_outcomes(df: pd.DataFrame) -> pd.DataFrame:

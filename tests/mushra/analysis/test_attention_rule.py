@@ -70,7 +70,7 @@ def test_the_rule_is_logged_beside_the_bs1534_rules_in_the_analysis():
     df.loc[(df["listener"] == "L1") & (df["condition"] == "reference"), "score"] = 50.0
     checks = outcomes({**{f"L{n}": [True, True] for n in range(8)}, "L5": [True, False]})
     data = analyze(df, Spec(n_boot=50), attention=checks).to_dict()
-    assert set(data["screening"]) == {"rules", "excluded"}
+    assert set(data["screening"]) == {"rules", "excluded", "unscreened"}
     assert RULE_ATTENTION in data["screening"]["rules"]
     assert data["screening"]["rules"][0] == RULE_REFERENCE
     excluded = {(e["listener"], e["rule"]) for e in data["screening"]["excluded"]}

@@ -108,9 +108,12 @@ def test_read_ratings_tidy_and_webmushra(tmp_path):
     assert list(df.columns) == ["listener", "item", "condition", "score", "email"]
     assert set(df["listener"]) == {"u1", "u2"}
     assert describe(df, n_boot=10).loc["C1", "mean"] == 57.5
+    # session_test_id is the test's id, the same for everyone: it cannot name a listener.
     no_uuid = tmp_path / "old.csv"
     no_uuid.write_text("session_test_id,trial_id,rating_stimulus,rating_score\ns1,t,ref,100\n")
-    assert list(read_ratings(no_uuid)["listener"]) == ["s1"]
+    with pytest.raises(AnalysisError) as exc_info:
+        read_ratings(no_uuid)
+    assert "no column identifying listeners" in one_line(exc_info)
     with pytest.raises(AnalysisError) as exc_info:
         read_ratings(tmp_path / "absent.csv")
     one_line(exc_info)

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from mushra.analysis import describe, gap_closure, pairwise_wilcoxon, screen, tidy
+from mushra.analysis.pairwise import pairwise_listener
 from tests.conftest import need_shared_data
 from tests.mushra.analysis.conftest import REFERENCE, codec_tidy
 
@@ -108,3 +109,23 @@ def test_gap_closure_reference_case(full):
     assert gap.relative_improvement == pytest.approx(32.70, abs=0.005)
     lo, hi = gap.gap_closure_ci95
     assert 15 < lo < 19 and 36 < hi < 40  # notes: [16.9, 37.7]
+
+
+def test_listener_level_test_of_proposed_vs_audiodec(full):
+    """Issue 15: the reviewer's listener-level test. Reference notes §4a: Wilcoxon on listener
+    means, n = 19, p = 0.0297, against p = 0.00637 on the 152 (listener, item) pairs."""
+    kept = screen(full, reference=REFERENCE).kept
+    pair = [("AudioDec", "Proposed 5.51")]
+    (row,) = pairwise_listener(kept, pair).to_dict("records")
+    (items,) = pairwise_wilcoxon(kept, pair).to_dict("records")
+    # Every listener rated both conditions on all their items: plain per-listener means.
+    means = kept.groupby(["listener", "condition"])["score"].mean().unstack()
+    expected = stats.wilcoxon(means["AudioDec"], means["Proposed 5.51"])
+    assert row["n_listeners"] == 19 and items["n_pairs"] == 152
+    assert row["p"] == pytest.approx(expected.pvalue, rel=1e-12)
+    assert row["p"] == pytest.approx(0.0297, abs=5e-5)
+    assert items["p"] == pytest.approx(0.00637, abs=5e-6)
+    assert row["mean_diff"] == pytest.approx(6.27, abs=5e-3)
+    diff = means["AudioDec"] - means["Proposed 5.51"]
+    assert row["d_z"] == pytest.approx(diff.mean() / diff.std(ddof=1))
+    assert row["d_z"] == pytest.approx(0.58, abs=5e-3)  # notes §3: d_z = 0.58
