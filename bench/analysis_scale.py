@@ -15,11 +15,16 @@ reference near 100) are written to a tidy CSV: 2,000 listeners × 50 items × 10
 Then the mixed model alone on --mixed-ratings ratings (and the confirmatory model with
 listener×condition and item×condition terms on its systems), and, as a peer, statsmodels'
 MixedLM with the same crossed random intercepts on --statsmodels-ratings ratings next to ours on
-the same data (statsmodels grows about as n^2.3: DESIGN.md §6). Prints a table and, last,
-ours/floor.
+the same data (statsmodels grows about as n^2.3: DESIGN.md §6). Where R with lme4 is installed
+(Debian: r-cran-lmertest), lme4's lmer fits both mixed models on the same --mixed-ratings data
+in a subprocess, timed inside R around lmer() alone (REML, its default optimiser); ours include
+their Satterthwaite degrees of freedom, lmer's do not. Prints a table and, last, lmer/ours per
+model and ours/floor.
 """
 
 import argparse
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +57,34 @@ def statsmodels_fit(df: pd.DataFrame):
     return model.fit(reml=True)
 
 
+LMER = """
+suppressMessages(library(lme4))
+df <- read.csv(commandArgs(TRUE)[1])
+df$condition <- relevel(factor(df$condition), ref = "reference")
+tested <- droplevels(df[!(df$condition %in% c("reference", "anchor")), ])
+t1 <- system.time(lmer(score ~ condition + (1|listener) + (1|item), data = df))[["elapsed"]]
+t2 <- system.time(suppressMessages(lmer(score ~ condition + (1|listener) + (1|item) +
+    (1|listener:condition) + (1|item:condition), data = tested)))[["elapsed"]]
+cat(t1, t2, "\n")
+"""
+
+
+def lmer_seconds(df: pd.DataFrame) -> tuple[float, float] | None:
+    """lmer's fit times for both models on ``df``, or None without R and lme4."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ratings.csv"
+        df.to_csv(path, index=False)
+        proc = subprocess.run(
+            ["Rscript", "-e", LMER, str(path)], capture_output=True, text=True, check=False
+        )
+    if proc.returncode != 0:
+        return None
+    first, second = proc.stdout.split()[:2]
+    return float(first), float(second)
+
+
 def design(n_ratings: int, n_items: int, n_conditions: int) -> tuple[int, int]:
     """Listeners for about n_ratings ratings on a complete grid of the given items/conditions."""
     return max(2, round(n_ratings / (n_items * n_conditions))), n_items
@@ -82,11 +115,14 @@ def main() -> None:
     data = result.to_dict()
     t_ours = t_read + t_analyze
 
-    listeners, items = design(args.mixed_ratings, 20, 5)
-    mixed_df = tidy(mushra_ratings(listeners, items, 5, seed=2))
+    # The models at --mixed-ratings on the same shape of test (items × conditions), fewer
+    # listeners: the confirmatory model's cost grows with items × conditions, not listeners.
+    listeners, items = design(args.mixed_ratings, args.items, args.conditions)
+    mixed_df = tidy(mushra_ratings(listeners, items, args.conditions, seed=2))
     t_mixed, _ = timed(mixed_model, mixed_df, "reference")
-    systems_5 = sorted(set(mixed_df["condition"]) - {"reference", "anchor"})
-    t_full, _ = timed(mixed_model_full_fast, mixed_df, systems_5, systems_5[0])
+    tested = sorted(set(mixed_df["condition"]) - {"reference", "anchor"})
+    t_full, _ = timed(mixed_model_full_fast, mixed_df, tested, tested[0])
+    lmer = lmer_seconds(mixed_df)
     listeners, items = design(args.statsmodels_ratings, 10, 5)
     small = tidy(mushra_ratings(listeners, items, 5, seed=3))
     t_small_ours, ours_small = timed(mixed_model, small, "reference")
@@ -110,15 +146,23 @@ def main() -> None:
         f"{len(data['pairwise'])} pairs; Friedman on {data['omnibus']['n_blocks']:,} blocks"
     )
     print(f"{'mixed model alone, ' + f'{len(mixed_df):,} ratings':<62}{t_mixed:>10.2f}")
-    n_full = int(mixed_df["condition"].isin(systems_5).sum())
+    n_full = int(mixed_df["condition"].isin(tested).sum())
     label_full = f"full model (+ listener×cond., item×cond.), {n_full:,} ratings"
     print(f"{label_full:<62}{t_full:>10.2f}")
+    if lmer is not None:
+        print(f"{'lme4 lmer, (1|listener) + (1|item), same data':<62}{lmer[0]:>10.2f}")
+        print(f"{'lme4 lmer, full model, same data':<62}{lmer[1]:>10.2f}")
+    else:
+        print("  (no R with lme4 here: lmer not timed)")
     label = f"{len(small):,} ratings"
     print(f"{'mixed model, ours, ' + label:<62}{t_small_ours:>10.2f}")
     print(f"{'mixed model, statsmodels MixedLM (crossed VC), ' + label:<62}{t_small_sm:>10.2f}")
     diff = np.max(np.abs(sm_effects[order] - ours_effects))
     print(f"  largest difference between the two fits' effects: {diff:.1e} points")
     print(f"statsmodels/ours mixed-model time at {label}: {t_small_sm / t_small_ours:.0f}")
+    if lmer is not None:
+        print(f"lmer/ours, default model at {len(mixed_df):,} ratings: {lmer[0] / t_mixed:.1f}")
+        print(f"lmer/ours, full model at {n_full:,} ratings: {lmer[1] / t_full:.1f}")
     print(f"full analysis/read_csv time ratio: {t_ours / t_floor:.2f}")
 
 

@@ -4,7 +4,12 @@ Order matters and is fixed here: validate → screen listeners (BS.1534-3 §4.1.
 on the kept ratings, so no statistic ever sees a screened-out listener. The listener-cluster
 bootstrap is drawn once and shared by the descriptives and the gap figures, so their intervals
 come from the same resamples. ``Result.to_dict()`` is the JSON the command line prints; its keys
-are a published contract (issue 6), so they are spelled out here and nowhere else.
+are a published contract (issue 6), so they are spelled out here and nowhere else. Keys are only
+ever added: ``pairwise_listener`` (issue 15) repeats the ``pairwise`` comparisons with the
+listener as the unit, in its own Holm family (mushra.analysis.pairwise); ``bootstrap`` (issue 15)
+names the interval method and what was resampled (listeners, or listeners and items with
+``Spec.items_random``: mushra.analysis.bootstrap); ``claims`` (issue 15) gives each declared
+comparison's verdict from the one test chosen to back claims (mushra.analysis.claims).
 
 Strata (``Spec.by``) repeat the analysis within each value of a column; a rating whose condition
 has no value in a condition column (the hidden reference, the anchors, an unconditioned system)
@@ -19,14 +24,21 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans
+from mushra.analysis.bootstrap import (
+    N_BOOT,
+    RESAMPLE_LISTENERS,
+    RESAMPLE_TWO_WAY,
+    BootstrapMeans,
+)
+from mushra.analysis.claims import claims
 from mushra.analysis.data import KEYS, AnalysisError, conditions_of, json_ready, tidy
 from mushra.analysis.descriptives import describe
 from mushra.analysis.gaps import gap_closure
+from mushra.analysis.intervals import METHOD as INTERVAL_METHOD
 from mushra.analysis.mixed import mixed_model
 from mushra.analysis.mixed_full_fast import mixed_model_full_fast
 from mushra.analysis.omnibus import friedman
-from mushra.analysis.pairwise import pairwise_wilcoxon
+from mushra.analysis.pairwise import pairwise_listener, pairwise_wilcoxon
 from mushra.analysis.screening import RULE_ATTENTION, attention_exclusions, screen
 from mushra.analysis.strata import strata_of
 from mushra.analysis.threads import blas_limited
@@ -37,7 +49,30 @@ RULE_OFF = "screening off (--no-screening)"
 RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
 CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
 MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full_fast.py
-PAIR_KEYS = ("a", "b", "n_pairs", "mean_diff", "statistic", "p", "p_holm", "rank_biserial")
+PAIR_KEYS = (
+    "a",
+    "b",
+    "n_pairs",
+    "mean_diff",
+    "statistic",
+    "p",
+    "p_holm",
+    "rank_biserial",
+    "untestable",
+)
+# Listener-level tests (issue 15): the same pairs on per-listener means, their own Holm family.
+LISTENER_PAIR_KEYS = (
+    "a",
+    "b",
+    "n_listeners",
+    "mean_diff",
+    "statistic",
+    "p",
+    "p_holm",
+    "rank_biserial",
+    "d_z",
+    "untestable",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +90,11 @@ class Spec:
     n_boot: int = N_BOOT
     seed: int | None = 0
     mixed: str = "intercepts"  # one of MIXED_MODELS
+    baseline: str | None = None  # the models' treatment baseline; None → see _baseline
+    # True: a full model that cannot be fitted is left out (null) rather than failing the whole
+    # analysis — for the platform, where it is the default rather than asked for by name.
+    model_optional: bool = False
+    items_random: bool = False  # items are a sample too: two-way bootstrap (bootstrap.py)
 
     @property
     def anchors(self) -> set[str]:
@@ -118,6 +158,13 @@ def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
             check(name, "--gap")
         if base == top:
             raise AnalysisError(f"--gap {new}:{base}:{top}: BASE and TOP must differ")
+    if spec.baseline is not None:
+        check(spec.baseline, "--baseline")
+        if spec.mixed == "full" and spec.baseline not in spec.systems(conditions):
+            raise AnalysisError(
+                f"--baseline {spec.baseline}: the full mixed model compares the conditions under "
+                "test, not the hidden reference or an anchor"
+            )
     for column in spec.by:
         if column in (*KEYS, "score") or column not in df.columns:
             extra = ", ".join(c for c in df.columns if c not in (*KEYS, "score")) or "none"
@@ -161,7 +208,12 @@ def _screen(
         {"listener": e["listener"], "rule": e["rule"], "fraction": e["fraction"]}
         for e in result.exclusions
     ]
-    return result.kept, {"rules": list(result.rules), "excluded": excluded}
+    unscreened = [dict(u) for u in result.unscreened]
+    return result.kept, {
+        "rules": list(result.rules),
+        "excluded": excluded,
+        "unscreened": unscreened,
+    }
 
 
 def _screen_fast(rated: pd.DataFrame, kept: pd.DataFrame, spec: Spec, screening: dict):
@@ -175,7 +227,15 @@ def _screen_fast(rated: pd.DataFrame, kept: pd.DataFrame, spec: Spec, screening:
     if kept.empty:
         raise AnalysisError("screening excluded every listener: the fast-rater rule left none")
     rules = [*screening["rules"], RULE_FAST]
-    return kept, {"rules": rules, "excluded": [*screening["excluded"], *exclusions]}
+    return kept, {**screening, "rules": rules, "excluded": [*screening["excluded"], *exclusions]}
+
+
+def _unscreened(screening: dict, kept: pd.DataFrame) -> dict:
+    """Kept listeners a screening rule could not judge (mushra.analysis.screening), always
+    present in the JSON; empty when screening was off or skipped (its rules say so)."""
+    analysed = set(kept["listener"].unique().tolist())
+    rows = [u for u in screening.get("unscreened", []) if u["listener"] in analysed]
+    return {**screening, "unscreened": rows}
 
 
 def _conditions(df: pd.DataFrame, boot: BootstrapMeans) -> list[dict]:
@@ -183,12 +243,16 @@ def _conditions(df: pd.DataFrame, boot: BootstrapMeans) -> list[dict]:
     return [{k: row[k] for k in CONDITION_KEYS} for row in table.to_dict("records")]
 
 
-def _pairwise(df: pd.DataFrame, spec: Spec, lenient: bool) -> list[dict]:
+def _pairwise(df: pd.DataFrame, spec: Spec, lenient: bool, listener: bool = False) -> list[dict]:
+    """The declared pairs on (listener, item) pairs, or with ``listener`` on listener means."""
     if not spec.compare:
         return []
-    table = pairwise_wilcoxon(df, spec.compare, lenient, validated=True)
+    test, keys = (
+        (pairwise_listener, LISTENER_PAIR_KEYS) if listener else (pairwise_wilcoxon, PAIR_KEYS)
+    )
+    table = test(df, spec.compare, lenient, validated=True)
     return [
-        {**{k: row[k] for k in PAIR_KEYS}, "significant": bool(row["significant"])}
+        {**{k: row[k] for k in keys}, "significant": bool(row["significant"])}
         for row in table.to_dict("records")
     ]
 
@@ -201,6 +265,16 @@ def _omnibus(df: pd.DataFrame, spec: Spec) -> dict:
     return friedman(df, systems if len(systems) >= 2 else sorted(present), validated=True)
 
 
+def _baseline(spec: Spec, candidates: list[str]) -> str:
+    """The named baseline where it was rated, else the reference (default model) or the first
+    condition under test by name (full model)."""
+    if spec.baseline in candidates:
+        return spec.baseline
+    if spec.mixed == "intercepts" and spec.reference in candidates:
+        return spec.reference
+    return candidates[0]
+
+
 def _mixed(df: pd.DataFrame, spec: Spec, lenient: bool) -> dict | None:
     present = sorted(conditions_of(df))
     if spec.mixed == "none" or len(present) < 2:
@@ -208,13 +282,13 @@ def _mixed(df: pd.DataFrame, spec: Spec, lenient: bool) -> dict | None:
     try:
         if spec.mixed == "full":
             systems = spec.systems(set(present))
-            return mixed_model_full_fast(df, systems, systems[0] if systems else present[0])
-        baseline = spec.reference if spec.reference in present else present[0]
-        return mixed_model(df, baseline)
+            baseline = _baseline(spec, systems or present)
+            return mixed_model_full_fast(df, systems, baseline, spec.compare)
+        return mixed_model(df, _baseline(spec, present), spec.compare)
     except AnalysisError:
         # The default model is a summary: a stratum (or test) it cannot fit gets null. The full
         # model was asked for by name, so the whole analysis says why it could not be fitted.
-        if spec.mixed == "full" and not lenient:
+        if spec.mixed == "full" and not (lenient or spec.model_optional):
             raise
         return None
 
@@ -243,19 +317,33 @@ def _gaps(df: pd.DataFrame, spec: Spec, boot: BootstrapMeans, lenient: bool) -> 
     return out
 
 
+def _bootstrap(spec: Spec) -> dict:
+    """How ``ci95_bootstrap`` and the gap intervals were drawn (issue 15), for the JSON."""
+    return {
+        "interval": INTERVAL_METHOD,
+        "resampled": RESAMPLE_TWO_WAY if spec.items_random else RESAMPLE_LISTENERS,
+        "items_random": spec.items_random,
+        "n_boot": spec.n_boot,
+        "seed": spec.seed,
+    }
+
+
 def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
     """Everything after screening, for the whole test or one stratum."""
-    boot = BootstrapMeans.of(df, sorted(conditions_of(df)), spec.n_boot, spec.seed)
-    return {
+    conditions = sorted(conditions_of(df))
+    boot = BootstrapMeans.of(df, conditions, spec.n_boot, spec.seed, items_random=spec.items_random)
+    out = {
         "n_ratings": int(len(df)),
         "n_listeners": int(df["listener"].nunique()),
         "n_items": int(df["item"].nunique()),
         "conditions": _conditions(df, boot),
         "pairwise": _pairwise(df, spec, lenient),
+        "pairwise_listener": _pairwise(df, spec, lenient, listener=True),
         "omnibus": _omnibus(df, spec),
         "mixed_model": _mixed(df, spec, lenient),
         "gaps": _gaps(df, spec, boot, lenient),
     }
+    return {**out, "claims": claims(out)}
 
 
 def _within(spec: Spec, present: set[str]) -> Spec:
@@ -297,13 +385,16 @@ def analyze(
     spec = resolve(spec or Spec(), rated)
     kept, screening = _screen(rated, spec, attention)
     kept, screening = _screen_fast(rated, kept, spec, screening)
+    screening = _unscreened(screening, kept)
     whole = _analyse(kept, spec)
     data = {
         "n_ratings": whole["n_ratings"],
         "n_listeners": whole["n_listeners"],
         "n_items": whole["n_items"],
         "screening": screening,
-        **{k: whole[k] for k in ("conditions", "pairwise", "omnibus", "mixed_model", "gaps")},
+        **{k: whole[k] for k in ("conditions", "pairwise", "pairwise_listener")},
+        **{k: whole[k] for k in ("omnibus", "mixed_model", "gaps", "claims")},
+        "bootstrap": _bootstrap(spec),
         "strata": _strata(kept, spec),
     }
     return Result(data=data, kept=kept, spec=spec, rated=rated)

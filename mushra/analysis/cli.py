@@ -16,9 +16,12 @@ import pandas as pd
 
 from mushra.analysis.analyze import MIXED_MODELS, Result, Spec, analyze
 from mushra.analysis.bootstrap import N_BOOT
-from mushra.analysis.data import AnalysisError, read_ratings
+from mushra.analysis.data import AnalysisError, json_ready, read_ratings
 from mushra.analysis.formats import csv_table, text
+from mushra.analysis.planning import PlanOptions, plan_pilot
+from mushra.analysis.power import N_SIMULATIONS, plan_text
 from mushra.analysis.screening import attention_outcomes
+from mushra.analysis.sequential import sequential_text
 
 FORMATS = ("json", "text", "csv", "html", "pdf")
 
@@ -79,12 +82,101 @@ def parser() -> argparse.ArgumentParser:
         help="intercepts: (1|listener)+(1|item); full: adds listener:condition and "
         "item:condition on the conditions under test (confirmatory); none: no model",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the mixed model's baseline: each effect is a condition's difference from it "
+        "(default: the hidden reference in the intercepts model, the first condition under "
+        "test by name in the full model)",
+    )
     p.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N", help="resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--format", choices=FORMATS, default="json")
+    p.add_argument(
+        "--items-random",
+        action="store_true",
+        help="the items are a sample too: bootstrap listeners and items independently (two-way; "
+        "wider, mildly conservative intervals) instead of listeners only",
+    )
+    p.add_argument(
+        "--format", choices=FORMATS, help="default: json, or text with --power (a table)"
+    )
     p.add_argument("--title", help="report title (html/pdf; default: the file name)")
     p.add_argument("--out", type=Path, help="write here instead of standard output")
+    add_planning(p)
     return p
+
+
+def add_planning(p: argparse.ArgumentParser) -> None:
+    """--power and its companions (mushra.analysis.power): planning from this file as a pilot."""
+    g = p.add_argument_group("planning (the file is a pilot; see mushra.analysis.power)")
+    g.add_argument("--power", type=float, metavar="DIFF", help="difference to detect, in points")
+    g.add_argument("--target-power", type=float, default=0.8, metavar="P", help="default 0.8")
+    g.add_argument("--alpha", type=float, default=0.05, help="default 0.05")
+    g.add_argument("--listeners", metavar="N,N,...", help="listener counts (default: 4 around "
+                   "the analytic answer)")  # fmt: skip
+    g.add_argument("--items", metavar="N,N,...", help="item counts (default: the pilot's)")
+    g.add_argument("--simulations", type=int, default=N_SIMULATIONS, metavar="N",
+                   help=f"simulated experiments per point (default {N_SIMULATIONS})")  # fmt: skip
+    g.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    g.add_argument("--precision", type=float, metavar="HALF", help="target 95%% CI half-width of "
+                   "the sequential view (default: planned from DIFF)")  # fmt: skip
+
+
+def parse_counts(value: str | None, option: str) -> tuple[int, ...]:
+    if not value:
+        return ()
+    try:
+        return tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise AnalysisError(f"{option} {value!r}: expected whole numbers like 10,20,40") from None
+
+
+def plan_options(args: argparse.Namespace) -> PlanOptions | None:
+    """The planning options, None without --power; bad values are refused by power_plan."""
+    if args.power is None:
+        return None
+    if not args.power > 0:  # also NaN
+        raise AnalysisError(f"--power must be a difference above 0 points (got {args.power})")
+    if args.format not in (None, "json", "text"):
+        raise AnalysisError(f"--power prints text or json, not --format {args.format}")
+    if args.jobs < 1:
+        raise AnalysisError("--jobs must be at least 1")
+    if args.precision is not None and not args.precision > 0:
+        raise AnalysisError(f"--precision must be above 0 points (got {args.precision})")
+    return PlanOptions(
+        difference=args.power,
+        alpha=args.alpha,
+        target=args.target_power,
+        items=parse_counts(args.items, "--items"),
+        listeners=parse_counts(args.listeners, "--listeners"),
+        simulations=args.simulations,
+        seed=args.seed,
+        jobs=args.jobs,
+        half_width=args.precision,
+    )
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\rsimulating {done}/{total}" + ("\n" if done == total else ""))
+
+
+def render_plan(result: Result, options: PlanOptions, fmt: str, output: str) -> str:
+    """The analysis' output with the plan: a "power" key in JSON, tables after the text."""
+    plan = plan_pilot(result, options, progress=_progress)
+    if fmt == "json":
+        return json.dumps({**result.to_dict(), "power": json_ready(plan)}, indent=2) + "\n"
+    pilot = plan["pilot"]
+    lines = [
+        output,
+        f"Pilot: {pilot['listeners']} listeners, {pilot['items']} items, conditions "
+        f"{', '.join(pilot['conditions'])}; variance components "
+        + ", ".join(f"{k} {v:.2f}" for k, v in plan["components"].items()),
+        plan_text(plan),
+    ]
+    if plan["sequential"]:
+        lines.append(sequential_text(plan["sequential"]))
+    return "\n".join(lines)
 
 
 def spec_from(args: argparse.Namespace) -> Spec:
@@ -102,6 +194,8 @@ def spec_from(args: argparse.Namespace) -> Spec:
         n_boot=args.bootstrap,
         seed=args.seed,
         mixed=args.mixed_model,
+        baseline=args.baseline,
+        items_random=args.items_random,
     )
 
 
@@ -154,9 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     name = Path(args.ratings).name
     try:
         spec = spec_from(args)
+        planning = plan_options(args)
+        fmt = args.format or ("text" if planning else "json")
         attention = read_attention(args.attention) if args.attention else None
         result = analyze(read_ratings(args.ratings), spec, attention=attention)
-        output = render(result, args.format, title=args.title or name, source=name)
+        output = render(result, fmt, title=args.title or name, source=name)
+        if planning:
+            output = render_plan(result, planning, fmt, output)
         _write(output, args.out)
     except AnalysisError as exc:
         print(f"{name}: {exc}", file=sys.stderr)

@@ -25,15 +25,18 @@ patterns use sparse products over the a-levels instead). What is left is a dense
 the b, b×condition and fixed-effect columns (size n_b(1 + k) + k, so n_b must stay moderate).
 The criterion log|Λ'Z'ZΛ + I| + log|R_X'R_X| + (n − p)(1 + log(2π r²/(n − p))) is minimised
 over θ ≥ 0 by L-BFGS-B with central-difference gradients from two starts (θ = 1 and a moment
-guess), then polished by Powell. Inference is as in mixed_full: Wald z, normal intervals, with
-the model-based covariance σ²(R_X'R_X)⁻¹ (statsmodels inverts the observed Hessian instead:
-~1e-5 relative on codec-mushra, ~1e-3 on designs of a few hundred ratings). statsmodels' default
-optimiser can stop short of the REML optimum on small unbalanced designs; this fit then has the
-higher restricted likelihood and agrees with statsmodels refitted by Powell + L-BFGS.
+guess), then polished by Powell. Inference is as in :mod:`mushra.analysis.mixed`: t tests with
+Satterthwaite degrees of freedom (lmerTest's), with the model-based covariance σ²(R_X'R_X)⁻¹
+(statsmodels, whose Wald z the reference fit in mixed_full reports, inverts the observed Hessian
+instead: ~1e-5 relative on codec-mushra, ~1e-3 on designs of a few hundred ratings).
+statsmodels' default optimiser can stop short of the REML optimum on small unbalanced designs;
+this fit then has the higher restricted likelihood and agrees with statsmodels refitted by
+Powell + L-BFGS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +45,18 @@ from scipy import linalg, optimize, sparse
 
 from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError
-from mushra.analysis.mixed import effect_rows, group_grams, indicator, treatment
+from mushra.analysis.mixed import (
+    CONVERGED,
+    contrasts,
+    fixed_covariance,
+    group_grams,
+    indicator,
+    summary,
+    treatment,
+    unprofiled_deviance,
+)
 from mushra.analysis.mixed_full import full_formula
+from mushra.analysis.satterthwaite import BOUNDARY, satterthwaite
 from mushra.analysis.threads import blas_limited
 
 MEMORY_LIMIT = 20_000_000  # floats for per-pattern sums or a dense V
@@ -240,7 +253,11 @@ def moment_start(st: Stats) -> np.ndarray:
 
 
 def fit_theta(st: Stats, free: np.ndarray) -> np.ndarray:
-    """Minimise the criterion over θ ≥ 0 from two starts (L-BFGS-B), then polish by Powell."""
+    """Minimise the criterion over θ ≥ 0 from two starts (L-BFGS-B), then polish by Powell.
+
+    L-BFGS-B gets the criterion and its forward-difference gradient from one call (k + 1
+    evaluations where central differences took 2k + 1, each a dense Cholesky): the
+    gradient's O(step) error only matters at the very end, which Powell's polish settles."""
     fixed = np.zeros(4)
 
     def fun(x: np.ndarray) -> float:
@@ -248,22 +265,28 @@ def fit_theta(st: Stats, free: np.ndarray) -> np.ndarray:
         theta[free] = x
         return criterion(theta, st)
 
-    def jac(x: np.ndarray) -> np.ndarray:
-        theta = fixed.copy()
-        theta[free] = x
-        return numeric_gradient(theta, st, free)[free]
+    def fun_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value = fun(x)
+        grad = np.empty(len(x))
+        for j in range(len(x)):
+            step = np.zeros(len(x))
+            step[j] = STEP
+            grad[j] = (fun(x + step) - value) / STEP
+        return value, grad
 
     bounds = [(0.0, None)] * int(free.sum())
     best = None
     for start in (np.ones(4), moment_start(st)):
-        res = optimize.minimize(fun, start[free], jac=jac, method="L-BFGS-B", bounds=bounds,
+        res = optimize.minimize(fun_and_grad, start[free], jac=True, method="L-BFGS-B",
+                                bounds=bounds,
                                 options={"ftol": 1e-14, "gtol": 1e-8, "maxiter": 500})  # fmt: skip
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     if best is None:
         raise AnalysisError("the full mixed model could not be fitted (no finite REML criterion)")
-    polish = optimize.minimize(fun, best.x, method="Powell", bounds=bounds,
-                               options={"xtol": 1e-8, "ftol": 1e-14})  # fmt: skip
+    with np.errstate(invalid="ignore"):  # Powell's line search steps through inf (undefined θ)
+        polish = optimize.minimize(fun, best.x, method="Powell", bounds=bounds,
+                                   options={"xtol": 1e-8, "ftol": 1e-14})  # fmt: skip
     theta = fixed.copy()
     theta[free] = polish.x if polish.fun < best.fun else best.x
     return theta
@@ -277,16 +300,22 @@ def encode(sub: pd.DataFrame, baseline: str) -> tuple[dict[str, np.ndarray], np.
     return mixed.encode(sub, str(baseline))
 
 
-def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, np.ndarray, float]:
-    """β̂ (centred scores), its model-based covariance σ²(R_X'R_X)⁻¹, and σ²."""
+def covariance(theta: np.ndarray, sigma: float, st: Stats) -> np.ndarray:
+    return fixed_covariance(evaluate(theta, st).chol, st.nr, sigma)
+
+
+def deviance(theta: np.ndarray, sigma: float, st: Stats) -> float:
+    fit = evaluate(theta, st)
+    return unprofiled_deviance(fit.logdet, fit.chol, st.nr, fit.r2, st.n, sigma)
+
+
+def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, float]:
+    """β̂ (centred scores) and σ²."""
     try:
         fit = evaluate(theta, st)
     except linalg.LinAlgError as exc:
         raise AnalysisError("the full mixed model equations are singular at the fit") from exc
-    rx = fit.chol[st.nr :, st.nr :]
-    rx_inv = linalg.solve_triangular(rx, np.eye(st.k), lower=True)
-    sigma2 = fit.r2 / (st.n - st.k)
-    return fit.sol[st.nr :], sigma2 * rx_inv.T @ rx_inv, sigma2
+    return fit.sol[st.nr :], fit.r2 / (st.n - st.k)
 
 
 def check_design(st: Stats) -> None:
@@ -300,9 +329,15 @@ def check_design(st: Stats) -> None:
 
 
 @blas_limited
-def mixed_model_full_fast(df: pd.DataFrame, conditions: list[str], baseline: str) -> dict:
-    """Same inputs and result as :func:`mushra.analysis.mixed_full.mixed_model_full`, no size
-    limit: fit the confirmatory model on the ratings of ``conditions`` vs ``baseline``."""
+def mixed_model_full_fast(
+    df: pd.DataFrame,
+    conditions: list[str],
+    baseline: str,
+    compare: Sequence[tuple[str, str]] = (),
+) -> dict:
+    """Fit the confirmatory model on the ratings of ``conditions`` vs ``baseline`` (the model
+    of :func:`mushra.analysis.mixed_full.mixed_model_full`, no size limit); the result is laid
+    out as :func:`mushra.analysis.mixed.mixed_model`'s, ``comparisons`` included."""
     sub = df[df["condition"].isin(conditions)]
     if len(conditions) < 2 or baseline not in conditions:
         raise AnalysisError("the full mixed model needs two conditions under test")
@@ -312,16 +347,37 @@ def mixed_model_full_fast(df: pd.DataFrame, conditions: list[str], baseline: str
     st = sufficient(codes[a], codes[b], cond, y - y.mean(), len(order))
     check_design(st)
     la, lb = int(codes[a].max()) + 1, st.nb
-    theta = fit_theta(st, np.array([la > 1, la > 1, lb > 1, lb > 1]))
-    beta, cov, sigma2 = fixed_effects(theta, st)
+    free = np.array([la > 1, la > 1, lb > 1, lb > 1])
+    theta = fit_theta(st, free)
+    beta, sigma2 = fixed_effects(theta, st)
     if not sigma2 > 1e-12 * st.yy / st.n:
         raise AnalysisError("the scores have no residual variation; the model is undefined")
+    sigma = float(np.sqrt(sigma2))
+    pairs, rows = contrasts(order, compare)
+    inf = satterthwaite(
+        beta,
+        theta,
+        sigma,
+        lambda th, s: deviance(th, s, st),
+        lambda th, s: covariance(th, s, st),
+        rows,
+    )
+    interior = free & (theta >= BOUNDARY)
+    grad = numeric_gradient(theta, st, interior)
     names = [a, f"{a}:condition", b, f"{b}:condition"]
     parts = dict(zip(names, sigma2 * theta**2, strict=True))
     keys = ("listener", "item", "listener:condition", "item:condition")
     return {
         "formula": full_formula(baseline),
-        "effects": effect_rows(order, beta, cov),
+        **summary(
+            order,
+            pairs,
+            inf,
+            float(y.mean()),
+            criterion(theta, st),
+            bool(np.all(np.abs(grad) < CONVERGED)),
+            theta[free],
+        ),
         "variance_components": {
             **{key: float(parts[key]) for key in keys},
             "residual": float(sigma2),

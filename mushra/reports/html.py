@@ -61,18 +61,22 @@ def descriptive_rows(rows: list[dict], order: list[str]) -> list[dict]:
     ]
 
 
-def pairwise_rows(rows: list[dict]) -> list[dict]:
+def pairwise_rows(rows: list[dict], count: str = "n_pairs") -> list[dict]:
+    """Table rows of one family of paired tests; ``count`` names its unit's column (n_pairs, or
+    n_listeners for the listener-level family). An untestable pair shows its p but no Holm p."""
     return [
         {
             "a": str(r["a"]),
             "b": str(r["b"]),
-            "n_pairs": r.get("n_pairs"),
+            "n": r.get(count),
             "mean_diff": c.num(r.get("mean_diff")),
             "statistic": c.num(r.get("statistic")),
             "p": c.pvalue(r.get("p")),
             "p_holm": c.pvalue(r.get("p_holm")),
             "rank_biserial": c.num(r.get("rank_biserial"), 2),
+            "d_z": c.num(r.get("d_z"), 2),
             "stars": c.stars(r.get("p_holm")),
+            "untestable": r.get("untestable") or "",
         }
         for r in rows or []
     ]
@@ -85,7 +89,10 @@ def omnibus_text(omnibus: dict | None) -> str:
     blocks = omnibus.get("n_blocks")
     blocks = 0 if c.is_missing(blocks) else int(blocks)
     if c.is_missing(omnibus.get("statistic")):
-        return f"Friedman test not computed: {blocks} complete (listener, item) blocks."
+        return (
+            f"Friedman test not computed: {blocks} complete (listener, item) blocks. It needs "
+            "at least two blocks in which every condition was rated (one block always gives W = 1)."
+        )
     k = c.friedman_k(omnibus)
     df = f"({k - 1})" if k else ""
     over = f"{k} conditions, " if k else ""
@@ -101,24 +108,60 @@ def _p_phrase(p: object) -> str:
     return text if text.startswith("<") else f"= {text}"
 
 
+def _coefficient(name: str, e: dict) -> dict:
+    return {
+        "condition": name,
+        "estimate": c.num(e.get("estimate"), 2),
+        "se": c.num(e.get("se"), 2),
+        "df": c.num(e.get("df"), 1),
+        "t": c.num(e.get("t"), 2),
+        "ci95": c.interval(e.get("ci95"), 2),
+        "p": c.pvalue(e.get("p")),
+    }
+
+
 def mixed_view(model: dict | None, order: list[str]) -> dict | None:
     if not model:
         return None
     effects = [
-        {
-            "condition": str(e["condition"]),
-            "estimate": c.num(e.get("estimate"), 2),
-            "ci95": c.interval(e.get("ci95"), 2),
-            "p": c.pvalue(e.get("p")),
-        }
+        _coefficient(str(e["condition"]), e)
         for e in c.by_condition(model.get("effects") or [], order)
     ]
+    if model.get("intercept"):
+        effects.insert(0, _coefficient(f"(intercept: {model.get('baseline')})", model["intercept"]))
+    comparisons = [
+        {**_coefficient(f"{r['a']} − {r['b']}", r), "p_holm": c.pvalue(r.get("p_holm"))}
+        for r in model.get("comparisons") or []
+    ]
     components = model.get("variance_components") or {}
+    flags = []
+    if model.get("converged") is False:
+        flags.append("the optimiser did not converge: treat the model's figures with caution")
+    if model.get("singular"):
+        flags.append("singular fit: a variance component is estimated at zero")
     return {
         "formula": model.get("formula") or "",
         "effects": effects,
+        "comparisons": comparisons,
         "components": [(k, c.num(v, 1)) for k, v in components.items()],
+        "loglik": c.num(model.get("reml_loglik"), 2),
+        "flags": flags,
     }
+
+
+def claims_view(rows: list[dict]) -> list[dict]:
+    """Each declared comparison's verdict and the test that backs it (mushra.analysis.claims)."""
+    return [
+        {
+            "pair": f"{r['a']} − {r['b']}",
+            "difference": c.num(r.get("difference"), 2),
+            "ci95": c.interval(r.get("ci95"), 2) if r.get("ci95") else "—",
+            "p_holm": c.pvalue(r.get("p_holm")),
+            "verdict": "significant" if r.get("significant") else "not significant",
+            "basis": r.get("basis", ""),
+        }
+        for r in rows
+    ]
 
 
 def gap_sentence(gap: dict) -> str:
@@ -151,6 +194,10 @@ def screening_view(result: dict, meta: ReportMeta) -> dict:
         "attention": RULE_ATTENTION in rules,  # the attention-check rule (issue 14) ran
         "fast": fast,
         "excluded": excluded,
+        "unscreened": [
+            {"listener": str(u["listener"]), "reason": u.get("reason", "")}
+            for u in screening.get("unscreened") or []
+        ],
     }
 
 
@@ -185,8 +232,10 @@ def stratum_view(stratum: dict, order: list[str]) -> dict:
         "n_items": stratum.get("n_items"),
         "conditions": descriptive_rows(stratum.get("conditions") or [], order),
         "pairwise": pairwise_rows(stratum.get("pairwise") or []),
+        "pairwise_listener": pairwise_rows(stratum.get("pairwise_listener") or [], "n_listeners"),
         "omnibus": omnibus_text(stratum.get("omnibus")),
         "mixed": mixed_view(stratum.get("mixed_model"), order),
+        "claims": claims_view(stratum.get("claims") or []),
         "gaps": [gap_sentence(g) for g in stratum.get("gaps") or []],
     }
 
@@ -204,9 +253,11 @@ def render_html_with_plots(
         "item_plot": inline_svg(plots["items"]),
         "conditions": descriptive_rows(result.get("conditions") or [], order),
         "pairwise": pairwise_rows(result.get("pairwise") or []),
+        "pairwise_listener": pairwise_rows(result.get("pairwise_listener") or [], "n_listeners"),
         "legend": SIGNIFICANCE_LEGEND,
         "omnibus": omnibus_text(result.get("omnibus")),
         "mixed": mixed_view(result.get("mixed_model"), order),
+        "claims": claims_view(result.get("claims") or []),
         "gaps": [gap_sentence(g) for g in result.get("gaps") or []],
         "strata": [stratum_view(s, order) for s in result.get("strata") or []],
         "objective": objective_view(result.get("objective"), order),

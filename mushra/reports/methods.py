@@ -7,6 +7,8 @@ from what the result actually contains, so it never describes a test that was no
 
 from __future__ import annotations
 
+from mushra.analysis.claims import CONFIRMATORY
+from mushra.analysis.pairwise import MIN_NONZERO
 from mushra.analysis.screening import RULE_ATTENTION
 from mushra.analysis.timing import RULE_FAST
 from mushra.reports.common import friedman_k, is_missing, natural_key, screening_applied
@@ -17,9 +19,28 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _bootstrap(meta: ReportMeta) -> str:
+def _bootstrap(result: dict, meta: ReportMeta) -> str:
     seed = f"seed {meta.seed}" if meta.seed is not None else "no fixed seed"
+    if (result.get("bootstrap") or {}).get("items_random"):
+        return (
+            f"{meta.n_boot:,} two-way bootstrap resamples that drew listeners and items "
+            f"independently, the items being a sample too ({seed}; mildly conservative, as it "
+            "counts the residual variance three times)"
+        )
     return f"{meta.n_boot:,} bootstrap resamples of listeners as clusters ({seed})"
+
+
+def _interval(result: dict) -> str:
+    """The bootstrap interval in words: expanded BCa since issue 15; a result without the
+    "bootstrap" key was computed before it, with percentile intervals."""
+    if not result.get("bootstrap"):
+        return "a percentile interval"
+    return (
+        "an expanded BCa interval (Efron's bias-corrected and accelerated percentiles, "
+        "acceleration from the leave-one-listener-out jackknife, with the normal quantile "
+        "widened to √(n/(n − 1))·t(n − 1) as in Hesterberg's expanded percentile interval, "
+        "which keeps the 95 % coverage with few listeners)"
+    )
 
 
 def _screening(result: dict, meta: ReportMeta) -> str:
@@ -36,7 +57,20 @@ def _screening(result: dict, meta: ReportMeta) -> str:
     return (
         "Before any statistic, listeners were post-screened following ITU-R BS.1534-3 §4.1.2 "
         f"(rules: {rules}){_attention(screening)}; {n_out} of {_plural(total, 'listener')} "
-        f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. {fast}"
+        f"{'was' if n_out == 1 else 'were'} excluded, with all their ratings. "
+        f"{_unscreened(screening)}{fast}"
+    )
+
+
+def _unscreened(screening: dict) -> str:
+    """Kept listeners a rule could not judge (e.g. no hidden-reference rating), when any."""
+    n = len({str(u["listener"]) for u in screening.get("unscreened") or []})
+    if not n:
+        return ""
+    return (
+        f"{_plural(n, 'kept listener')} could not be judged by every rule (no rating of the "
+        "condition a rule looks at; listed with the reason under Listener screening) and "
+        f"{'was' if n == 1 else 'were'} kept. "
     )
 
 
@@ -77,13 +111,26 @@ def _descriptives(result: dict, meta: ReportMeta) -> str:
         "Per condition, n, mean, SD, median and interquartile range are over individual "
         "ratings. The 95 % CI is a t interval on per-listener means (n_listeners − 1 = "
         f"{max(n_l - 1, 0)} degrees of freedom when every listener rated the condition), so the "
-        "listener is the unit of analysis; the bootstrap CI is a percentile interval of the "
-        f"pooled mean over {_bootstrap(meta)}."
+        f"listener is the unit of analysis; the bootstrap CI is {_interval(result)} of the "
+        f"pooled mean over {_bootstrap(result, meta)}."
+    )
+
+
+def _family(rows: list[dict]) -> str:
+    """Holm's m in words: the testable comparisons, and why the others were left out."""
+    left_out = sum(1 for r in rows if r.get("untestable"))
+    m = f"m = {_plural(len(rows) - left_out, 'comparison')}"
+    if not left_out:
+        return m
+    return (
+        f"{m} ({left_out} left out: with fewer than {MIN_NONZERO} non-zero differences no "
+        "outcome of the test could reach p < 0.05)"
     )
 
 
 def _pairwise(result: dict) -> str:
-    m = len(result.get("pairwise") or [])
+    rows = result.get("pairwise") or []
+    m = len(rows)
     which = "The declared comparison" if m == 1 else f"Each of the {m} declared comparisons"
     text = (
         f"{which} paired the two scores a listener gave on the same item ((listener, item) "
@@ -91,7 +138,7 @@ def _pairwise(result: dict) -> str:
         "differences dropped (zero_method='wilcox'); the exact null distribution for at most 50 "
         "pairs without ties or zeros, a permutation distribution for at most 13 pairs with ties "
         "or zeros, the normal approximation otherwise. p-values were Holm–Bonferroni corrected "
-        f"across this family of m = {_plural(m, 'comparison')} and a difference is called "
+        f"across this family of {_family(rows)} and a difference is called "
         "significant when the corrected p is below 0.05. The effect size is the matched-pairs "
         "rank-biserial correlation (R+ − R−)/(R+ + R−) over non-zero differences; positive "
         "means the first condition was rated higher. Pairing by (listener, item) treats a "
@@ -105,13 +152,26 @@ def _pairwise(result: dict) -> str:
     return text + "; the confirmatory mixed model (--mixed-model full) does not."
 
 
+def _pairwise_listener(result: dict) -> str:
+    rows = result.get("pairwise_listener") or []
+    return (
+        "The same comparisons were also tested with the listener as the unit, so that each "
+        "listener counts once: each listener's mean score for the two conditions over the items "
+        "on which they rated both, compared over listeners with the same two-sided Wilcoxon "
+        f"signed-rank test, Holm–Bonferroni corrected as a family of its own ({_family(rows)}); "
+        "effect sizes are the rank-biserial correlation and Cohen's d_z (mean over SD of the "
+        "listeners' differences)."
+    )
+
+
 def _omnibus(result: dict, meta: ReportMeta) -> str:
     omnibus = result.get("omnibus") or {}
     blocks = omnibus.get("n_blocks")
     if is_missing(omnibus.get("statistic")):
         return (
-            "A Friedman test needs complete (listener, item) blocks, in which every condition "
-            f"was rated; there were {0 if is_missing(blocks) else int(blocks)}, so it was not run."
+            "A Friedman test needs at least two complete (listener, item) blocks, in which every "
+            f"condition was rated; there were {0 if is_missing(blocks) else int(blocks)}, so it "
+            "was not run."
         )
     k = friedman_k(omnibus)
     names = [str(r["condition"]) for r in result.get("conditions") or []]
@@ -129,26 +189,65 @@ def _omnibus(result: dict, meta: ReportMeta) -> str:
     )
 
 
+def _inference(model: dict) -> str:
+    """How the model's tests were made, and its flags, in words."""
+    text = (
+        "its fixed effects are tested with t statistics on Satterthwaite degrees of freedom "
+        "(as lmerTest computes them), which carry the uncertainty of the variance components "
+        "into the p-values and 95 % CIs"
+    )
+    if model.get("comparisons"):
+        text += (
+            f", and the {_plural(len(model['comparisons']), 'declared comparison')} are "
+            "contrasts of the model's condition means, Holm–Bonferroni corrected as a family"
+        )
+    if model.get("singular"):
+        text += "; the fit is singular (a variance component is estimated at zero)"
+    if model.get("converged") is False:
+        text += "; the optimiser did not meet lme4's convergence tolerance"
+    return text
+
+
 def _mixed(result: dict) -> str:
     model = result["mixed_model"]
     formula = str(model.get("formula"))
-    if "listener:condition" in formula:  # mushra.analysis.mixed_full
+    if "listener:condition" in formula:  # mushra.analysis.mixed_full_fast
         return (
             f"A linear mixed model, {formula}, was fitted by REML (four variance components; "
-            "profiled REML from sufficient statistics, which agrees with statsmodels' MixedLM) "
-            "on the conditions under test, so each listener's and each "
-            "item's preference for a condition is modelled rather than treated as noise; "
-            "confidence intervals and p-values of its fixed effects are Wald z intervals and "
-            "tests."
+            "profiled REML from sufficient statistics, which agrees with lme4) on the "
+            "conditions under test, so each listener's and each item's preference for a "
+            f"condition is modelled rather than treated as noise; {_inference(model)}."
         )
     return (
         f"A linear mixed model, {formula}, was fitted by REML with crossed random "
-        "intercepts for listener and item; confidence intervals and p-values of its fixed "
-        "effects are Wald z intervals and tests. The model has no listener-by-condition term, "
-        "so a listener's own preferences count as residual noise and these p-values are "
-        "optimistic; the Wilcoxon tests above are the primary comparisons (the full model, "
-        "--mixed-model full, adds those terms)."
+        f"intercepts for listener and item; {_inference(model)}. The model has no "
+        "listener-by-condition term, so a listener's own preferences count as residual noise "
+        "and its p-values are optimistic (the confirmatory model, --mixed-model full, adds "
+        "those terms)."
     )
+
+
+def _claims(result: dict) -> str:
+    """Which test backs the claims, and why (mushra.analysis.claims)."""
+    bases = sorted({str(r.get("basis")) for r in result.get("claims") or []})
+    if not bases:
+        return ""
+    confirmatory = any(b == CONFIRMATORY for b in bases)
+    text = (
+        "Claims of a difference (the Claims table) rest on one test per comparison, fixed "
+        "before the data were seen: the confirmatory mixed model where it was fitted, because "
+        "it treats both listeners and items as samples and a listener's taste for a system as "
+        "noise, so its conclusions generalise to new listeners and sentences, as reviewers "
+        "expect; otherwise the Wilcoxon tests on listener means, which count each listener "
+        "once. The tests on (listener, item) pairs and the random-intercepts model are shown "
+        "for comparison with common practice and back no claim"
+    )
+    if not confirmatory:
+        text += (
+            "; the confirmatory model was not fitted here (--mixed-model full, the platform's "
+            "default, fits it)"
+        )
+    return text + "."
 
 
 def _top(name: str, meta: ReportMeta) -> str:
@@ -165,8 +264,8 @@ def _gaps(result: dict, meta: ReportMeta) -> str:
         "Gap closure G = (S_new − S_base)/(S_top − S_base)·100, with S_top the mean of "
         f"{' or '.join(_top(t, meta) for t in tops)} as the top, and relative improvement "
         "R = (S_new − S_base)/S_base·100 are computed on pooled condition means (means over "
-        "ratings); their 95 % CIs are percentile intervals over "
-        f"{_bootstrap(meta)}, all three means taken from the same resample."
+        f"ratings); their 95 % CIs are each {_interval(result)} over "
+        f"{_bootstrap(result, meta)}, all three means taken from the same resample."
     )
 
 
@@ -196,10 +295,14 @@ def methods_paragraph(result: dict, meta: ReportMeta) -> str:
     parts.append(_descriptives(result, meta))
     if result.get("pairwise"):
         parts.append(_pairwise(result))
+    if result.get("pairwise_listener"):
+        parts.append(_pairwise_listener(result))
     if result.get("omnibus"):
         parts.append(_omnibus(result, meta))
     if result.get("mixed_model"):
         parts.append(_mixed(result))
+    if result.get("claims"):
+        parts.append(_claims(result))
     if result.get("gaps"):
         parts.append(_gaps(result, meta))
     if result.get("strata"):

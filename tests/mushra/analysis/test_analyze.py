@@ -20,9 +20,12 @@ TOP_KEYS = [
     "screening",
     "conditions",
     "pairwise",
+    "pairwise_listener",
     "omnibus",
     "mixed_model",
     "gaps",
+    "claims",
+    "bootstrap",
     "strata",
 ]
 CONDITION_KEYS = {"condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap"}
@@ -36,7 +39,10 @@ PAIR_KEYS = {
     "p_holm",
     "rank_biserial",
     "significant",
+    "untestable",
 }
+# Issue 15: the same pairs on listener means; n_listeners for n_pairs, Cohen's d_z added.
+LISTENER_PAIR_KEYS = PAIR_KEYS - {"n_pairs"} | {"n_listeners", "d_z"}
 GAP_KEYS = {
     "new",
     "base",
@@ -64,9 +70,18 @@ def codec_result(codec):
 def _check_keys(data: dict) -> None:
     assert set(data["conditions"][0]) == CONDITION_KEYS
     assert all(set(p) == PAIR_KEYS for p in data["pairwise"])
+    assert all(set(p) == LISTENER_PAIR_KEYS for p in data["pairwise_listener"])
+    assert [(p["a"], p["b"]) for p in data["pairwise_listener"]] == [
+        (p["a"], p["b"]) for p in data["pairwise"]
+    ]
     assert set(data["omnibus"]) == {"statistic", "p", "kendall_w", "n_blocks"}
-    assert set(data["mixed_model"]) == {"formula", "effects", "variance_components"}
-    assert set(data["mixed_model"]["effects"][0]) == {"condition", "estimate", "ci95", "p"}
+    assert set(data["mixed_model"]) == {
+        "formula", "baseline", "inference", "intercept", "effects", "comparisons",
+        "reml_loglik", "converged", "singular", "variance_components",
+    }  # fmt: skip
+    coefficient = {"estimate", "se", "df", "t", "p", "ci95"}
+    assert set(data["mixed_model"]["intercept"]) == coefficient
+    assert set(data["mixed_model"]["effects"][0]) == {"condition", *coefficient}
     assert set(data["mixed_model"]["variance_components"]) == {"listener", "item", "residual"}
     assert all(set(g) == GAP_KEYS for g in data["gaps"])
 
@@ -75,7 +90,7 @@ def _check_keys(data: dict) -> None:
 def test_json_has_exactly_the_published_keys(codec_result):
     data = codec_result.to_dict()
     assert list(data) == TOP_KEYS
-    assert set(data["screening"]) == {"rules", "excluded"}
+    assert set(data["screening"]) == {"rules", "excluded", "unscreened"}
     assert set(data["screening"]["excluded"][0]) == {"listener", "rule", "fraction"}
     _check_keys(data)
 
@@ -159,6 +174,7 @@ def test_strata_repeat_the_analysis_per_value():
     for stratum in strata:
         assert set(stratum) == {"by", "value", "shared_conditions", *TOP_KEYS} - {
             "screening",
+            "bootstrap",
             "strata",
         }
         _check_keys(stratum)

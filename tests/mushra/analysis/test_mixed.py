@@ -19,7 +19,7 @@ from scipy import sparse, stats
 
 from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError, tidy
-from mushra.analysis.mixed import Z975, mixed_model
+from mushra.analysis.mixed import mixed_model
 from tests.conftest import need_shared_data
 from tests.mushra.analysis.conftest import REFERENCE, codec_tidy
 
@@ -81,26 +81,23 @@ def statsmodels_crossed(df: pd.DataFrame, baseline: str):
     return quiet_fit(model)
 
 
-def standard_error(effect: dict) -> float:
-    lo, hi = effect["ci95"]
-    return (hi - lo) / (2 * Z975)
-
-
 def assert_effects_agree(ours: dict, ref, baseline: str, se_rtol: float = 1e-3) -> None:
+    """Estimates, SEs and z = t statistics equal statsmodels'; p and the interval are t's on
+    the Satterthwaite df (statsmodels has Wald z only; the df are checked against lmerTest in
+    test_satterthwaite.py)."""
     names = [e["condition"] for e in ours["effects"]]
     assert names == sorted(names)
     for effect in ours["effects"]:
         key = TREATMENT.format(baseline, effect["condition"])
-        se = standard_error(effect)
+        se = effect["se"]
         assert effect["estimate"] == pytest.approx(ref.fe_params[key], rel=1e-4, abs=1e-4 * se)
         assert se == pytest.approx(ref.bse_fe[key], rel=se_rtol)
-        z = abs(effect["estimate"]) / se
-        assert effect["p"] == pytest.approx(2 * stats.norm.sf(z), rel=1e-9, abs=1e-300)
-        # Compare p on the |z| scale, where the error is that of the SE (plus the estimate's).
-        z_ours, z_ref = stats.norm.isf([effect["p"] / 2, ref.pvalues[key] / 2])
-        assert z_ours == pytest.approx(z_ref, rel=se_rtol + 1e-4, abs=1e-3)
-        ci_tol = Z975 * se_rtol * se + 1e-4 * (abs(effect["estimate"]) + se)
-        assert effect["ci95"] == pytest.approx(list(ref.conf_int().loc[key]), abs=ci_tol)
+        assert effect["t"] == pytest.approx(ref.tvalues[key], rel=se_rtol + 1e-4, abs=1e-3)
+        t, df = effect["t"], effect["df"]
+        assert effect["p"] == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-9, abs=1e-300)
+        half = stats.t.ppf(0.975, df) * se
+        estimate = effect["estimate"]
+        assert effect["ci95"] == pytest.approx([estimate - half, estimate + half])
 
 
 def assert_agrees_with_statsmodels(df: pd.DataFrame, baseline: str) -> dict:
@@ -111,6 +108,7 @@ def assert_agrees_with_statsmodels(df: pd.DataFrame, baseline: str) -> dict:
     assert ours["variance_components"] == pytest.approx(expected, rel=1e-3)
     assert_effects_agree(ours, ref, baseline)
     assert reml_loglik(df, baseline, ours) >= ref.llf - 1e-6  # our optimum is at least as good
+    assert ours["reml_loglik"] == pytest.approx(reml_loglik(df, baseline, ours), abs=1e-6)
     return ours
 
 
@@ -158,7 +156,7 @@ def test_estimates_and_standard_errors_are_generalised_least_squares_at_the_fit(
     se = np.sqrt(np.diag(np.linalg.inv(info)))
     for j, effect in enumerate(result["effects"], start=1):
         assert effect["estimate"] == pytest.approx(beta[j], rel=1e-9, abs=1e-9)
-        assert standard_error(effect) == pytest.approx(se[j], rel=1e-9)
+        assert effect["se"] == pytest.approx(se[j], rel=1e-9)
 
 
 def test_balanced_complete_design_estimates_are_mean_differences():
@@ -176,7 +174,7 @@ def test_recovers_known_parameters_on_large_design():
     result = mixed_model(df, "R")
     for effect in result["effects"]:
         # Each estimate's own Wald SE is ~0.15 here; 4 SE is a loose bound for 5 effects.
-        assert abs(effect["estimate"] - effects[effect["condition"]]) < 4 * standard_error(effect)
+        assert abs(effect["estimate"] - effects[effect["condition"]]) < 4 * effect["se"]
     vc = result["variance_components"]
     # Sampling SD of a variance estimate from m levels is about σ²·sqrt(2/(m−1)):
     # listener 64·0.082 ≈ 5.3, item 25·0.26 ≈ 6.6, residual 100·0.0061 ≈ 0.61; allow 4 of them.
@@ -227,14 +225,18 @@ def test_shifting_one_condition_moves_only_its_estimate():
 def test_result_shape_formula_and_independence_of_row_order_and_extra_columns():
     df = ratings(20, 8, missing=0.2, seed=7)
     result = mixed_model(df, "R")
-    assert set(result) == {"formula", "effects", "variance_components"}
+    assert list(result) == [
+        "formula", "baseline", "inference", "intercept", "effects", "comparisons",
+        "reml_loglik", "converged", "singular", "variance_components",
+    ]  # fmt: skip
     assert result["formula"] == "score ~ C(condition, Treatment('R')) + (1|listener) + (1|item)"
     assert [e["condition"] for e in result["effects"]] == ["A", "B", "C", "D"]
     for effect in result["effects"]:
-        assert set(effect) == {"condition", "estimate", "ci95", "p"}
+        assert list(effect) == ["condition", "estimate", "se", "df", "t", "p", "ci95"]
         assert effect["ci95"][0] < effect["estimate"] < effect["ci95"][1]
         assert 0.0 <= effect["p"] <= 1.0
-        assert all(type(v) is float for v in (effect["estimate"], effect["p"], *effect["ci95"]))
+        values = (effect["estimate"], effect["se"], effect["df"], effect["t"], effect["p"])
+        assert all(type(v) is float for v in (*values, *effect["ci95"]))
     shuffled = df.sample(frac=1.0, random_state=0).assign(stratum="x")
     again = mixed_model(shuffled, "R")
     assert again["variance_components"] == pytest.approx(result["variance_components"], rel=1e-6)
