@@ -20,6 +20,7 @@ and gap figures whose conditions were all rated in it, with its own Holm family.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -49,6 +50,9 @@ RULE_OFF = "screening off (--no-screening)"
 RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
 CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
 MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full_fast.py
+# The stages analyze() reports to its ``progress`` callback, in order (strata only with ``by``).
+STAGES = ("screening", "describing", "testing", "modelling", "strata")
+Progress = Callable[[str], None] | None
 PAIR_KEYS = (
     "a",
     "b",
@@ -328,8 +332,12 @@ def _bootstrap(spec: Spec) -> dict:
     }
 
 
-def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
+def _analyse(
+    df: pd.DataFrame, spec: Spec, lenient: bool = False, progress: Progress = None
+) -> dict:
     """Everything after screening, for the whole test or one stratum."""
+    progress = progress or (lambda stage: None)
+    progress("describing")
     conditions = sorted(conditions_of(df))
     boot = BootstrapMeans.of(df, conditions, spec.n_boot, spec.seed, items_random=spec.items_random)
     out = {
@@ -337,12 +345,14 @@ def _analyse(df: pd.DataFrame, spec: Spec, lenient: bool = False) -> dict:
         "n_listeners": int(df["listener"].nunique()),
         "n_items": int(df["item"].nunique()),
         "conditions": _conditions(df, boot),
-        "pairwise": _pairwise(df, spec, lenient),
-        "pairwise_listener": _pairwise(df, spec, lenient, listener=True),
-        "omnibus": _omnibus(df, spec),
-        "mixed_model": _mixed(df, spec, lenient),
-        "gaps": _gaps(df, spec, boot, lenient),
     }
+    progress("testing")
+    out["pairwise"] = _pairwise(df, spec, lenient)
+    out["pairwise_listener"] = _pairwise(df, spec, lenient, listener=True)
+    out["omnibus"] = _omnibus(df, spec)
+    progress("modelling")
+    out["mixed_model"] = _mixed(df, spec, lenient)
+    out["gaps"] = _gaps(df, spec, boot, lenient)
     return {**out, "claims": claims(out)}
 
 
@@ -376,17 +386,26 @@ def _strata(kept: pd.DataFrame, spec: Spec) -> list[dict]:
 
 @blas_limited
 def analyze(
-    df: pd.DataFrame, spec: Spec | None = None, *, attention: pd.DataFrame | None = None
+    df: pd.DataFrame,
+    spec: Spec | None = None,
+    *,
+    attention: pd.DataFrame | None = None,
+    progress: Progress = None,
 ) -> Result:
     """Validate, screen, then describe, test and fit; see the module docstring. ``attention``:
     one row per attention check (listener, passed), screened by the attention rule; None when
-    the test had none."""
+    the test had none. ``progress`` hears each stage's name as it starts (STAGES), for a
+    progress bar."""
+    progress = progress or (lambda stage: None)
+    progress("screening")
     rated = tidy(df)
     spec = resolve(spec or Spec(), rated)
     kept, screening = _screen(rated, spec, attention)
     kept, screening = _screen_fast(rated, kept, spec, screening)
     screening = _unscreened(screening, kept)
-    whole = _analyse(kept, spec)
+    whole = _analyse(kept, spec, progress=progress)
+    if spec.by:
+        progress("strata")
     data = {
         "n_ratings": whole["n_ratings"],
         "n_listeners": whole["n_listeners"],
