@@ -391,14 +391,16 @@ def analyze(
     *,
     attention: pd.DataFrame | None = None,
     progress: Progress = None,
+    validated: bool = False,
 ) -> Result:
     """Validate, screen, then describe, test and fit; see the module docstring. ``attention``:
     one row per attention check (listener, passed), screened by the attention rule; None when
     the test had none. ``progress`` hears each stage's name as it starts (STAGES), for a
-    progress bar."""
+    progress bar. ``validated``: ``df`` is already :func:`tidy`'s output (read_ratings'), so
+    the checks are not repeated (0.3 s at 10^6 ratings)."""
     progress = progress or (lambda stage: None)
     progress("screening")
-    rated = tidy(df)
+    rated = df if validated else tidy(df)
     spec = resolve(spec or Spec(), rated)
     kept, screening = _screen(rated, spec, attention)
     kept, screening = _screen_fast(rated, kept, spec, screening)

@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         planning = plan_options(args)
         fmt = args.format or ("text" if planning else "json")
         attention = read_attention(args.attention) if args.attention else None
-        result = analyze(read_ratings(args.ratings), spec, attention=attention)
+        result = analyze(read_ratings(args.ratings), spec, attention=attention, validated=True)
         output = render(result, fmt, title=args.title or name, source=name)
         if planning:
             output = render_plan(result, planning, fmt, output)
