@@ -198,6 +198,10 @@ CELERY_RESULT_EXPIRES = envint("CELERY_RESULT_EXPIRES", 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 35 * 60)
 # Always-eager mode is never used: tests run a real worker.
+# A test with more ratings than this has its results analysed by a `cpu` worker, with progress on
+# its page (mushra.result_cache); a smaller one inside the request that needs them. 5,000: the
+# confirmatory model, 10,000 resamples and the PDF take a few seconds there, a request can wait.
+RESULTS_INLINE_MAX_RATINGS = envint("RESULTS_INLINE_MAX_RATINGS", 5_000)
 
 # --- Health checks ------------------------------------------------------------------------------
 # GET /healthz answers everyone with liveness and the database only (no paths, hosts or URLs);

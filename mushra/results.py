@@ -24,6 +24,7 @@ in a condition column.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,7 +152,9 @@ class ReportOptions:
     exclude_fast: bool = False  # the fast-rater rule (mushra.analysis.timing), off by default
     n_boot: int = 10_000
     seed: int = 0
-    mixed: str = "intercepts"  # or "full" (confirmatory) / "none"
+    # The confirmatory model backs the report's claims (mushra.analysis.claims), so it is the
+    # platform's default; "intercepts" is the quicker random-intercepts model, "none" no model.
+    mixed: str = "full"
     formats: tuple[str, ...] = field(default=FORMATS)
 
 
@@ -177,14 +180,23 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
         n_boot=options.n_boot,
         seed=options.seed,
         mixed=options.mixed,
+        model_optional=True,  # a test the model cannot fit still gets its report
     )
 
 
-def test_analysis(test: ListeningTest, options: ReportOptions) -> Result:
+def test_analysis(
+    test: ListeningTest, options: ReportOptions, stage: Callable[[str], None] | None = None
+) -> Result:
+    """The analysis of the ratings stored now. ``stage`` hears "reading", then the analysis'
+    stages (mushra.analysis.analyze.STAGES), as each starts (a worker shows them as progress,
+    ``mushra.result_cache``)."""
+    stage = stage or (lambda name: None)
+    stage("reading")
     ratings = ratings_frame(test, timing=True)
     if ratings.empty:
         raise AnalysisError(f"test '{test.slug}' has no ratings yet")
-    return analyze(ratings, test_spec(test, options), attention=attention_frame(test))
+    spec, attention = test_spec(test, options), attention_frame(test)
+    return analyze(ratings, spec, attention=attention, progress=stage)
 
 
 def attention_frame(test: ListeningTest) -> pd.DataFrame | None:
@@ -223,7 +235,7 @@ def test_sessions_csv(test: ListeningTest) -> bytes:
     return sessions_csv(session_export_rows(test)).encode("utf-8")
 
 
-def _meta(test: ListeningTest, result: Result) -> ReportMeta:
+def report_meta(test: ListeningTest, result: Result) -> ReportMeta:
     source = f"listening test '{test.slug}'"
     return ReportMeta.for_spec(result.spec, title=test.name, source=source, question=test.question)
 
@@ -233,7 +245,7 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
     if fmt == "sessions_csv":  # no analysis: it lists every session, rated or not
         return test_sessions_csv(test)
     result = test_analysis(test, options)
-    meta = _meta(test, result)
+    meta = report_meta(test, result)
     data = report_dict(test, result, metrics=name not in WITHOUT_METRICS)
     content = render_file(data, result.rated, meta, fmt, name, test_id=test.slug)
     return content.encode("utf-8") if isinstance(content, str) else content
@@ -245,7 +257,7 @@ def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> d
     written = write_report(
         report_dict(test, result),
         result.rated,
-        _meta(test, result),
+        report_meta(test, result),
         out_dir,
         test_id=test.slug,
         formats=options.formats,

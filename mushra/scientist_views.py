@@ -6,8 +6,9 @@ editors also build, preview, open and close. Another project's test is a 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -15,11 +16,17 @@ from evalsite import access
 from evalsite.errors import InputError
 from mushra import services, sessions
 from mushra.analysis import AnalysisError
+from mushra.analysis.analyze import MIXED_MODELS
 from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
 from mushra.metric_reads import test_has_metric, test_metric_progress
 from mushra.models import ListeningTest
+from mushra.planning_cache import plan_for_page
+from mushra.planning_forms import PlanningForm
+from mushra.planning_reads import cached_plan, plan_state, system_labels
 from mushra.progress_reads import LISTENER_ROWS, progress_overview, timing_overview
+from mushra.result_cache import result_file, results_for_page
+from mushra.result_reads import cached_result, in_flight, ratings_fingerprint, result_state
 from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
@@ -93,9 +100,30 @@ def progress(request: HttpRequest, test_id: int):
         "metrics": metrics,
         "metrics_url": reverse("mushra:metrics", args=[test.pk]),
         "metrics_json": reverse("mushra:metrics-json", args=[test.pk]),
+        **_results_context(request, test),
     }
     return render(request, "mushra/progress.html", context)
 
+
+def _results_context(request: HttpRequest, test: ListeningTest) -> dict:
+    """The results' state for the options in the URL (a download that found them computing
+    comes back here with its options): a large test's computation is queued if none is fresh."""
+    try:
+        options = _report_options(request)
+    except AnalysisError:
+        options = ReportOptions()  # the download that refused them said why
+    query = request.GET.urlencode()
+    plot = reverse("mushra:results", args=[test.pk, "conditions.svg"])
+    return {
+        "results": results_for_page(test, options),
+        "results_status_url": reverse("mushra:results-status", args=[test.pk])
+        + (f"?{query}" if query else ""),
+        # The script adds v=<when computed>: a new result is a new URL, never a cached image.
+        "results_plot_url": f"{plot}?{query}&" if query else f"{plot}?",
+    }
+
+
+STREAM_FROM_BYTES = 8 * 1024 * 1024  # a larger results file is streamed from storage
 
 # File name → (format of mushra.reports.write_report, content type, shown inline?, button)
 RESULT_FILES = {
@@ -113,6 +141,12 @@ RESULT_FILES = {
 }
 
 
+def _mixed_model(value: str) -> str:
+    if value not in MIXED_MODELS:
+        raise AnalysisError(f"unknown mixed model {value!r}: use {', '.join(MIXED_MODELS)}")
+    return value
+
+
 def _report_options(request: HttpRequest) -> ReportOptions:
     """The results form: optional gap (three selects; the top is any condition, the recordings
     or e.g. copy-synthesis) and strata; all else is the default."""
@@ -127,28 +161,68 @@ def _report_options(request: HttpRequest) -> ReportOptions:
         by=tuple(dict.fromkeys(request.GET.getlist("by"))),
         screening=request.GET.get("screening", "on") != "off",
         exclude_fast=request.GET.get("fast") == "exclude",
-        mixed="full" if request.GET.get("mixed") == "full" else "intercepts",
+        mixed=_mixed_model(request.GET.get("mixed", "full")),
     )
 
 
 @login_required
 def results_file(request: HttpRequest, test_id: int, name: str):
-    """One report file, computed from the ratings stored now (so it is never stale)."""
+    """One report file: of the kept result of the chosen options (``mushra.result_cache``),
+    computed in the request for a small test and by a worker for a large one. Until a large
+    test's first result is ready, a download goes back to the page, which follows the worker;
+    a stale one is served while its update is computed (the page says so)."""
     test = _test(request, test_id)
     if name not in RESULT_FILES:
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
-        body = test_report_file(test, fmt, name, _report_options(request))
+        if fmt == "sessions_csv":  # no analysis: every session now, rated or not
+            body, stale = test_report_file(test, fmt, name, ReportOptions()), False
+        else:
+            body, stale = result_file(test, _report_options(request), fmt, name)
     except AnalysisError as exc:
         if content_type.startswith("image/"):  # an <img> of the test's page: no message queued
             return HttpResponse(f"No plot: {exc}", status=404, content_type="text/plain")
         messages.error(request, f"No report: {exc}")
         return redirect("mushra:progress", test_id=test.pk)
-    response = HttpResponse(body, content_type=content_type)
+    if body is None:
+        return _computing(request, test, content_type)
+    if not isinstance(body, bytes) and body.size <= STREAM_FROM_BYTES:
+        with body:
+            body = body.read()
+    if isinstance(body, bytes):
+        response = HttpResponse(body, content_type=content_type)
+    else:  # e.g. the CSV of a million ratings: streamed, never held in memory
+        response = FileResponse(body, content_type=content_type)
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{test.slug}-{name}"'
+    response["X-Results-Stale"] = "yes" if stale else "no"
     return response
+
+
+def _computing(request: HttpRequest, test: ListeningTest, content_type: str) -> HttpResponse:
+    if content_type.startswith("image/"):
+        text = "No plot yet: the results are being computed"
+        return HttpResponse(text, status=404, content_type="text/plain")
+    messages.info(
+        request, "The results are being computed by a worker: download them here once ready."
+    )
+    query = request.GET.urlencode()
+    url = reverse("mushra:progress", args=[test.pk])
+    return redirect(f"{url}?{query}#results" if query else f"{url}#results")
+
+
+@login_required
+def results_status(request: HttpRequest, test_id: int) -> JsonResponse:
+    """The results' state for the page's script: a read of one row while a worker computes;
+    the ratings' fingerprint (is it stale?) only once it has finished."""
+    test = _test(request, test_id)
+    try:
+        row = cached_result(test, _report_options(request))
+    except AnalysisError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    finished = row is not None and not in_flight(row)
+    return JsonResponse(result_state(row, ratings_fingerprint(test) if finished else None))
 
 
 @login_required
@@ -216,3 +290,39 @@ def change_status(request: HttpRequest, test_id: int, action: str):
         for problem in exc.problems[:50]:
             messages.error(request, problem)
     return redirect("mushra:progress", test_id=test.pk)
+
+
+@login_required
+def planning(request: HttpRequest, test_id: int):
+    """How many listeners a difference needs, from the ratings so far as a pilot (GET form: its
+    URL can be shared). Bad values are the form's errors at once; good ones show the kept plan
+    or queue it on a worker (``mushra.planning_cache``), and the page's script follows it."""
+    test = _test(request, test_id)
+    form = PlanningForm(request.GET or None, labels=system_labels(test))
+    context = {"test": test, "form": form, "state": None, "plan": None}
+    if form.is_valid():
+        row, state = plan_for_page(test, form.options())
+        status_url = reverse("mushra:planning-status", args=[test.pk])
+        context.update(
+            state=state,
+            plan=row.plan or None,
+            plan_status_url=f"{status_url}?{request.GET.urlencode()}",
+        )
+    return render(request, "mushra/planning.html", context)
+
+
+@login_required
+def planning_status(request: HttpRequest, test_id: int) -> JsonResponse:
+    """The plan's state for the planning page's script: a read of one row while a worker
+    computes; once it has finished, whether it is stale and the plan itself, as HTML."""
+    test = _test(request, test_id)
+    form = PlanningForm(request.GET, labels=system_labels(test))
+    if not form.is_valid():
+        problems = [f"{name}: {e}" for name, errs in form.errors.items() for e in errs]
+        return JsonResponse({"error": "invalid planning values", "problems": problems}, status=400)
+    row = cached_plan(test, form.options())
+    finished = row is not None and not in_flight(row)
+    state = plan_state(row, ratings_fingerprint(test) if finished else None)
+    if finished and row.plan:
+        state["html"] = render_to_string("mushra/planning_plan.html", {"plan": row.plan})
+    return JsonResponse(state)

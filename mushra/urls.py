@@ -68,9 +68,20 @@ urlpatterns = [
         name="metrics-json",
     ),
     path(
+        "mushra/tests/<int:test_id>/results.json",
+        scientist_views.results_status,
+        name="results-status",
+    ),
+    path(
         "mushra/tests/<int:test_id>/results/<str:name>",
         scientist_views.results_file,
         name="results",
+    ),
+    path("mushra/tests/<int:test_id>/planning", scientist_views.planning, name="planning"),
+    path(
+        "mushra/tests/<int:test_id>/planning.json",
+        scientist_views.planning_status,
+        name="planning-status",
     ),
     path(
         "mushra/tests/<int:test_id>/<str:action>",

@@ -16,6 +16,18 @@ from tests.evalsite.conftest import login_client as _client
 ENDPOINTS = [
     ("progress page", "get", lambda o: f"/mushra/tests/{o['test'].pk}/", "view", 200),
     ("progress json", "get", lambda o: f"/mushra/tests/{o['test'].pk}/progress.json", "view", 200),
+    ("results json", "get", lambda o: f"/mushra/tests/{o['test'].pk}/results.json", "view", 200),
+    ("planning page", "get", lambda o: f"/mushra/tests/{o['test'].pk}/planning", "view", 200),
+    (
+        "planning json",  # no plan of these values yet: its state says so
+        "get",
+        lambda o: (
+            f"/mushra/tests/{o['test'].pk}/planning.json?difference=5&power=0.8"
+            "&alpha=0.05&simulations=10"
+        ),
+        "view",
+        200,
+    ),
     (
         "ratings.csv",
         "get",

@@ -47,7 +47,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--bootstrap", type=int, default=N_BOOT, metavar="N")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--mixed-model", choices=MIXED_MODELS, default="intercepts")
+        parser.add_argument("--mixed-model", choices=MIXED_MODELS, default="full")
         parser.add_argument(
             "--format", action="append", default=[], choices=FORMATS, help="default: all"
         )

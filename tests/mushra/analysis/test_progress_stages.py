@@ -14,4 +14,3 @@ def test_stages_come_in_order_and_strata_only_with_a_breakdown():
     heard.clear()
     analyze(df, Spec(n_boot=20, by=("half",)), progress=heard.append)
     assert heard == list(STAGES)
-
