@@ -39,11 +39,10 @@ from scipy import linalg, optimize, sparse, stats
 
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.pairwise import ALPHA, holm
-from mushra.analysis.satterthwaite import BOUNDARY, Inference, satterthwaite
+from mushra.analysis.satterthwaite import BOUNDARY, Inference, converged, satterthwaite
 from mushra.analysis.threads import blas_limited
 
 FACTORS = ("listener", "item")
-CONVERGED = 2e-3  # lme4's tolerance on the gradient of the deviance at the optimum
 MEMORY_LIMIT = 20_000_000  # floats kept for factor a's cross-products (160 MB)
 
 
@@ -435,8 +434,6 @@ def mixed_model(df: pd.DataFrame, baseline: str, compare: Sequence[tuple[str, st
         rows,
     )
     parts = {a: sigma2 * theta[0] ** 2, b: sigma2 * theta[1] ** 2, "residual": sigma2}
-    grad = 2.0 * theta * gradient(theta, fit, st)  # d criterion / dθ from d / dθ²
-    interior = free & (theta >= BOUNDARY)
     return {
         "formula": f"score ~ C(condition, Treatment({baseline!r})) + (1|listener) + (1|item)",
         **summary(
@@ -445,7 +442,7 @@ def mixed_model(df: pd.DataFrame, baseline: str, compare: Sequence[tuple[str, st
             inf,
             float(y.mean()),
             criterion(fit, st),
-            bool(np.all(np.abs(grad[interior]) < CONVERGED)),
+            converged(lambda th: objective(th, st)[0], theta),
             theta[free],
         ),
         "variance_components": {k: float(parts[k]) for k in (*FACTORS, "residual")},

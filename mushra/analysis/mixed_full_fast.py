@@ -46,7 +46,6 @@ from scipy import linalg, optimize, sparse
 from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.mixed import (
-    CONVERGED,
     contrasts,
     fixed_covariance,
     group_grams,
@@ -56,7 +55,7 @@ from mushra.analysis.mixed import (
     unprofiled_deviance,
 )
 from mushra.analysis.mixed_full import full_formula
-from mushra.analysis.satterthwaite import BOUNDARY, satterthwaite
+from mushra.analysis.satterthwaite import converged, satterthwaite
 from mushra.analysis.threads import blas_limited
 
 MEMORY_LIMIT = 20_000_000  # floats for per-pattern sums or a dense V
@@ -362,8 +361,6 @@ def mixed_model_full_fast(
         lambda th, s: covariance(th, s, st),
         rows,
     )
-    interior = free & (theta >= BOUNDARY)
-    grad = numeric_gradient(theta, st, interior)
     names = [a, f"{a}:condition", b, f"{b}:condition"]
     parts = dict(zip(names, sigma2 * theta**2, strict=True))
     keys = ("listener", "item", "listener:condition", "item:condition")
@@ -375,7 +372,7 @@ def mixed_model_full_fast(
             inf,
             float(y.mean()),
             criterion(theta, st),
-            bool(np.all(np.abs(grad) < CONVERGED)),
+            converged(lambda th: criterion(th, st), theta),
             theta[free],
         ),
         "variance_components": {

@@ -16,7 +16,7 @@ import pytest
 from mushra.analysis import screen, tidy
 from mushra.analysis.mixed import mixed_model
 from mushra.analysis.mixed_full_fast import mixed_model_full_fast
-from mushra.analysis.satterthwaite import hessian, jacobian
+from mushra.analysis.satterthwaite import converged, hessian, jacobian
 from tests.conftest import need_shared_data
 from tests.mushra.analysis.conftest import ANCHOR, REFERENCE, codec_tidy
 
@@ -120,3 +120,13 @@ def test_numerical_derivatives_are_exact_on_polynomials():
     jac = jacobian(lambda v: np.diag([v[0] ** 3, v[0] * v[1]]), x[:2])
     assert jac[0] == pytest.approx(np.diag([3 * x[0] ** 2, x[1]]), rel=1e-6)
     assert jac[1] == pytest.approx(np.diag([0, x[0]]), rel=1e-6)
+
+
+def test_convergence_is_judged_on_the_scaled_gradient_as_lme4_does():
+    """A steep optimum reached to 1e-9 has a raw gradient of 0.2 but is converged; a shallow
+    one missed by 0.01 is not; a fit with every θ at the boundary has nothing to judge."""
+    steep = lambda th: 1e8 * (th[0] - 0.5) ** 2  # noqa: E731
+    assert converged(steep, np.array([0.5 + 1e-9]))
+    shallow = lambda th: (th[0] - 0.5) ** 2  # noqa: E731
+    assert not converged(shallow, np.array([0.51]))
+    assert converged(shallow, np.array([0.0]))
