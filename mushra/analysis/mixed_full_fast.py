@@ -24,7 +24,7 @@ design one evaluation does not depend on the number of listeners at all (designs
 patterns use sparse products over the a-levels instead). What is left is a dense Cholesky over
 the b, b×condition and fixed-effect columns (size n_b(1 + k) + k, so n_b must stay moderate).
 The criterion log|Λ'Z'ZΛ + I| + log|R_X'R_X| + (n − p)(1 + log(2π r²/(n − p))) is minimised
-over θ ≥ 0 by L-BFGS-B with central-difference gradients from two starts (θ = 1 and a moment
+over θ ≥ 0 by L-BFGS-B with forward-difference gradients from two starts (θ = 1 and a moment
 guess), then polished by Powell. Inference is as in :mod:`mushra.analysis.mixed`: t tests with
 Satterthwaite degrees of freedom (lmerTest's), with the model-based covariance σ²(R_X'R_X)⁻¹
 (statsmodels, whose Wald z the reference fit in mixed_full reports, inverts the observed Hessian
@@ -217,21 +217,6 @@ def criterion(theta: np.ndarray, st: Stats) -> float:
     dof = st.n - st.k
     logdet_rx = 2.0 * float(np.log(np.diag(fit.chol)[st.nr :]).sum())
     return fit.logdet + logdet_rx + dof * (1.0 + np.log(2.0 * np.pi * fit.r2 / dof))
-
-
-def numeric_gradient(theta: np.ndarray, st: Stats, free: np.ndarray) -> np.ndarray:
-    """Central differences (forward ones at the boundary θ = 0)."""
-    grad = np.zeros(len(theta))
-    base = None
-    for j in np.flatnonzero(free):
-        step = np.zeros(len(theta))
-        step[j] = STEP
-        if theta[j] >= STEP:
-            grad[j] = (criterion(theta + step, st) - criterion(theta - step, st)) / (2 * STEP)
-        else:
-            base = criterion(theta, st) if base is None else base
-            grad[j] = (criterion(theta + step, st) - base) / STEP
-    return grad
 
 
 def moment_start(st: Stats) -> np.ndarray:
