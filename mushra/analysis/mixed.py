@@ -30,7 +30,7 @@ inverts the full observed Hessian, whose fixed/variance cross terms move its sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -328,13 +328,13 @@ def deviance(theta: np.ndarray, sigma: float, st: Stats) -> float:
     return unprofiled_deviance(fit.logdet, fit.chol, st.lb, fit.r2, st.n, sigma)
 
 
-def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, float, Fit]:
-    """β̂ (for centred scores), σ², and the evaluation at θ̂."""
+def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, float]:
+    """β̂ (for centred scores) and σ²."""
     try:
         fit = evaluate(theta, st)
     except linalg.LinAlgError as exc:
         raise AnalysisError("the mixed model equations are singular at the fit") from exc
-    return fit.v[st.lb :], fit.r2 / (st.n - st.p), fit
+    return fit.v[st.lb :], fit.r2 / (st.n - st.p)
 
 
 def effect_rows(order: list[str], inf: Inference) -> list[dict]:
@@ -369,10 +369,24 @@ def comparison_rows(pairs: list, inf: Inference, first: int) -> list[dict]:
 
 
 def summary(
-    order: list[str], pairs: list, inf: Inference, y_mean: float, reml_crit: float,
-    converged: bool, theta: np.ndarray,
-) -> dict:  # fmt: skip
-    """The parts of a fit both models report alike (the scores were centred by ``y_mean``)."""
+    order: list[str],
+    compare: Sequence[tuple[str, str]],
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+    y_mean: float,
+    *,
+    criterion: Callable[[np.ndarray], float],
+    deviance: Callable[[np.ndarray, float], float],
+    covariance: Callable[[np.ndarray, float], np.ndarray],
+) -> dict:
+    """The parts of a fit both models report alike: Satterthwaite inference for the
+    coefficients and the declared comparisons, the REML log-likelihood and the flags.
+
+    ``fit`` is (β̂, θ̂, which θ were free, σ̂); the scores were centred by ``y_mean``;
+    ``criterion(θ)`` is the profiled REML criterion, ``deviance(θ, σ)`` and
+    ``covariance(θ, σ)`` as :func:`mushra.analysis.satterthwaite.satterthwaite` takes them."""
+    beta, theta, free, sigma = fit
+    pairs, rows = contrasts(order, compare)
+    inf = satterthwaite(beta, theta, sigma, deviance, covariance, rows)
     intercept = inf.row(0)
     intercept["estimate"] += y_mean
     intercept["ci95"] = [b + y_mean for b in intercept["ci95"]]
@@ -384,9 +398,9 @@ def summary(
         "intercept": intercept,
         "effects": effect_rows(order, inf),
         "comparisons": comparison_rows(pairs, inf, len(order)),
-        "reml_loglik": -0.5 * float(reml_crit),
-        "converged": bool(converged),
-        "singular": bool(np.any(np.abs(theta) < BOUNDARY)),
+        "reml_loglik": -0.5 * float(criterion(theta)),
+        "converged": converged(criterion, theta),
+        "singular": bool(np.any(np.abs(theta[free]) < BOUNDARY)),
     }
 
 
@@ -420,30 +434,20 @@ def mixed_model(df: pd.DataFrame, baseline: str, compare: Sequence[tuple[str, st
     a, b = eliminated_first(codes)
     free = np.array([st.a_size.sum() > 1, st.lb > 1])
     theta = fit_theta(st, free)
-    beta, sigma2, fit = fixed_effects(theta, st)
+    beta, sigma2 = fixed_effects(theta, st)
     if not sigma2 > 1e-12 * st.yy / st.n:
         raise AnalysisError("the scores have no residual variation; the mixed model is undefined")
-    sigma = float(np.sqrt(sigma2))
-    pairs, rows = contrasts(order, compare)
-    inf = satterthwaite(
-        beta,
-        theta,
-        sigma,
-        lambda th, s: deviance(th, s, st),
-        lambda th, s: covariance(th, s, st),
-        rows,
-    )
     parts = {a: sigma2 * theta[0] ** 2, b: sigma2 * theta[1] ** 2, "residual": sigma2}
     return {
         "formula": f"score ~ C(condition, Treatment({baseline!r})) + (1|listener) + (1|item)",
         **summary(
             order,
-            pairs,
-            inf,
+            compare,
+            (beta, theta, free, float(np.sqrt(sigma2))),
             float(y.mean()),
-            criterion(fit, st),
-            converged(lambda th: objective(th, st)[0], theta),
-            theta[free],
+            criterion=lambda th: objective(th, st)[0],
+            deviance=lambda th, s: deviance(th, s, st),
+            covariance=lambda th, s: covariance(th, s, st),
         ),
         "variance_components": {k: float(parts[k]) for k in (*FACTORS, "residual")},
     }

@@ -46,7 +46,6 @@ from scipy import linalg, optimize, sparse
 from mushra.analysis import mixed
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.mixed import (
-    contrasts,
     fixed_covariance,
     group_grams,
     indicator,
@@ -55,7 +54,6 @@ from mushra.analysis.mixed import (
     unprofiled_deviance,
 )
 from mushra.analysis.mixed_full import full_formula
-from mushra.analysis.satterthwaite import converged, satterthwaite
 from mushra.analysis.threads import blas_limited
 
 MEMORY_LIMIT = 20_000_000  # floats for per-pattern sums or a dense V
@@ -336,16 +334,6 @@ def mixed_model_full_fast(
     beta, sigma2 = fixed_effects(theta, st)
     if not sigma2 > 1e-12 * st.yy / st.n:
         raise AnalysisError("the scores have no residual variation; the model is undefined")
-    sigma = float(np.sqrt(sigma2))
-    pairs, rows = contrasts(order, compare)
-    inf = satterthwaite(
-        beta,
-        theta,
-        sigma,
-        lambda th, s: deviance(th, s, st),
-        lambda th, s: covariance(th, s, st),
-        rows,
-    )
     names = [a, f"{a}:condition", b, f"{b}:condition"]
     parts = dict(zip(names, sigma2 * theta**2, strict=True))
     keys = ("listener", "item", "listener:condition", "item:condition")
@@ -353,12 +341,12 @@ def mixed_model_full_fast(
         "formula": full_formula(baseline),
         **summary(
             order,
-            pairs,
-            inf,
+            compare,
+            (beta, theta, free, float(np.sqrt(sigma2))),
             float(y.mean()),
-            criterion(theta, st),
-            converged(lambda th: criterion(th, st), theta),
-            theta[free],
+            criterion=lambda th: criterion(th, st),
+            deviance=lambda th, s: deviance(th, s, st),
+            covariance=lambda th, s: covariance(th, s, st),
         ),
         "variance_components": {
             **{key: float(parts[key]) for key in keys},
