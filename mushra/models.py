@@ -448,15 +448,14 @@ class AttentionCheck(models.Model):
         return f"{self.trial}: {'passed' if self.passed else 'failed'}"
 
 
-class ResultCache(models.Model):
-    """The analysis of a test under one choice of results options, computed once and kept.
+class KeptComputation(models.Model):
+    """What a kept computation of a test (a result, a plan) shares: its state while a worker
+    computes it, and the fingerprint of the ratings its last finished value was computed from.
 
-    A large test takes seconds to minutes to analyse, too long for a web request, so a worker
-    computes it (``mushra.result_cache``) and this row says how far it got and where the files
-    are. The row keeps the last finished result while the next one is computed, so the page can
-    show it marked stale; ``attempt`` names the computation in flight, and a worker stores its
-    result only while the attempt is still the row's (a superseded or duplicate task stores
-    nothing). One row per (test, options): the constraint makes two racing requests share it.
+    ``attempt`` names the computation in flight, and a worker stores its value only while the
+    attempt is still the row's (a superseded or duplicate task stores nothing); the row keeps
+    the last finished value while the next is computed, so a page can show it marked stale.
+    One row per (test, options): each subclass's constraint makes racing requests share it.
     """
 
     class Status(models.TextChoices):
@@ -465,9 +464,7 @@ class ResultCache(models.Model):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
-    test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="result_caches")
     options_key = models.CharField(max_length=64)  # sha256 of ``options``
-    options = models.JSONField(default=dict)  # mushra.results.ReportOptions, as JSON
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempt = models.CharField(max_length=32, blank=True)  # the computation in flight
     wanted = models.CharField(max_length=100, blank=True)  # the ratings it is computed for
@@ -475,62 +472,58 @@ class ResultCache(models.Model):
     percent = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)  # why the last computation failed
     queued_at = models.DateTimeField(null=True, blank=True)
-    # The last finished result: its ratings' fingerprint, its files' folder in the default
-    # storage, and figures for the page.
-    fingerprint = models.CharField(max_length=100, blank=True)
-    folder = models.CharField(max_length=200, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
+    fingerprint = models.CharField(max_length=100, blank=True)  # of the last finished value
     computed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["test", "options_key"], name="result_cache_unique"),
-            models.CheckConstraint(
-                name="result_cache_status_valid",
-                condition=Q(status__in=["queued", "running", "ready", "failed"]),
-            ),
-        ]
+        abstract = True
+
+
+def _kept_constraints(prefix: str) -> list:
+    return [
+        models.UniqueConstraint(fields=["test", "options_key"], name=f"{prefix}_unique"),
+        models.CheckConstraint(
+            name=f"{prefix}_status_valid",
+            condition=Q(status__in=["queued", "running", "ready", "failed"]),
+        ),
+    ]
+
+
+class ResultCache(KeptComputation):
+    """The analysis of a test under one choice of results options, computed once and kept.
+
+    A large test takes seconds to minutes to analyse, too long for a web request, so a worker
+    computes it (``mushra.result_cache``) and this row says how far it got and where the files
+    of the last finished result are (a folder in the default storage).
+    """
+
+    test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="result_caches")
+    options = models.JSONField(default=dict)  # mushra.results.ReportOptions, as JSON
+    folder = models.CharField(max_length=200, blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # figures for the page
+
+    class Meta:
+        constraints = _kept_constraints("result_cache")
 
     def __str__(self) -> str:
         return f"{self.test} results {self.options_key[:8]}: {self.status}"
 
 
-class PlanCache(models.Model):
+class PlanCache(KeptComputation):
     """A power plan of a test (``mushra.planning_cache``) for one set of the planning form's
     values, computed by a worker and kept until new ratings arrive.
 
     The simulation takes seconds to minutes, too long for a web request. The row is the plan's
     whole state: progress while a worker computes, then the plan (JSON, with its two SVG plots)
-    written in one UPDATE, so nothing else holds a half plan. Its life is a result's
-    (``ResultCache``): ``attempt`` names the computation in flight, a superseded or duplicate
-    task stores nothing, and the (test, options) constraint makes racing requests share a row.
+    written in one UPDATE, so nothing else holds a half plan.
     """
 
-    Status = ResultCache.Status  # the same four states, read by the same helpers
-
     test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="plan_caches")
-    options_key = models.CharField(max_length=64)  # sha256 of ``options``
     options = models.JSONField(default=dict)  # mushra.analysis.planning.PlanOptions, as JSON
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempt = models.CharField(max_length=32, blank=True)  # the computation in flight
-    wanted = models.CharField(max_length=100, blank=True)  # the ratings it is computed for
-    stage = models.CharField(max_length=100, blank=True)  # what the worker is doing, in words
-    percent = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)  # why the last computation failed
-    queued_at = models.DateTimeField(null=True, blank=True)
-    # The last finished plan: its ratings' fingerprint and the plan with its plots.
-    fingerprint = models.CharField(max_length=100, blank=True)
     plan = models.JSONField(default=dict, blank=True)
-    computed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["test", "options_key"], name="plan_cache_unique"),
-            models.CheckConstraint(
-                name="plan_cache_status_valid",
-                condition=Q(status__in=["queued", "running", "ready", "failed"]),
-            ),
-        ]
+        constraints = _kept_constraints("plan_cache")
 
     def __str__(self) -> str:
         return f"{self.test} plan {self.options_key[:8]}: {self.status}"

@@ -35,7 +35,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,7 +52,8 @@ from mushra.planning_reads import (
     plan_options_key,
     plan_state,
 )
-from mushra.result_reads import Fingerprint, in_flight, ratings_fingerprint
+from mushra.result_cache import claim
+from mushra.result_reads import Fingerprint, needs_run, ratings_fingerprint
 
 log = logging.getLogger(__name__)
 Status = PlanCache.Status
@@ -108,34 +108,13 @@ def plan_request(
         options_key=plan_options_key(options),
         defaults={"options": plan_options_json(options)},
     )
-    if not _needs_run(row, fingerprint):
-        return row, None
-    attempt = uuid.uuid4().hex
-    percent, words = STAGES["queued"]
-    won = PlanCache.objects.filter(pk=row.pk, attempt=row.attempt, status=row.status).update(
-        status=Status.QUEUED,
-        attempt=attempt,
-        wanted=fingerprint.key,
-        stage=words,
-        percent=percent,
-        error="",
-        queued_at=timezone.now(),
-    )
-    row.refresh_from_db()
-    if not won:
+    attempt = claim(row, fingerprint, *STAGES["queued"]) if needs_run(row, fingerprint) else None
+    if attempt is None:
         return row, None
     from mushra.tasks import compute_plan  # tasks import services; not the other way
 
     transaction.on_commit(lambda: compute_plan.delay(row.pk, attempt))
     return row, attempt
-
-
-def _needs_run(row: PlanCache, fingerprint: Fingerprint) -> bool:
-    if in_flight(row):
-        return False  # stale when it ends if ratings came meanwhile: the next request re-queues
-    if row.status == Status.READY and row.fingerprint == fingerprint.key:
-        return False
-    return not (row.status == Status.FAILED and row.wanted == fingerprint.key)
 
 
 def plan_compute(*, plan_id: int, attempt: str, hook: Callable[[str], None] | None = None) -> str:

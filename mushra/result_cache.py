@@ -41,13 +41,14 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from mushra.analysis import AnalysisError, Result
-from mushra.models import ListeningTest, ResultCache
+from mushra.models import KeptComputation, ListeningTest, ResultCache
 from mushra.reports import FORMATS, write_report
 from mushra.reports.pdf import render_pdf
 from mushra.result_reads import (
     Fingerprint,
     analysed_inline,
     in_flight,
+    needs_run,
     options_from_json,
     options_json,
     options_key,
@@ -89,21 +90,8 @@ def result_request(
     row, _ = ResultCache.objects.get_or_create(
         test=test, options_key=options_key(options), defaults={"options": options_json(options)}
     )
-    if not _needs_run(row, fingerprint):
-        return row, None
-    attempt = uuid.uuid4().hex
-    percent, words = STAGES["queued"]
-    won = ResultCache.objects.filter(pk=row.pk, attempt=row.attempt, status=row.status).update(
-        status=Status.QUEUED,
-        attempt=attempt,
-        wanted=fingerprint.key,
-        stage=words,
-        percent=percent,
-        error="",
-        queued_at=timezone.now(),
-    )
-    row.refresh_from_db()
-    if not won:
+    attempt = claim(row, fingerprint, *STAGES["queued"]) if needs_run(row, fingerprint) else None
+    if attempt is None:
         return row, None
     if not inline:
         from mushra.tasks import compute_results  # tasks import services; not the other way
@@ -112,12 +100,27 @@ def result_request(
     return row, attempt
 
 
-def _needs_run(row: ResultCache, fingerprint: Fingerprint) -> bool:
-    if in_flight(row):
-        return False  # it will be stale when it ends if ratings came meanwhile: queued again then
-    if row.status == Status.READY and row.fingerprint == fingerprint.key:
-        return False
-    return not (row.status == Status.FAILED and row.wanted == fingerprint.key)
+def claim(row: KeptComputation, fingerprint: Fingerprint, percent: int, words: str) -> str | None:
+    """Queue a new computation on a kept result or plan by a
+    conditional UPDATE from the state ``row`` was read in (compare-and-set on ``attempt``):
+    of two racing requests one wins and gets the new attempt, the other None. ``row`` is
+    refreshed either way."""
+    attempt = uuid.uuid4().hex
+    won = (
+        type(row)
+        .objects.filter(pk=row.pk, attempt=row.attempt, status=row.status)
+        .update(
+            status=Status.QUEUED,
+            attempt=attempt,
+            wanted=fingerprint.key,
+            stage=words,
+            percent=percent,
+            error="",
+            queued_at=timezone.now(),
+        )
+    )
+    row.refresh_from_db()
+    return attempt if won else None
 
 
 def result_compute(

@@ -23,7 +23,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mushra.models import Condition, ListeningTest, ResultCache, Session, Trial
+from mushra.models import Condition, KeptComputation, ListeningTest, ResultCache, Session, Trial
 from mushra.results import ReportOptions
 
 
@@ -116,6 +116,18 @@ def in_flight(row: ResultCache) -> bool:
         return False
     limit = timedelta(seconds=int(settings.CELERY_TASK_TIME_LIMIT or 3600) + 60)
     return row.queued_at is not None and timezone.now() - row.queued_at < limit
+
+
+def needs_run(row: KeptComputation, fingerprint: Fingerprint) -> bool:
+    """Whether a kept result or plan must be computed for the
+    ratings of ``fingerprint``: not while one is in flight (it is stale when it ends if ratings
+    came meanwhile, and queued again then), not when it is ready for them, and not again when
+    it failed for them."""
+    if in_flight(row):
+        return False
+    if row.status == ResultCache.Status.READY and row.fingerprint == fingerprint.key:
+        return False
+    return not (row.status == ResultCache.Status.FAILED and row.wanted == fingerprint.key)
 
 
 def result_state(row: ResultCache | None, fingerprint: Fingerprint | None = None) -> dict:
