@@ -44,7 +44,7 @@ class ListeningTestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ListeningTest
         fields = [
-            "id", "name", "slug", "status", "project", "corpus", "language",
+            "id", "name", "slug", "test_type", "status", "project", "corpus", "language",
             "trials_per_session", "ratings_wanted", "training", "questionnaire",
             *CROWD_FIELDS, "redirect_url",
             "created_at", "opened_at", "closed_at", "listener_link",
@@ -62,17 +62,19 @@ class TestSystemSpec(serializers.Serializer):
 
 
 class TestSpec(serializers.Serializer):
-    """A MUSHRA test as JSON: the corpus (its recordings are the hidden reference), the systems
-    under test with their synthesis conditions, the anchors and the options."""
+    """A listening test as JSON: its type, the corpus (its recordings are MUSHRA's hidden
+    reference, ACR's reference condition), the systems under test with their synthesis
+    conditions, the anchors and the options."""
 
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100)
     corpus = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     systems = TestSystemSpec(many=True)
-    anchors = serializers.ListField(
-        child=serializers.ChoiceField(choices=["low", "mid"]),
-        required=False,
-        default=["low", "mid"],
+    test_type = serializers.ChoiceField(
+        choices=ListeningTest.TestType.values, required=False, default="mushra"
+    )
+    anchors = serializers.ListField(  # default: the type's (MUSHRA: both; ACR: none)
+        child=serializers.ChoiceField(choices=["low", "mid"]), required=False
     )
     trials_per_session = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     ratings_wanted = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
@@ -123,7 +125,7 @@ def listening_test_from_spec(user, spec: dict) -> ListeningTest:
     options = {k: spec[k] for k in OPTIONS if k in spec}
     return services.listening_test_create(
         name=spec["name"], slug=spec["slug"], corpus=corpus, systems=chosen,
-        anchors=tuple(spec["anchors"]), user=user, **options,
+        anchors=spec.get("anchors"), test_type=spec["test_type"], user=user, **options,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.utils.text import slugify
 
+from mushra import test_types
 from mushra.models import (
     HEADPHONE_TRIALS,
     MAX_ATTENTION_CHECKS,
@@ -98,6 +99,7 @@ class NewTestForm(forms.ModelForm):
         fields = [
             "name",
             "slug",
+            "test_type",
             "question",
             "instructions",
             "trials_per_session",
@@ -122,6 +124,7 @@ class NewTestForm(forms.ModelForm):
         self.corpus = corpus
         self.fields["conditions"].choices = condition_choices(corpus)
         self.fields["slug"].required = False
+        self.fields["test_type"].required = False  # a form posted without it: MUSHRA, as before
         self.fields["slug"].help_text = "The listener link's last part; made from the name if empty"
 
     @property
@@ -134,6 +137,14 @@ class NewTestForm(forms.ModelForm):
 
     def clean_attention_checks(self) -> int:
         return self.cleaned_data.get("attention_checks") or 0
+
+    def clean_test_type(self) -> str:
+        return self.cleaned_data.get("test_type") or "mushra"
+
+    def clean_require_one_100(self) -> bool:
+        # A form defaults it on; a test without a reference has nothing that deserves 100.
+        kind = test_types.TYPES.get(self.data.get("test_type", "mushra"), test_types.MUSHRA)
+        return self.cleaned_data.get("require_one_100", False) and kind.open_reference
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"] or slugify(self.data.get("name", ""))[:100]

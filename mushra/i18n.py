@@ -13,7 +13,8 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.i18n import JavaScriptCatalog
 
-from mushra.models import DEFAULT_CONSENT, DEFAULT_QUESTION, ListeningTest
+from mushra.models import DEFAULT_CONSENT, ListeningTest
+from mushra.test_types import DEFAULT_QUESTIONS
 
 # Only this project's catalogue (LOCALE_PATHS): "mushra" has no locale folder of its own, and
 # naming it keeps Django's and the admin's JavaScript strings out of the listener's download.
@@ -22,7 +23,7 @@ _catalog = JavaScriptCatalog.as_view(packages=["mushra"])
 
 def shown_question(test: ListeningTest) -> str:
     """The test's question as the listener reads it: the default one in their language."""
-    return gettext(DEFAULT_QUESTION) if test.question == DEFAULT_QUESTION else test.question
+    return gettext(test.question) if test.question in DEFAULT_QUESTIONS else test.question
 
 
 def shown_consent(test: ListeningTest) -> str:

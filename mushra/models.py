@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from evalsite.models import default_project_id
+from mushra import test_types
 from synth_workers.models import Corpus, Stimulus, System, Utterance
 
 MAX_SIGNALS = 12  # BS.1534-3: at most 12 signals per trial, hidden reference and anchors included
@@ -25,7 +26,7 @@ MAX_TIME_LIMIT_MINUTES = 7 * 24 * 60  # a week; the column would take 2^31
 CROWD_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
 # Marked for translation: a listener of a test that keeps a default reads it in their language
 # (mushra.i18n); the stored default stays English.
-DEFAULT_QUESTION = gettext_noop("How natural does each sample sound, compared with the reference?")
+DEFAULT_QUESTION = test_types.QUESTION_MUSHRA
 DEFAULT_CONSENT = gettext_noop(
     "You are invited to a listening test for speech research. You will hear short sentences "
     "and rate how natural they sound. It takes about 15 minutes; please use headphones in a "
@@ -35,6 +36,14 @@ DEFAULT_CONSENT = gettext_noop(
 
 
 class ListeningTest(models.Model):
+    # What listeners do on each trial (``mushra.test_types`` holds each type's rules): rate every
+    # condition on BS.1534-3's 0-100 scale against the open reference, the same without a
+    # reference (systems may exceed the recordings), or on P.800's five categories.
+    class TestType(models.TextChoices):
+        MUSHRA = "mushra", "MUSHRA (ITU-R BS.1534-3)"
+        MUSHRA_NOREF = "mushra_noref", "MUSHRA without reference"
+        ACR = "acr", "ACR / MOS (ITU-T P.800, P.808)"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         OPEN = "open", "Open"
@@ -43,6 +52,7 @@ class ListeningTest(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    test_type = models.CharField(max_length=20, choices=TestType.choices, default=TestType.MUSHRA)
     question = models.CharField(max_length=300, default=DEFAULT_QUESTION)
     instructions = models.TextField(blank=True, help_text="Markdown; sanitised when shown")
     language = models.CharField(
@@ -147,6 +157,9 @@ class ListeningTest(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="test_status_valid", condition=Q(status__in=["draft", "open", "closed"])
+            ),
+            models.CheckConstraint(
+                name="test_type_valid", condition=Q(test_type__in=["mushra", "mushra_noref", "acr"])
             ),
             models.CheckConstraint(
                 name="test_headphone_check_valid",

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from mushra import sql
+from mushra import sql, test_types
 from mushra.models import Condition, ListeningTest, Session, Trial, TrialSignal
 from mushra.sessions import resume_key_of
 from synth_workers.models import Stimulus
@@ -36,18 +36,20 @@ def trials_payload(session: Session) -> dict:
     )
     urls = _AudioUrls(session.token)
     trials: dict[int, dict] = {}
+    kind = test_types.of(session.test)
     for position, training, submitted_at, reference_id, public_id, role in rows:
         if position not in trials:
             trials[position] = {
                 "position": position,
                 "training": training,
                 "submitted": submitted_at is not None,
-                "reference": {"audio": urls.signal(reference_id)},
                 "conditions": [],
                 # The reference and the conditions in this order, in one response: what the
                 # player fetches (the per-signal URLs serve other clients, and ranges).
                 "audio": urls.trial(position),
             }
+            if kind.open_reference:
+                trials[position]["reference"] = {"audio": urls.signal(reference_id)}
         item = {"id": public_id, "audio": urls.signal(public_id)}
         if training:
             item["label"] = str(TRAINING_LABELS[role])  # in the active (test's) language
@@ -62,7 +64,13 @@ def trials_payload(session: Session) -> dict:
             else gettext("Trial %(number)s of %(total)s") % {"number": number, "total": real}
         )
     test = session.test
-    rules = {"play_all": test.require_play_all, "one_100": test.require_one_100}
+    rules = {
+        "play_all": test.require_play_all,
+        "one_100": test.require_one_100,
+        # What the player draws: the open reference or none, a slider or five categories.
+        "reference": kind.open_reference,
+        "scale": {"min": kind.lowest, "max": kind.highest, "categories": kind.categories},
+    }
     return {"rules": rules, "trials": list(trials.values())}
 
 
@@ -185,7 +193,9 @@ def _audio_sql(match: str) -> str:
 _SIGNAL_SQL = _audio_sql("sg.public_id = %s")
 # The open reference plays the trial's hidden reference. (One UNION ALL of both was slower:
 # PostgreSQL keeps planning it afresh.)
-_REFERENCE_SQL = _audio_sql("tr.reference_public_id = %s AND co.role = 'reference'")
+_REFERENCE_SQL = _audio_sql(
+    "tr.reference_public_id = %s AND co.role = 'reference' AND te.test_type = 'mushra'"
+)
 
 
 def _fetch_one(query: str, params: list) -> tuple | None:
@@ -228,7 +238,7 @@ def _trial_audio_sql() -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, tr.id, tr.utterance_id, co.role,"
-        " te.attention_checks > 0, sg.catch, sg.stimulus_id, st.sha256, st.audio"
+        " te.attention_checks > 0, te.test_type, sg.catch, sg.stimulus_id, st.sha256, st.audio"
         f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         f" JOIN {trial} tr ON tr.session_id = se.id"
         f" JOIN {signal} sg ON sg.trial_id = tr.id"
@@ -248,8 +258,9 @@ def trial_audio(token: str, position: int) -> TrialAudio | None:
         return None
     stage, test_id, opened_at, trial_id, utterance_id = rows[0][:5]
     files = [((pk, sha256), name, bool(catch)) for *_, catch, pk, sha256, name in rows]
-    roles = [row[5] for row in rows]
-    reference = files[roles.index("reference")]  # the open reference plays the hidden one
+    if test_types.of(rows[0][7]).open_reference:  # it plays the hidden reference's stimulus
+        roles = [row[5] for row in rows]
+        files = [files[roles.index("reference")], *files]
     test_key = (test_id, opened_at) if opened_at else None
     attention = bool(rows[0][6])
-    return TrialAudio(stage, test_key, trial_id, utterance_id, [reference, *files], attention)
+    return TrialAudio(stage, test_key, trial_id, utterance_id, files, attention)

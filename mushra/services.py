@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evalsite.errors import InputError
-from mushra import attention
+from mushra import attention, test_types
 from mushra.layout import stimuli_of
 from mushra.models import (
     HEADPHONE_TRIALS,
@@ -46,9 +46,28 @@ class SystemCondition:
         return self.label or " · ".join([self.system.name, *parts])
 
 
-def _check_options(options: dict) -> None:
+def _reference_conditions(kind: test_types.TestType, recordings: System | None) -> list:
+    """The recordings' own condition: BS.1534-3's hidden reference, or ACR's reference condition
+    rated like any other (the role is the same: the analysis finds the recordings by it)."""
+    if kind.hidden_reference:
+        return [Condition(role="reference", system=recordings, label="Hidden reference")]
+    if kind.recordings_condition and recordings is not None:
+        return [Condition(role="reference", system=recordings, label="Recordings")]
+    return []
+
+
+def _check_options(options: dict, kind: test_types.TestType) -> None:
     """Refuse, with the option's name, values the database would refuse less politely."""
     problems = []
+    if options.get("attention_checks") and not kind.attention_checks:
+        problems.append(
+            f"attention_checks: catch trials are defined for MUSHRA tests only, not for "
+            f"{kind.name}; use 0"
+        )
+    if options.get("require_one_100") and not kind.open_reference:
+        problems.append(
+            f"require_one_100: a {kind.name} test has no reference that deserves 100; turn it off"
+        )
     if (language := options.get("language", "en")) not in dict(LANGUAGES):
         problems.append(f"language: {language!r} is not one of {', '.join(dict(LANGUAGES))}")
     check = options.get("headphone_check", "")
@@ -74,20 +93,30 @@ def listening_test_create(
     slug: str,
     corpus: Corpus,
     systems: list[SystemCondition],
-    anchors: tuple[str, ...] = ("low", "mid"),
+    anchors: tuple[str, ...] | None = None,
     utterances: list[Utterance] | None = None,
     user=None,
+    test_type: str = "mushra",
     **options,
 ) -> ListeningTest:
-    """A draft test: the corpus' recordings as hidden reference, the anchors, the systems."""
+    """A draft test of `test_type` (``mushra.test_types``): the corpus' recordings as hidden
+    reference (MUSHRA) or as one condition (ACR), the anchors, the systems."""
+    if test_type not in test_types.TYPES:
+        known = ", ".join(test_types.TYPES)
+        raise InputError(f"test_type: {test_type!r} is not one of {known}")
+    kind = test_types.of(test_type)
+    anchors = kind.default_anchors if anchors is None else tuple(anchors)
     reference = corpus.recordings
-    if reference is None:
-        raise InputError(
-            f"corpus '{corpus}' has no recordings: a MUSHRA test needs them as its reference"
-        )
+    if reference is None and (kind.hidden_reference or anchors):
+        needs = "its reference" if kind.hidden_reference else "the anchors, made from them"
+        raise InputError(f"corpus '{corpus}' has no recordings: this test needs them as {needs}")
     if not systems:
         raise InputError("choose at least one system to compare")
-    _check_options(options)
+    if options.get("question", kind.default_question) in test_types.DEFAULT_QUESTIONS:
+        options["question"] = kind.default_question  # another type's default is no choice
+    if not kind.open_reference:  # nothing need deserve 100 without a reference to match
+        options.setdefault("require_one_100", False)
+    _check_options(options, kind)
     if unknown := sorted(set(anchors) - set(ANCHORS)):
         raise InputError(f"unknown anchor(s) {', '.join(unknown)}; use low and/or mid")
     if strangers := sorted(
@@ -105,11 +134,12 @@ def listening_test_create(
                     corpus=corpus,
                     project_id=corpus.project_id,  # a test lives where its corpus does
                     created_by=user,
+                    test_type=test_type,
                     **options,
                 )
         except IntegrityError:
             raise InputError(f"a test with the address '{slug}' already exists") from None
-        conditions = [Condition(role="reference", system=reference, label="Hidden reference")]
+        conditions = _reference_conditions(kind, reference)
         for anchor in anchors:
             role, cutoff, label = ANCHORS[anchor]
             conditions.append(

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from evalsite.errors import InputError
-from mushra import attention, design, sql
+from mushra import attention, design, sql, test_types
 from mushra.layout import TestLayout, test_layout
 from mushra.models import (
     AttentionCheck,
@@ -456,6 +456,7 @@ class _Rated:
     consented_at: object  # a datetime (or a string on SQLite's raw cursor); None: not yet
     time_limit_minutes: int | None
     preview: bool
+    test_type: str
 
 
 @dataclass
@@ -482,7 +483,7 @@ def _submit_sql() -> dict[str, str]:
         # FOR UPDATE OF se: lock the session's row only. Locking over the join would lock the
         # test's row too, and every rating of every listener would queue on it.
         "session": "SELECT se.id, se.stage, se.released_at IS NOT NULL, se.test_id,"
-        " te.questionnaire, se.consented_at, te.time_limit_minutes, se.preview"
+        " te.questionnaire, se.consented_at, te.time_limit_minutes, se.preview, te.test_type"
         f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         " WHERE se.token = %s" + sql.for_update_of("se"),
         "trials": "SELECT tr.id, tr.position, tr.training, tr.utterance_id,"
@@ -533,7 +534,7 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
                 raise StageError(session, _not_rating_now(session))
             if trial.submitted:
                 raise InputError(gettext("trial %s is already saved") % position)
-            rows = _checked_ratings(trial, ratings)
+            rows = _checked_ratings(trial, ratings, test_types.of(session.test_type))
             now = timezone.now()
             if trial.catch:  # an attention check: scored, its ratings are not data
                 _insert_attention(session, trial, rows, now)
@@ -629,9 +630,9 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
-    """(condition, score, plays, listening ms) of each rating, or an InputError listing every
-    problem."""
+def _checked_ratings(trial: _TrialRow, ratings, kind: test_types.TestType) -> list[tuple]:
+    """(condition, score, plays, listening ms) of each rating, on the scale of the test's type,
+    or an InputError listing every problem."""
     if not isinstance(ratings, dict):
         raise InputError(gettext("ratings must be an object of signal id → rating"))
     signals = trial.signals
@@ -649,10 +650,8 @@ def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
             continue
         rating = rating if isinstance(rating, dict) else {"score": rating}
         score = rating.get("score")
-        if not _is_score(score):
-            problems.append(
-                gettext("a score must be a number from 0 to 100, got %s") % _shown(score)
-            )
+        if not (_is_number(score) and kind.score_ok(score)):
+            problems.append(_off_scale(kind, score))
             continue
         plays, listened = rating.get("plays", 0), rating.get("listening_ms", 0)
         if not (_is_int(plays) and _is_int(listened) and 0 <= plays <= MAX_COUNT and listened >= 0):
@@ -667,8 +666,17 @@ def _checked_ratings(trial: _TrialRow, ratings) -> list[tuple]:
     return rows
 
 
-def _is_score(value) -> bool:
+def _is_number(value) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    # Compare ints as ints: converting a huge one to float would overflow.
-    return (isinstance(value, int) or math.isfinite(value)) and 0 <= value <= 100
+    # A huge int compares as an int in score_ok: converting it to float would overflow.
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _off_scale(kind: test_types.TestType, score) -> str:
+    bounds = {"low": kind.lowest, "high": kind.highest, "got": _shown(score)}
+    if kind.categories:
+        return gettext("a rating must be a whole number from %(low)s to %(high)s, got %(got)s") % (
+            bounds
+        )
+    return gettext("a score must be a number from %(low)s to %(high)s, got %(got)s") % bounds

@@ -1,5 +1,7 @@
-// The listener's MUSHRA trials (ITU-R BS.1534-3): one trial on screen at a time, ratings queued
-// for the server in the background, resume after a reload.
+// The listener's trials: one trial on screen at a time, ratings queued for the server in the
+// background, resume after a reload. The test's type (rules from the server) sets what a trial
+// shows: MUSHRA (ITU-R BS.1534-3) with its open reference and 0–100 sliders, MUSHRA without a
+// reference, or ACR (ITU-T P.800) with five categories per sample and no reference.
 //
 // Page contract (the Django template renders it; tests/browser/harness/trials.html mirrors it):
 // <script type="application/json" id="mushra-config"> with session, trials_url, submit_url,
@@ -31,8 +33,20 @@ const TEXT = {
   clearLoop: gettext("Clear loop"),
   waveLabel: gettext("Play position; arrow keys jump, [ and ] set the loop"),
   waveHint: gettext("Drag across the waveform to loop a part; tap it to jump."),
+  instructionsNoref: gettext(
+    "Listen to every sample, then rate how good each one sounds. There is no reference: " +
+      "use the whole scale as you hear fit.",
+  ),
+  instructionsAcr: gettext(
+    "Listen to each sample and rate it on its own, from Excellent to Bad. There is no " +
+      "reference and no right answer.",
+  ),
   keys: gettext(
     "Keys: 1–9 and 0 choose samples 1–10, R the reference, Space plays or stops. " +
+      "Samples after the 10th have no key: use their buttons.",
+  ),
+  keysNoref: gettext(
+    "Keys: 1–9 and 0 choose samples 1–10, Space plays or stops. " +
       "Samples after the 10th have no key: use their buttons.",
   ),
   notRated: gettext("not rated"),
@@ -41,6 +55,7 @@ const TEXT = {
   finish: gettext("Finish"),
   unrated: gettext("Rate all %(total)s samples — %(count)s still unrated: %(which)s."),
   unplayed: gettext("Play a sample to unlock its slider."),
+  unplayedCategory: gettext("Play a sample to unlock its rating."),
   need100: gettext("At least one sample should get 100: the hidden reference is among them."),
   offline: gettext(
     "You seem to be offline — your ratings are kept on this device and will be sent when " +
@@ -78,7 +93,7 @@ let ctx = null; // one AudioContext for the page (browsers limit how many may ex
 let rules = {};
 let trials = [];
 const finished = new Set(); // positions submitted during this visit (queued or sent)
-let view = null; // the trial on screen: {trial, player, wave, picks, sliders, …}
+let view = null; // the trial on screen: {trial, player, wave, picks, controls, …}
 let saving = false; // on the final "Saving your ratings…" screen
 let leaving = false;
 
@@ -169,13 +184,22 @@ function showSaving() {
   maybeFinish();
 }
 
+// What the test's type draws (rules from the server; older servers sent neither key: MUSHRA).
+const hasReference = () => rules.reference !== false;
+const isCategories = () => Boolean(rules.scale?.categories);
+
+function instructions() {
+  if (isCategories()) return t("instructionsAcr");
+  return t(hasReference() ? "instructions" : "instructionsNoref");
+}
+
 function header(trial) {
   return h(
     "header",
     { class: "mushra-head" },
     h("h1", { tabindex: "-1" }, trial.title, trial.training && h("small", {}, t("practice"))),
     h("p", { class: "mushra-question" }, config.question),
-    h("p", { class: "hint" }, t("instructions")),
+    h("p", { class: "hint" }, instructions()),
   );
 }
 
@@ -183,13 +207,13 @@ async function showTrial(trial) {
   closeView();
   saving = false;
   const player = new Player(ctx);
-  const v = (view = { trial, player, picks: new Map(), sliders: new Map(), ready: false });
-  const total = trial.conditions.length + 1;
+  const v = (view = { trial, player, picks: new Map(), controls: new Map(), ready: false });
+  const keys = [...(hasReference() ? [REF] : []), ...trial.conditions.map((c) => c.id)];
+  const total = keys.length;
   const progress = h("progress", { max: total, value: 0 });
   const status = h("p", { role: "status" }, t("loadingAudio", { done: 0, total }));
   stage.replaceChildren(header(trial), h("div", { class: "mushra-loading" }, status, progress));
   window.scrollTo(0, 0);
-  const keys = [REF, ...trial.conditions.map((c) => c.id)];
   try {
     await player.loadTrial(keys, trial.audio, (done) => {
       progress.value = done;
@@ -220,9 +244,10 @@ function band(score) {
   return BANDS[BAND_TOPS.findIndex((top) => score < top)];
 }
 
-function conditionRow(v, cond, i) {
-  const n = i + 1;
-  const shortcut = n <= 9 ? String(n) : n === 10 ? "0" : null;
+// A rating control: a BS.1534 slider or P.800's five categories, behind one interface
+// ({el, rated, value, disabled, unlock(), focus()}) so the checks and the submission need not
+// know which.
+function sliderControl(v, cond, n) {
   const slider = h("input", {
     type: "range", min: 0, max: 100, step: 1, value: 50, disabled: rules.play_all !== false,
     "data-condition": cond.id, "data-rated": "false",
@@ -238,21 +263,69 @@ function conditionRow(v, cond, i) {
     v.error.hidden = true;
   };
   for (const type of ["input", "change", "pointerup"]) slider.addEventListener(type, rate);
-  v.sliders.set(cond.id, slider);
+  const bands = BANDS.map((b) => h("span", {}, b));
+  const scale = h(
+    "div",
+    { class: "mushra-scale" },
+    slider,
+    h("div", { class: "mushra-bands", "aria-hidden": "true" }, bands),
+  );
+  return {
+    parts: [scale, value],
+    get rated() { return slider.dataset.rated === "true"; },
+    get value() { return Number(slider.value); },
+    get disabled() { return slider.disabled; },
+    unlock() { slider.disabled = false; },
+    focus() { slider.focus(); },
+  };
+}
+
+// P.800's absolute category rating: 5 Excellent … 1 Bad, best first as the recommendation
+// shows it; one radio group per sample, none chosen at first.
+function categoryControl(v, cond, n) {
+  const { min = 1, max = 5 } = rules.scale || {};
+  let chosen = null;
+  const group = h("div", {
+    class: "mushra-categories", role: "radiogroup", "data-condition": cond.id,
+    "data-rated": "false", "aria-label": t("ratingLabel", { n }),
+  });
+  const inputs = [];
+  for (let score = max; score >= min; score--) {
+    const input = h("input", {
+      type: "radio", name: `rating-${cond.id}`, value: score, "data-score": score,
+      disabled: rules.play_all !== false,
+    });
+    input.addEventListener("change", () => {
+      chosen = score;
+      group.dataset.rated = "true";
+      v.error.hidden = true;
+    });
+    inputs.push(input);
+    const name = BANDS[Math.round(((score - min) * (BANDS.length - 1)) / (max - min || 1))];
+    group.append(h("label", { class: "mushra-category" }, input, h("span", {}, `${score} ${name}`)));
+  }
+  return {
+    parts: [group],
+    get rated() { return chosen !== null; },
+    get value() { return chosen; },
+    get disabled() { return inputs[0].disabled; },
+    unlock() { for (const input of inputs) input.disabled = false; },
+    focus() { inputs[0].focus(); },
+  };
+}
+
+function conditionRow(v, cond, i) {
+  const n = i + 1;
+  const shortcut = n <= 9 ? String(n) : n === 10 ? "0" : null;
+  const control = (isCategories() ? categoryControl : sliderControl)(v, cond, n);
+  v.controls.set(cond.id, control);
   // Labels are for practice only; a real trial never shows one, even if the server sent it.
   const label = v.trial.training && cond.label && h("span", { class: "mushra-label" }, cond.label);
-  const bands = BANDS.map((b) => h("span", {}, b));
   return h(
     "li",
     { class: "mushra-row" },
     h("div", { class: "mushra-name" }, pickButton(v, cond.id, t("sample", { n }), shortcut), label),
-    h(
-      "div",
-      { class: "mushra-scale" },
-      slider,
-      h("div", { class: "mushra-bands", "aria-hidden": "true" }, bands),
-    ),
-    value,
+    ...control.parts,
   );
 }
 
@@ -267,18 +340,19 @@ function render(v) {
     "aria-valuemin": "0", "aria-valuemax": player.duration.toFixed(1),
   });
   const wave = h("div", { class: "mushra-wave" }, canvas, h("div", { class: "mushra-playhead" }));
-  const reference = pickButton(v, REF, t("reference"), "R");
+  const reference = hasReference() && pickButton(v, REF, t("reference"), "R");
   stage.replaceChildren(
     header(trial),
-    h("div", { class: "mushra-transport" }, v.play, reference, v.clear),
+    h("div", { class: "mushra-transport" }, v.play, reference || null, v.clear),
     wave,
     h("p", { class: "hint" }, t("waveHint")),
     h("ol", { class: "mushra-conditions" }, trial.conditions.map((c, i) => conditionRow(v, c, i))),
-    h("p", { class: "hint mushra-keys" }, t("keys")),
+    h("p", { class: "hint mushra-keys" }, t(hasReference() ? "keys" : "keysNoref")),
     v.error,
     button("mushra-next", t(last ? "finish" : "next"), () => submit(v)),
   );
-  v.wave = new Waveform(wave, player, player.buffers.get(REF));
+  // The waveform drawn is the reference's, or without one the first sample's (same length).
+  v.wave = new Waveform(wave, player, player.buffers.get(player.selected));
   player.addEventListener("change", () => sync(v));
   v.ready = true;
   sync(v);
@@ -292,8 +366,8 @@ function sync(v) {
     btn.setAttribute("aria-pressed", String(key === p.selected));
     btn.closest(".mushra-row")?.classList.toggle("is-selected", key === p.selected);
   }
-  for (const [id, slider] of v.sliders) {
-    if (slider.disabled && p.listening(id).plays > 0) slider.disabled = false;
+  for (const [id, control] of v.controls) {
+    if (control.disabled && p.listening(id).plays > 0) control.unlock();
   }
   v.play.replaceChildren(t(p.playing ? "stop" : "play"), kbd(t("spaceKey")));
   v.clear.disabled = !p.loop;
@@ -316,16 +390,17 @@ function togglePlay() {
 // What is still missing before Next, as one sentence; null when the trial is complete.
 function problem(v) {
   const conds = v.trial.conditions;
-  const unrated = conds.filter((c) => v.sliders.get(c.id).dataset.rated !== "true");
+  const unrated = conds.filter((c) => !v.controls.get(c.id).rated);
   if (unrated.length) {
     const which = unrated.map((c) => t("sample", { n: conds.indexOf(c) + 1 })).join(", ");
-    const first = v.sliders.get(unrated[0].id);
+    const first = v.controls.get(unrated[0].id);
     (first.disabled ? v.picks.get(unrated[0].id) : first).focus();
-    const locked = unrated.some((c) => v.sliders.get(c.id).disabled);
+    const locked = unrated.some((c) => v.controls.get(c.id).disabled);
     const missing = t("unrated", { total: conds.length, count: unrated.length, which });
-    return locked ? `${missing} ${t("unplayed")}` : missing;
+    const unlock = t(isCategories() ? "unplayedCategory" : "unplayed");
+    return locked ? `${missing} ${unlock}` : missing;
   }
-  const has100 = conds.some((c) => Number(v.sliders.get(c.id).value) === 100);
+  const has100 = conds.some((c) => v.controls.get(c.id).value === 100);
   if (rules.one_100 && !has100) return t("need100");
   return null;
 }
@@ -341,7 +416,7 @@ function submit(v) {
   const ratings = {};
   for (const c of v.trial.conditions) {
     const { plays, ms } = v.player.listening(c.id);
-    const score = Number(v.sliders.get(c.id).value);
+    const score = v.controls.get(c.id).value;
     ratings[c.id] = { score, plays, listening_ms: Math.round(ms) };
   }
   alertBox.hidden = true;
@@ -366,7 +441,7 @@ function onKey(e) {
     const cond = conds[(e.key === "0" ? 10 : Number(e.key)) - 1];
     if (!cond) return;
     pick(cond.id);
-  } else if (e.key === "r" || e.key === "R") {
+  } else if ((e.key === "r" || e.key === "R") && hasReference()) {
     pick(REF);
   } else {
     return;

@@ -364,3 +364,30 @@ def test_a_corpus_is_imported_as_a_run_whose_progress_its_maker_follows(world, t
     assert api(users, "viewer").get(f"/api/v1/imports/{run_id}/").status_code == 404
     viewer = api(users, "viewer").post("/api/v1/corpora/", {"project": own, "name": "x"})
     assert viewer.status_code == 400
+
+
+def test_a_spec_names_the_test_type_and_an_unknown_one_is_refused(world):
+    users, objects = world
+    editor = api(users, "editor")
+    alpha = System.objects.get(name="Alpha-TTS")
+    spec = {
+        "name": "Alpha MOS",
+        "slug": "alpha-mos",
+        "test_type": "acr",
+        "corpus": objects["own"]["corpus"].pk,
+        "systems": [{"system": alpha.pk, "label": "Alpha"}],
+    }
+    made = editor.post("/api/v1/tests/", spec, content_type="application/json")
+    assert made.status_code == 201 and made.json()["test_type"] == "acr", made.json()
+    test = ListeningTest.objects.get(slug="alpha-mos")
+    assert sorted(test.conditions.values_list("role", "label")) == [
+        ("reference", "Recordings"),
+        ("system", "Alpha"),
+    ]  # ACR: no hidden reference, no anchors unless asked for
+    unknown = editor.post(
+        "/api/v1/tests/", {**spec, "slug": "x", "test_type": "abx"}, content_type="application/json"
+    )
+    assert unknown.status_code == 400 and any(
+        p.startswith("test_type:") for p in unknown.json()["problems"]
+    )
+    assert not ListeningTest.objects.filter(slug="x").exists()

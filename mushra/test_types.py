@@ -1,0 +1,60 @@
+"""What each listening-test type asks of a trial: its signals, its scale, its defaults.
+
+Every type shares one trial shape (an utterance, its conditions as opaque signals, one rating per
+signal), the player engine, the blinding, the saving queue and the stage machine; a type only
+changes what surrounds it. Keeping these rules in one table lets the service that builds a test,
+the ratings POST that checks a trial and the player page read the same facts.
+
+* MUSHRA (ITU-R BS.1534-3): an open reference beside every trial, a hidden reference among the
+  signals, 0-100 sliders.
+* MUSHRA without reference: no open and no hidden reference, for systems that may sound better
+  than the recordings (webMUSHRA #117); anchors may stay, and the recordings may be rated as a
+  system among the others. Nothing need deserve 100, so "one 100 per trial" is off by default.
+* ACR (ITU-T P.800 absolute category rating, the MOS of P.808): every signal rated on its own on
+  five categories, 5 Excellent ... 1 Bad, with no reference to compare against; the recordings
+  take part as one more condition (labelled so), as P.808's reference conditions do.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_noop
+
+# Marked for translation: a listener of a test that keeps its default reads it in their language.
+QUESTION_MUSHRA = gettext_noop("How natural does each sample sound, compared with the reference?")
+QUESTION_NOREF = gettext_noop("How natural does each sample sound?")
+QUESTION_ACR = gettext_noop("How natural does each sample sound? Rate each one on its own.")
+
+
+@dataclass(frozen=True)
+class TestType:
+    name: str  # ListeningTest.TestType's value
+    open_reference: bool  # a reference beside each trial, heard at will
+    hidden_reference: bool  # the recordings among the signals, as BS.1534-3's hidden reference
+    recordings_condition: bool  # the recordings among the signals as one condition (ACR)
+    lowest: int  # the scale's ends, both included
+    highest: int
+    categories: bool  # whole numbers only, one button each (ACR), instead of a slider
+    default_anchors: tuple[str, ...]
+    default_question: str
+    attention_checks: bool  # catch trials (mushra.attention) are defined for it
+
+    def score_ok(self, value: int | float) -> bool:
+        """Whether `value` (a finite number) is a rating on this type's scale."""
+        if self.categories and value != int(value):
+            return False
+        return self.lowest <= value <= self.highest
+
+
+MUSHRA = TestType("mushra", True, True, False, 0, 100, False, ("low", "mid"), QUESTION_MUSHRA, True)
+MUSHRA_NOREF = TestType(
+    "mushra_noref", False, False, False, 0, 100, False, ("low", "mid"), QUESTION_NOREF, False
+)
+ACR = TestType("acr", False, False, True, 1, 5, True, (), QUESTION_ACR, False)
+
+TYPES = {t.name: t for t in (MUSHRA, MUSHRA_NOREF, ACR)}
+DEFAULT_QUESTIONS = {t.default_question for t in TYPES.values()}
+
+
+def of(test) -> TestType:
+    """The rules of `test` (a ListeningTest, or its type's value)."""
+    return TYPES[test if isinstance(test, str) else test.test_type]
