@@ -76,8 +76,8 @@ def _padded_size(audio: AudioSignal | TrialAudio, files: list | None = None) -> 
     key = (*audio.test_key, audio.utterance_id, audio.attention) if audio.test_key else None
     if key is not None and (size := _TRIAL_SIZES.get(key, _UNKNOWN)) is not _UNKNOWN:
         return size
-    if key is not None and audio.attention:
-        files = _utterance_files(audio.test_key[0], audio.utterance_id)
+    if key is not None:  # every trial of the utterance, whichever of its signals it shows
+        files = _utterance_files(audio.test_key[0], audio.utterance_id, audio.attention)
     elif files is None:
         files = _trial_files(audio.trial_id)
     sizes = [_smallest_size(stimulus, name, copy) for stimulus, name, copy in files]
@@ -94,14 +94,19 @@ def _trial_files(trial_id: int) -> list[tuple[tuple, str, bool]]:
     return [((pk, sha256), name, catch) for pk, sha256, name, catch in rows]
 
 
-def _utterance_files(test_id: int, utterance_id: int) -> list[tuple[tuple, str, bool]]:
-    """Every stimulus any trial of this utterance may play in a test with attention checks: each
-    condition's, and the degraded copy of each system's (any of them may play the copy)."""
+def _utterance_files(
+    test_id: int, utterance_id: int, copies: bool
+) -> list[tuple[tuple, str, bool]]:
+    """Every stimulus any trial of this utterance may play: each condition's (a pair trial shows
+    two of them, and each pair must have the size of every other), and in a test with attention
+    checks the degraded copy of each system's (any of them may play the copy)."""
     frozen = ConditionStimulus.objects.filter(test_id=test_id, utterance_id=utterance_id)
     rows = list(
         frozen.values_list("stimulus_id", "stimulus__sha256", "stimulus__audio", "condition__role")
     )
     files = [((pk, sha256), name, False) for pk, sha256, name, _ in rows]
+    if not copies:
+        return files
     systems = [f for f, (*_, role) in zip(files, rows, strict=True) if role == _SYSTEM]
     return files + [(stimulus, name, True) for stimulus, name, _ in systems]
 

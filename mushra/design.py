@@ -19,6 +19,7 @@ Pure: plain data in, plain data out; no Django. Limits on the number of signals 
 to the caller.
 """
 
+import itertools
 import random
 import secrets
 from collections.abc import Mapping, Sequence
@@ -146,3 +147,28 @@ def session_plan(
         TrialPlan(item=item, conditions=condition_order(conditions, trial_rng(seed, position)))
         for position, item in enumerate(ordered)
     ]
+
+
+def pair_trials(
+    plan: Sequence[TrialPlan], conditions: Sequence[str], session_number: int, seed: int
+) -> list[TrialPlan]:
+    """A paired-comparison session (CMOS, A/B, ABX): each planned item as one trial per pair of
+    `conditions`, A and B in an order balanced across sessions, all trials in a seeded order.
+
+    Which of a pair plays first flips with the session number (and with the item and the pair,
+    so one session hears each order about equally often): over two consecutive sessions every
+    pair of every item is heard both ways, so a preference for whichever comes first cancels.
+    The trials are shuffled rather than grouped by item, so one sentence does not come back
+    several times in a row."""
+    _require_int(session_number, "the session number", 0)
+    _check_conditions(conditions)
+    if len(conditions) < 2:
+        raise ValueError("a paired comparison needs at least two conditions")
+    pairs = list(itertools.combinations(conditions, 2))
+    trials = [
+        TrialPlan(item=p.item, conditions=(a, b) if (session_number + i + j) % 2 == 0 else (b, a))
+        for i, p in enumerate(plan)
+        for j, (a, b) in enumerate(pairs)
+    ]
+    random.Random(f"{seed}:pairs").shuffle(trials)
+    return trials

@@ -43,6 +43,9 @@ class ListeningTest(models.Model):
         MUSHRA = "mushra", "MUSHRA (ITU-R BS.1534-3)"
         MUSHRA_NOREF = "mushra_noref", "MUSHRA without reference"
         ACR = "acr", "ACR / MOS (ITU-T P.800, P.808)"
+        CMOS = "cmos", "CMOS: B compared with A, −3 … +3 (P.800 CCR)"
+        AB = "ab", "A/B preference (with no preference)"
+        ABX = "abx", "ABX: is X like A or like B?"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -159,7 +162,7 @@ class ListeningTest(models.Model):
                 name="test_status_valid", condition=Q(status__in=["draft", "open", "closed"])
             ),
             models.CheckConstraint(
-                name="test_type_valid", condition=Q(test_type__in=["mushra", "mushra_noref", "acr"])
+                name="test_type_valid", condition=Q(test_type__in=list(test_types.TYPES))
             ),
             models.CheckConstraint(
                 name="test_headphone_check_valid",
@@ -351,6 +354,11 @@ class Trial(models.Model):
     # An attention check: not part of the design, its ratings scored (AttentionCheck), not kept.
     catch = models.BooleanField(default=False)
     reference_public_id = models.CharField(max_length=32, unique=True)  # the open reference
+    # What the open reference plays when it is not the hidden reference: ABX's X (A's or B's
+    # stimulus). None: the hidden reference's stimulus (MUSHRA), or no open reference.
+    reference_stimulus = models.ForeignKey(
+        Stimulus, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     submission_key = models.CharField(max_length=100, blank=True)
 
@@ -403,8 +411,10 @@ class Rating(models.Model):
             models.UniqueConstraint(
                 fields=["session", "trial", "condition"], name="rating_once_per_condition"
             ),
+            # 0-100 (MUSHRA), 1-5 (ACR), 0-1 (A/B, ABX) or CMOS's -3 ... +3; each type's own
+            # scale is checked when a trial is saved (mushra.test_types).
             models.CheckConstraint(
-                name="rating_score_in_range", condition=Q(score__gte=0) & Q(score__lte=100)
+                name="rating_score_in_range", condition=Q(score__gte=-3) & Q(score__lte=100)
             ),
         ]
 

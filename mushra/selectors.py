@@ -68,8 +68,10 @@ def trials_payload(session: Session) -> dict:
         "play_all": test.require_play_all,
         "one_100": test.require_one_100,
         # What the player draws: the open reference or none, a slider or five categories.
-        "reference": kind.open_reference,
+        "reference": kind.open_reference or kind.x,
         "scale": {"min": kind.lowest, "max": kind.highest, "categories": kind.categories},
+        "type": kind.name,  # what a pair trial asks (CMOS, A/B or ABX)
+        "pair": kind.pair,
     }
     return {"rules": rules, "trials": list(trials.values())}
 
@@ -109,16 +111,25 @@ def test_progress(test: ListeningTest) -> dict:
     )
     rated = sum(per_item.values())
     conditions = list(test.conditions.all())
+    # A pair trial rates two conditions, and a session rates every pair of an utterance: each
+    # condition is in k - 1 of the k(k - 1)/2 pairs, so it gets 2/k of the trials' ratings.
+    pair = test_types.of(test).pair
+    per_trial = 2 if pair else len(conditions)
+    pairs = len(conditions) * (len(conditions) - 1) // 2 if pair else 1
     return {
         "status": test.status,
         "sessions_started": sessions.count(),
         # Completed: a session screened out or timed out is done but did not finish.
         "sessions_finished": sessions.filter(outcome=Session.Outcome.COMPLETED).count(),
-        "ratings": rated * len(conditions),
+        "ratings": rated * per_trial,
         "ratings_wanted": test.ratings_wanted,
-        "conditions": [{"label": c.label, "role": c.role, "ratings": rated} for c in conditions],
+        "conditions": [
+            {"label": c.label, "role": c.role, "ratings": rated * per_trial // len(conditions)}
+            for c in conditions
+        ],
         "items": [
-            {"key": u.key, "listeners": per_item.get(u.pk, 0)} for u in test.chosen_utterances()
+            {"key": u.key, "listeners": per_item.get(u.pk, 0) // pairs}
+            for u in test.chosen_utterances()
         ],
     }
 
@@ -194,7 +205,8 @@ _SIGNAL_SQL = _audio_sql("sg.public_id = %s")
 # The open reference plays the trial's hidden reference. (One UNION ALL of both was slower:
 # PostgreSQL keeps planning it afresh.)
 _REFERENCE_SQL = _audio_sql(
-    "tr.reference_public_id = %s AND co.role = 'reference' AND te.test_type = 'mushra'"
+    "tr.reference_public_id = %s AND (sg.stimulus_id = tr.reference_stimulus_id"
+    " OR (co.role = 'reference' AND te.test_type = 'mushra'))"
 )
 
 
@@ -238,7 +250,8 @@ def _trial_audio_sql() -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, tr.id, tr.utterance_id, co.role,"
-        " te.attention_checks > 0, te.test_type, sg.catch, sg.stimulus_id, st.sha256, st.audio"
+        " te.attention_checks > 0, te.test_type, tr.reference_stimulus_id, sg.catch,"
+        " sg.stimulus_id, st.sha256, st.audio"
         f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         f" JOIN {trial} tr ON tr.session_id = se.id"
         f" JOIN {signal} sg ON sg.trial_id = tr.id"
@@ -258,9 +271,12 @@ def trial_audio(token: str, position: int) -> TrialAudio | None:
         return None
     stage, test_id, opened_at, trial_id, utterance_id = rows[0][:5]
     files = [((pk, sha256), name, bool(catch)) for *_, catch, pk, sha256, name in rows]
-    if test_types.of(rows[0][7]).open_reference:  # it plays the hidden reference's stimulus
+    kind, x_stimulus = test_types.of(rows[0][7]), rows[0][8]
+    if kind.open_reference:  # it plays the hidden reference's stimulus
         roles = [row[5] for row in rows]
         files = [files[roles.index("reference")], *files]
+    elif kind.x:  # ABX: X plays A's or B's stimulus, first like any open reference
+        files = [next(f for f in files if f[0][0] == x_stimulus), *files]
     test_key = (test_id, opened_at) if opened_at else None
     attention = bool(rows[0][6])
     return TrialAudio(stage, test_key, trial_id, utterance_id, files, attention)

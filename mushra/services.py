@@ -66,7 +66,8 @@ def _check_options(options: dict, kind: test_types.TestType) -> None:
         )
     if options.get("require_one_100") and not kind.open_reference:
         problems.append(
-            f"require_one_100: a {kind.name} test has no reference that deserves 100; turn it off"
+            f"require_one_100: a test of type {kind.name} has no reference that deserves 100; "
+            "turn it off"
         )
     if (language := options.get("language", "en")) not in dict(LANGUAGES):
         problems.append(f"language: {language!r} is not one of {', '.join(dict(LANGUAGES))}")
@@ -155,6 +156,11 @@ def listening_test_create(
                     stimulus_condition=wanted.condition or {},
                     label=wanted.name(),
                 )
+            )
+        if kind.pair and len(conditions) < 2:
+            raise InputError(
+                f"a test of type {kind.name} compares pairs: choose at least two systems "
+                "(or add anchors)"
             )
         if len({c.label for c in conditions}) < len(conditions):
             raise InputError("two conditions have the same name; give each a distinct label")

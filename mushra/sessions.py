@@ -86,6 +86,7 @@ class _Allocation:
     plan: list[design.TrialPlan]
     counted: list[int]  # items whose load this session added to (given back if the start fails)
     catch: dict[int, str]  # attention checks: position -> the condition playing the copy
+    x: dict[int, int]  # ABX: position -> the stimulus X plays (A's or B's)
 
 
 def session_start(
@@ -135,6 +136,7 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
     read and bump the item loads one after another: a burst of listeners still spreads over the
     items. Nothing else happens under the lock."""
     trials = test.trials_per_session or len(layout.utterances)
+    kind = test_types.of(test)
     if problems := attention.problems(layout.roles, test.attention_checks):
         raise InputError(problems[0])
     if counted:
@@ -154,9 +156,12 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
             session_number=number,
             seed=seed,
         )
+        if kind.pair:
+            plan = design.pair_trials(plan, layout.condition_keys, number, seed)
         if test.training:
             practice = _training_item(load, plan, seed)
             order = design.condition_order(layout.condition_keys, design.trial_rng(seed, -1))
+            order = order[:2] if kind.pair else order  # practise on one pair
             plan = [design.TrialPlan(item=practice, conditions=order), *plan]
         items = [p.item for p in plan[1 if test.training else 0 :]] if counted else []
         if items:
@@ -164,7 +169,17 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
                 assigned=F("assigned") + 1
             )
     plan, catch = _with_catch_trials(test, layout, plan, seed)
-    return _Allocation(number=number, plan=plan, counted=items, catch=catch)
+    x = _x_stimuli(layout, plan, seed) if kind.x else {}
+    return _Allocation(number=number, plan=plan, counted=items, catch=catch, x=x)
+
+
+def _x_stimuli(layout: TestLayout, plan: list, seed: int) -> dict[int, int]:
+    """ABX: what X plays in each trial, A's or B's stimulus, drawn from the session's seed."""
+    out = {}
+    for position, trial in enumerate(plan):
+        key = trial.conditions[design.trial_rng(seed, position).randrange(2)]
+        out[position] = layout.stimuli[(int(key), trial.item)]
+    return out
 
 
 def _with_catch_trials(test: ListeningTest, layout: TestLayout, plan: list, seed: int):
@@ -216,6 +231,7 @@ def _create_session(
                 training=test.training and position == 0,
                 catch=position in allocation.catch,
                 reference_public_id=_public_id(),
+                reference_stimulus_id=allocation.x.get(position),
             )
             for position, trial_plan in enumerate(allocation.plan)
         )
@@ -661,6 +677,8 @@ def _checked_ratings(trial: _TrialRow, ratings, kind: test_types.TestType) -> li
             continue
         # A tab left open for weeks saturates listening_ms rather than overflow its column.
         rows.append((signals[public_id], float(score), plays, min(listened, MAX_COUNT)))
+    if not problems and not kind.pair_ok([row[1] for row in rows]):
+        problems.append(gettext("the two answers about this pair contradict each other"))
     if problems:
         raise InputError(gettext("trial %s was not saved") % trial.position, sorted(set(problems)))
     return rows
@@ -675,6 +693,12 @@ def _is_number(value) -> bool:
 
 def _off_scale(kind: test_types.TestType, score) -> str:
     bounds = {"low": kind.lowest, "high": kind.highest, "got": _shown(score)}
+    if kind.pair_values:
+        values = ", ".join(f"{v:g}" for v in sorted(kind.pair_values))
+        return gettext("an answer must be one of %(values)s, got %(got)s") % {
+            "values": values,
+            "got": bounds["got"],
+        }
     if kind.categories:
         return gettext("a rating must be a whole number from %(low)s to %(high)s, got %(got)s") % (
             bounds

@@ -13,6 +13,17 @@ the ratings POST that checks a trial and the player page read the same facts.
 * ACR (ITU-T P.800 absolute category rating, the MOS of P.808): every signal rated on its own on
   five categories, 5 Excellent ... 1 Bad, with no reference to compare against; the recordings
   take part as one more condition (labelled so), as P.808's reference conditions do.
+
+Pair types show two conditions per trial, A and B, every pair of the test's conditions once per
+rated utterance, the order within a pair balanced across sessions (``design.pair_trials``). Each
+trial stores a rating per signal, so "every signal of a saved trial is rated" holds for every
+type; the two ratings of a pair say one thing and must agree (``pair_ok``):
+
+* CMOS (P.800's comparison category rating): −3 … +3, how B compares with A; A's rating is the
+  negative of B's.
+* A/B preference: the preferred signal 1 and the other 0, or 0.5 each for "no preference".
+* ABX: X (the open reference's place) plays A's or B's stimulus; the signal chosen as X gets 1,
+  the other 0. Which one X was follows from the trial's stored X stimulus.
 """
 
 from dataclasses import dataclass
@@ -23,6 +34,9 @@ from django.utils.translation import gettext_noop
 QUESTION_MUSHRA = gettext_noop("How natural does each sample sound, compared with the reference?")
 QUESTION_NOREF = gettext_noop("How natural does each sample sound?")
 QUESTION_ACR = gettext_noop("How natural does each sample sound? Rate each one on its own.")
+QUESTION_CMOS = gettext_noop("How natural does B sound compared with A?")
+QUESTION_AB = gettext_noop("Which sample sounds more natural?")
+QUESTION_ABX = gettext_noop("Is X the same as A or as B?")
 
 
 @dataclass(frozen=True)
@@ -37,12 +51,23 @@ class TestType:
     default_anchors: tuple[str, ...]
     default_question: str
     attention_checks: bool  # catch trials (mushra.attention) are defined for it
+    pair: bool = False  # two signals per trial, A and B, one judgement (stored as two ratings)
+    x: bool = False  # ABX: the open reference's place plays X, a copy of A or B
+    # The values a pair's ratings may take and what they add up to (CMOS: B = −A).
+    pair_values: frozenset = frozenset()
+    pair_total: float = 0.0
 
     def score_ok(self, value: int | float) -> bool:
         """Whether `value` (a finite number) is a rating on this type's scale."""
+        if self.pair_values:
+            return value in self.pair_values
         if self.categories and value != int(value):
             return False
         return self.lowest <= value <= self.highest
+
+    def pair_ok(self, scores: list[float]) -> bool:
+        """Whether a pair trial's two ratings say one thing (each already ``score_ok``)."""
+        return not self.pair or (len(scores) == 2 and sum(scores) == self.pair_total)
 
 
 MUSHRA = TestType("mushra", True, True, False, 0, 100, False, ("low", "mid"), QUESTION_MUSHRA, True)
@@ -50,8 +75,20 @@ MUSHRA_NOREF = TestType(
     "mushra_noref", False, False, False, 0, 100, False, ("low", "mid"), QUESTION_NOREF, False
 )
 ACR = TestType("acr", False, False, True, 1, 5, True, (), QUESTION_ACR, False)
+CMOS = TestType(
+    "cmos", False, False, False, -3, 3, True, (), QUESTION_CMOS, False,
+    pair=True, pair_values=frozenset(range(-3, 4)), pair_total=0.0,
+)  # fmt: skip
+AB = TestType(
+    "ab", False, False, False, 0, 1, True, (), QUESTION_AB, False,
+    pair=True, pair_values=frozenset({0, 0.5, 1}), pair_total=1.0,
+)  # fmt: skip
+ABX = TestType(
+    "abx", False, False, False, 0, 1, True, (), QUESTION_ABX, False,
+    pair=True, x=True, pair_values=frozenset({0, 1}), pair_total=1.0,
+)  # fmt: skip
 
-TYPES = {t.name: t for t in (MUSHRA, MUSHRA_NOREF, ACR)}
+TYPES = {t.name: t for t in (MUSHRA, MUSHRA_NOREF, ACR, CMOS, AB, ABX)}
 DEFAULT_QUESTIONS = {t.default_question for t in TYPES.values()}
 
 

@@ -5,7 +5,8 @@ timing is one pass of SQL however many sessions it holds; the page reads aggrega
 downloads and the capped per-listener table read rows. A trial's audio is the summed duration of
 the stimuli frozen for its utterance (``ConditionStimulus``): every trial of a session shows
 every condition of the test (mushra.sessions._create_session), so that sum is its signals' audio
-read from a table of items × conditions rows instead of one row per signal.
+read from a table of items × conditions rows instead of one row per signal. A pair trial
+(CMOS, A/B, ABX) plays two of them (and X): its share of that sum.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from mushra import sql
+from mushra import sql, test_types
 from mushra.analysis.timing import RUSHED_PERCENT, is_fast, is_rushed, median
 from mushra.models import ConditionStimulus, ListeningTest, Session, Trial
 from synth_workers.models import Stimulus
@@ -48,16 +49,27 @@ def _timed_sql(sessions: int = 0) -> str:
 
 
 _AUDIO_SQL = (
-    "SELECT cs.utterance_id AS uid, SUM(st.duration) AS secs"
+    "SELECT cs.utterance_id AS uid, SUM(st.duration) * %s AS secs"
     f" FROM {sql.table(ConditionStimulus)} cs JOIN {sql.table(Stimulus)} st"
     " ON st.id = cs.stimulus_id WHERE cs.test_id = %s GROUP BY cs.utterance_id"
 )
 _KIND = "CASE WHEN training THEN 'practice' WHEN is_catch THEN 'catch' ELSE 'rated' END"
 
 
+def _share(test: ListeningTest) -> float:
+    """The part of an utterance's audio one trial plays: all of it, or a pair's (ABX: and X):
+    2 (3) of the k conditions, taken as their mean duration (a pair's own may differ a little)."""
+    kind = test_types.of(test)
+    if not kind.pair:
+        return 1.0
+    return (3 if kind.x else 2) / test.conditions.count()
+
+
 def audio_by_utterance(test: ListeningTest) -> dict[int, float]:
-    """Utterance id → seconds of audio in a trial of it (its conditions' stimuli, summed)."""
-    return {uid: float(secs) for uid, secs in sql.fetch(_AUDIO_SQL, [test.pk]) if secs}
+    """Utterance id → seconds of audio in a trial of it (its conditions' stimuli, summed; a
+    pair's share of them)."""
+    rows = sql.fetch(_AUDIO_SQL, [_share(test), test.pk])
+    return {uid: float(secs) for uid, secs in rows if secs}
 
 
 def _summary_sql() -> str:
@@ -109,7 +121,8 @@ def _medians(test: ListeningTest) -> dict[str, float | None]:
 def timing_summary(test: ListeningTest) -> dict:
     """Median seconds per trial (rated, practice and catch trials apart), trials timed and
     rushed, listeners timed and flagged fast; aggregates only, whatever the test's size."""
-    listeners, trials, rushed, flagged = sql.fetch(_summary_sql(), [test.pk, test.pk])[0]
+    params = [test.pk, _share(test), test.pk]
+    listeners, trials, rushed, flagged = sql.fetch(_summary_sql(), params)[0]
     medians = _medians(test)
     return {
         "median_seconds": medians["rated"],

@@ -56,6 +56,31 @@ const TEXT = {
   unrated: gettext("Rate all %(total)s samples — %(count)s still unrated: %(which)s."),
   unplayed: gettext("Play a sample to unlock its slider."),
   unplayedCategory: gettext("Play a sample to unlock its rating."),
+  // Pair types (CMOS, A/B, ABX): one answer about A and B per trial.
+  instructionsCmos: gettext("Listen to A and to B, then say how B sounds compared with A."),
+  instructionsAb: gettext(
+    "Listen to A and to B, then choose the one you prefer, or no preference if neither is better.",
+  ),
+  instructionsAbx: gettext(
+    "Listen to A, B and X, then say whether X is the same as A or as B. It is one of them.",
+  ),
+  keysPair: gettext("Keys: 1 plays A, 2 plays B, Space plays or stops."),
+  keysAbx: gettext("Keys: 1 plays A, 2 plays B, X plays X, Space plays or stops."),
+  answerLabel: gettext("Your answer"),
+  chooseAnswer: gettext("Choose an answer."),
+  unplayedPair: gettext("Play every sample to unlock the answers."),
+  cmosAMuch: gettext("A is much better"),
+  cmosA: gettext("A is better"),
+  cmosASlightly: gettext("A is slightly better"),
+  cmosSame: gettext("About the same"),
+  cmosBSlightly: gettext("B is slightly better"),
+  cmosB: gettext("B is better"),
+  cmosBMuch: gettext("B is much better"),
+  preferA: gettext("I prefer A"),
+  preferNone: gettext("No preference"),
+  preferB: gettext("I prefer B"),
+  xIsA: gettext("X is A"),
+  xIsB: gettext("X is B"),
   need100: gettext("At least one sample should get 100: the hidden reference is among them."),
   offline: gettext(
     "You seem to be offline — your ratings are kept on this device and will be sent when " +
@@ -74,6 +99,16 @@ const BANDS = [
   pgettext("quality scale", "Good"),
   pgettext("quality scale", "Excellent"),
 ];
+// A pair trial's answers: [text, A's rating, B's rating] (the server stores one per signal).
+// CMOS: how B compares with A, −3 … +3 (P.800's comparison scale), A's rating its negative.
+const PAIR_CHOICES = {
+  cmos: [
+    ["cmosAMuch", 3, -3], ["cmosA", 2, -2], ["cmosASlightly", 1, -1], ["cmosSame", 0, 0],
+    ["cmosBSlightly", -1, 1], ["cmosB", -2, 2], ["cmosBMuch", -3, 3],
+  ],
+  ab: [["preferA", 1, 0], ["preferNone", 0.5, 0.5], ["preferB", 0, 1]],
+  abx: [["xIsA", 1, 0], ["xIsB", 0, 1]],
+};
 const REF = Symbol("reference"); // the reference's key in the player; can't clash with an id
 const BAND_TOPS = [20, 40, 60, 80, 101]; // Bad 0–20 … Excellent 80–100 (20 counts as Poor)
 
@@ -188,7 +223,11 @@ function showSaving() {
 const hasReference = () => rules.reference !== false;
 const isCategories = () => Boolean(rules.scale?.categories);
 
+const isPair = () => Boolean(rules.pair);
+const PAIR_TEXT = { cmos: "instructionsCmos", ab: "instructionsAb", abx: "instructionsAbx" };
+
 function instructions() {
+  if (isPair()) return t(PAIR_TEXT[rules.type]);
   if (isCategories()) return t("instructionsAcr");
   return t(hasReference() ? "instructions" : "instructionsNoref");
 }
@@ -314,6 +353,54 @@ function categoryControl(v, cond, n) {
   };
 }
 
+// A pair trial's one answer, registered under both signals' ids: each asks it for its rating.
+function pairControl(v) {
+  const [a, b] = v.trial.conditions;
+  let chosen = null;
+  const group = h("div", {
+    class: "mushra-categories mushra-answer", role: "radiogroup", "data-pair": "true",
+    "data-rated": "false", "aria-label": t("answerLabel"),
+  });
+  const inputs = PAIR_CHOICES[rules.type].map(([text, ...scores], i) => {
+    const input = h("input", {
+      type: "radio", name: "pair-answer", value: i, "data-choice": i,
+      disabled: rules.play_all !== false,
+    });
+    input.addEventListener("change", () => {
+      chosen = scores;
+      group.dataset.rated = "true";
+      v.error.hidden = true;
+    });
+    group.append(h("label", { class: "mushra-category" }, input, h("span", {}, t(text))));
+    return input;
+  });
+  const control = {
+    parts: [group],
+    get rated() { return chosen !== null; },
+    scoreOf: (id) => chosen[id === a.id ? 0 : 1],
+    get disabled() { return inputs[0].disabled; },
+    unlock() { for (const input of inputs) input.disabled = false; },
+    focus() { inputs[0].focus(); },
+  };
+  v.controls.set(a.id, control).set(b.id, control);
+  return group;
+}
+
+function renderPair(v, transport, wave, next) {
+  const [a, b] = v.trial.conditions;
+  const x = rules.type === "abx" && pickButton(v, REF, "X", "X");
+  stage.replaceChildren(
+    header(v.trial),
+    h("div", { class: "mushra-transport" }, transport, x || null,
+      pickButton(v, a.id, "A", "1"), pickButton(v, b.id, "B", "2")),
+    wave,
+    pairControl(v),
+    h("p", { class: "hint mushra-keys" }, t(x ? "keysAbx" : "keysPair")),
+    v.error,
+    next,
+  );
+}
+
 function conditionRow(v, cond, i) {
   const n = i + 1;
   const shortcut = n <= 9 ? String(n) : n === 10 ? "0" : null;
@@ -340,17 +427,22 @@ function render(v) {
     "aria-valuemin": "0", "aria-valuemax": player.duration.toFixed(1),
   });
   const wave = h("div", { class: "mushra-wave" }, canvas, h("div", { class: "mushra-playhead" }));
-  const reference = hasReference() && pickButton(v, REF, t("reference"), "R");
-  stage.replaceChildren(
-    header(trial),
-    h("div", { class: "mushra-transport" }, v.play, reference || null, v.clear),
-    wave,
-    h("p", { class: "hint" }, t("waveHint")),
-    h("ol", { class: "mushra-conditions" }, trial.conditions.map((c, i) => conditionRow(v, c, i))),
-    h("p", { class: "hint mushra-keys" }, t(hasReference() ? "keys" : "keysNoref")),
-    v.error,
-    button("mushra-next", t(last ? "finish" : "next"), () => submit(v)),
-  );
+  const next = button("mushra-next", t(last ? "finish" : "next"), () => submit(v));
+  if (isPair()) {
+    renderPair(v, [v.play, v.clear], wave, next);
+  } else {
+    const reference = hasReference() && pickButton(v, REF, t("reference"), "R");
+    stage.replaceChildren(
+      header(trial),
+      h("div", { class: "mushra-transport" }, v.play, reference || null, v.clear),
+      wave,
+      h("p", { class: "hint" }, t("waveHint")),
+      h("ol", { class: "mushra-conditions" }, trial.conditions.map((c, i) => conditionRow(v, c, i))),
+      h("p", { class: "hint mushra-keys" }, t(hasReference() ? "keys" : "keysNoref")),
+      v.error,
+      next,
+    );
+  }
   // The waveform drawn is the reference's, or without one the first sample's (same length).
   v.wave = new Waveform(wave, player, player.buffers.get(player.selected));
   player.addEventListener("change", () => sync(v));
@@ -366,8 +458,11 @@ function sync(v) {
     btn.setAttribute("aria-pressed", String(key === p.selected));
     btn.closest(".mushra-row")?.classList.toggle("is-selected", key === p.selected);
   }
+  // A pair's answer unlocks once every sample (X too) was heard; a rating once its own was.
+  const heard = (id) =>
+    isPair() ? [...v.picks.keys()].every((k) => p.listening(k).plays > 0) : p.listening(id).plays > 0;
   for (const [id, control] of v.controls) {
-    if (control.disabled && p.listening(id).plays > 0) control.unlock();
+    if (control.disabled && heard(id)) control.unlock();
   }
   v.play.replaceChildren(t(p.playing ? "stop" : "play"), kbd(t("spaceKey")));
   v.clear.disabled = !p.loop;
@@ -390,6 +485,11 @@ function togglePlay() {
 // What is still missing before Next, as one sentence; null when the trial is complete.
 function problem(v) {
   const conds = v.trial.conditions;
+  if (isPair()) {
+    const answer = v.controls.get(conds[0].id);
+    if (answer.rated) return null;
+    return answer.disabled ? `${t("chooseAnswer")} ${t("unplayedPair")}` : t("chooseAnswer");
+  }
   const unrated = conds.filter((c) => !v.controls.get(c.id).rated);
   if (unrated.length) {
     const which = unrated.map((c) => t("sample", { n: conds.indexOf(c) + 1 })).join(", ");
@@ -416,7 +516,8 @@ function submit(v) {
   const ratings = {};
   for (const c of v.trial.conditions) {
     const { plays, ms } = v.player.listening(c.id);
-    const score = v.controls.get(c.id).value;
+    const control = v.controls.get(c.id);
+    const score = control.scoreOf ? control.scoreOf(c.id) : control.value;
     ratings[c.id] = { score, plays, listening_ms: Math.round(ms) };
   }
   alertBox.hidden = true;
@@ -441,7 +542,9 @@ function onKey(e) {
     const cond = conds[(e.key === "0" ? 10 : Number(e.key)) - 1];
     if (!cond) return;
     pick(cond.id);
-  } else if ((e.key === "r" || e.key === "R") && hasReference()) {
+  } else if ((e.key === "r" || e.key === "R") && hasReference() && !isPair()) {
+    pick(REF);
+  } else if ((e.key === "x" || e.key === "X") && rules.type === "abx") {
     pick(REF);
   } else {
     return;

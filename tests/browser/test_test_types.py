@@ -124,3 +124,51 @@ def test_a_listener_completes_mushra_without_reference(
     page.wait_for_selector("#completion-code")
     assert stored(session) == {k: float(v) for k, v in given.items()}
     assert_blind(bodies, secrets_of(test) | {"anchor_35", "anchor_70"})
+
+
+# The answer each pair type's test picks (its index on screen) and the ratings it must store.
+PAIR_ANSWERS = {"cmos": (5, (-2.0, 2.0)), "ab": (1, (0.5, 0.5)), "abx": (0, (1.0, 0.0))}
+
+
+def answer_pair(page, test_type: str) -> None:
+    """Hear every sample (X too), pick the type's answer, press Next."""
+    page.wait_for_selector("[data-pair] input")
+    next_button = page.locator(".mushra-next")
+    next_button.click()  # no answer yet: the page says so and stays
+    assert "Choose an answer." in page.inner_text(".mushra-error")
+    picks = page.locator("[data-pick]")
+    keys = [picks.nth(i).get_attribute("data-pick") for i in range(picks.count())]
+    assert len(keys) == (3 if test_type == "abx" else 2)
+    for key in keys:
+        assert page.locator("[data-pair] input").first.is_disabled()  # all must be heard first
+        page.click(f"[data-pick='{key}']")
+        page.wait_for_function(f"__mushra.current() === '{key}' && __mushra.playing()")
+        page.wait_for_timeout(30)
+    index, _ = PAIR_ANSWERS[test_type]
+    page.locator(f"[data-pair] input[data-choice='{index}']").check()
+    heading = page.locator(".mushra-head h1").inner_text()
+    next_button.click()
+    page.wait_for_function(f"document.querySelector('.mushra-head h1')?.innerText !== {heading!r}")
+
+
+@pytest.mark.parametrize("test_type", ["cmos", "ab", "abx"])
+def test_a_listener_completes_a_pair_test_and_each_pair_stores_its_answer(
+    listener_page, live_server, transactional_db, tmp_path, test_type
+):
+    slug = f"{test_type}-live"
+    test = open_test(tmp_path, n_items=2, slug=slug, test_type=test_type)
+    page = listener_page
+    bodies = watch(page)
+    session = start(page, live_server, slug)
+    assert ("same as A or as B" in page.inner_text(".mushra-head")) is (test_type == "abx")
+    for _ in range(3):  # the practice pair, then one pair (two systems) per utterance
+        answer_pair(page, test_type)
+    finish_questionnaire(page)
+    page.wait_for_selector("#completion-code")
+    _, (a_score, b_score) = PAIR_ANSWERS[test_type]
+    for trial in session.trials.filter(training=False):
+        a, b = trial.signals.order_by("order")
+        scores = dict(trial.ratings.values_list("condition_id", "score"))
+        assert scores == {a.condition_id: a_score, b.condition_id: b_score}
+    assert session.ratings.count() == 2 * 2
+    assert_blind(bodies, secrets_of(test))

@@ -385,7 +385,7 @@ def test_a_spec_names_the_test_type_and_an_unknown_one_is_refused(world):
         ("system", "Alpha"),
     ]  # ACR: no hidden reference, no anchors unless asked for
     unknown = editor.post(
-        "/api/v1/tests/", {**spec, "slug": "x", "test_type": "abx"}, content_type="application/json"
+        "/api/v1/tests/", {**spec, "slug": "x", "test_type": "bws"}, content_type="application/json"
     )
     assert unknown.status_code == 400 and any(
         p.startswith("test_type:") for p in unknown.json()["problems"]

@@ -49,9 +49,12 @@ def test_the_types_options_are_refused_by_name(db, tmp_path):
     corpus = prepared_corpus(tmp_path, 2)
     systems = [SystemCondition(System.objects.get(name=SYSTEM_NAMES[0]))]
     cases = [
-        ({"test_type": "abx"}, "test_type: 'abx' is not one of mushra, mushra_noref, acr"),
+        ({"test_type": "bws"}, "test_type: 'bws' is not one of mushra, mushra_noref, acr, cmos"),
         ({"test_type": "acr", "attention_checks": 2}, "attention_checks: catch trials are"),
-        ({"test_type": "acr", "require_one_100": True}, "require_one_100: a acr test has no"),
+        (
+            {"test_type": "acr", "require_one_100": True},
+            "require_one_100: a test of type acr has no",
+        ),
     ]
     for options, message in cases:
         with pytest.raises(InputError) as refused:
