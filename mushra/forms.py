@@ -144,7 +144,7 @@ class NewTestForm(forms.ModelForm):
     def clean_require_one_100(self) -> bool:
         # A form defaults it on; a test without a reference has nothing that deserves 100.
         kind = test_types.TYPES.get(self.data.get("test_type", "mushra"), test_types.MUSHRA)
-        return self.cleaned_data.get("require_one_100", False) and kind.open_reference
+        return self.cleaned_data.get("require_one_100", False) and kind.one_100
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"] or slugify(self.data.get("name", ""))[:100]

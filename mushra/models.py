@@ -43,6 +43,7 @@ class ListeningTest(models.Model):
         MUSHRA = "mushra", "MUSHRA (ITU-R BS.1534-3)"
         MUSHRA_NOREF = "mushra_noref", "MUSHRA without reference"
         ACR = "acr", "ACR / MOS (ITU-T P.800, P.808)"
+        SMOS = "smos", "SMOS: speaker similarity to a reference, 1-5"
         CMOS = "cmos", "CMOS: B compared with A, −3 … +3 (P.800 CCR)"
         AB = "ab", "A/B preference (with no preference)"
         ABX = "abx", "ABX: is X like A or like B?"

@@ -69,7 +69,12 @@ def trials_payload(session: Session) -> dict:
         "one_100": test.require_one_100,
         # What the player draws: the open reference or none, a slider or five categories.
         "reference": kind.open_reference or kind.x,
-        "scale": {"min": kind.lowest, "max": kind.highest, "categories": kind.categories},
+        "scale": {
+            "min": kind.lowest,
+            "max": kind.highest,
+            "categories": kind.categories,
+            "similarity": kind.similarity,  # SMOS words its categories for similarity
+        },
         "type": kind.name,  # what a pair trial asks (CMOS, A/B or ABX)
         "pair": kind.pair,
     }
@@ -206,7 +211,9 @@ _SIGNAL_SQL = _audio_sql("sg.public_id = %s")
 # PostgreSQL keeps planning it afresh.)
 _REFERENCE_SQL = _audio_sql(
     "tr.reference_public_id = %s AND (sg.stimulus_id = tr.reference_stimulus_id"
-    " OR (co.role = 'reference' AND te.test_type = 'mushra'))"
+    " OR (co.role = 'reference' AND te.test_type IN ("
+    + ", ".join(f"'{name}'" for name in test_types.RECORDING_REFERENCE)
+    + ")))"
 )
 
 

@@ -64,9 +64,9 @@ def _check_options(options: dict, kind: test_types.TestType) -> None:
             f"attention_checks: catch trials are defined for MUSHRA tests only, not for "
             f"{kind.name}; use 0"
         )
-    if options.get("require_one_100") and not kind.open_reference:
+    if options.get("require_one_100") and not kind.one_100:
         problems.append(
-            f"require_one_100: a test of type {kind.name} has no reference that deserves 100; "
+            f"require_one_100: a test of type {kind.name} has no hidden reference to rate 100; "
             "turn it off"
         )
     if (language := options.get("language", "en")) not in dict(LANGUAGES):
@@ -115,7 +115,7 @@ def listening_test_create(
         raise InputError("choose at least one system to compare")
     if options.get("question", kind.default_question) in test_types.DEFAULT_QUESTIONS:
         options["question"] = kind.default_question  # another type's default is no choice
-    if not kind.open_reference:  # nothing need deserve 100 without a reference to match
+    if not kind.one_100:  # nothing need deserve 100 without a hidden reference on 0-100
         options.setdefault("require_one_100", False)
     _check_options(options, kind)
     if unknown := sorted(set(anchors) - set(ANCHORS)):

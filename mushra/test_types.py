@@ -10,6 +10,9 @@ the ratings POST that checks a trial and the player page read the same facts.
 * MUSHRA without reference: no open and no hidden reference, for systems that may sound better
   than the recordings (webMUSHRA #117); anchors may stay, and the recordings may be rated as a
   system among the others. Nothing need deserve 100, so "one 100 per trial" is off by default.
+* SMOS (speaker similarity): ACR's five categories, worded for similarity, with the target
+  speaker's recording of the same sentence as an open reference; the recording is also rated
+  among the signals, a built-in check (it should be judged the same voice).
 * ACR (ITU-T P.800 absolute category rating, the MOS of P.808): every signal rated on its own on
   five categories, 5 Excellent ... 1 Bad, with no reference to compare against; the recordings
   take part as one more condition (labelled so), as P.808's reference conditions do.
@@ -34,6 +37,7 @@ from django.utils.translation import gettext_noop
 QUESTION_MUSHRA = gettext_noop("How natural does each sample sound, compared with the reference?")
 QUESTION_NOREF = gettext_noop("How natural does each sample sound?")
 QUESTION_ACR = gettext_noop("How natural does each sample sound? Rate each one on its own.")
+QUESTION_SMOS = gettext_noop("How similar is the voice of each sample to the reference's voice?")
 QUESTION_CMOS = gettext_noop("How natural does B sound compared with A?")
 QUESTION_AB = gettext_noop("Which sample sounds more natural?")
 QUESTION_ABX = gettext_noop("Is X the same as A or as B?")
@@ -56,6 +60,12 @@ class TestType:
     # The values a pair's ratings may take and what they add up to (CMOS: B = −A).
     pair_values: frozenset = frozenset()
     pair_total: float = 0.0
+    similarity: bool = False  # the categories are worded for speaker similarity (SMOS)
+
+    @property
+    def one_100(self) -> bool:
+        """Whether "at least one 100 per trial" means anything: a hidden reference on 0-100."""
+        return self.hidden_reference and not self.categories
 
     def score_ok(self, value: int | float) -> bool:
         """Whether `value` (a finite number) is a rating on this type's scale."""
@@ -75,6 +85,7 @@ MUSHRA_NOREF = TestType(
     "mushra_noref", False, False, False, 0, 100, False, ("low", "mid"), QUESTION_NOREF, False
 )
 ACR = TestType("acr", False, False, True, 1, 5, True, (), QUESTION_ACR, False)
+SMOS = TestType("smos", True, False, True, 1, 5, True, (), QUESTION_SMOS, False, similarity=True)
 CMOS = TestType(
     "cmos", False, False, False, -3, 3, True, (), QUESTION_CMOS, False,
     pair=True, pair_values=frozenset(range(-3, 4)), pair_total=0.0,
@@ -88,7 +99,9 @@ ABX = TestType(
     pair=True, x=True, pair_values=frozenset({0, 1}), pair_total=1.0,
 )  # fmt: skip
 
-TYPES = {t.name: t for t in (MUSHRA, MUSHRA_NOREF, ACR, CMOS, AB, ABX)}
+TYPES = {t.name: t for t in (MUSHRA, MUSHRA_NOREF, ACR, SMOS, CMOS, AB, ABX)}
+# Types whose open reference plays the recordings' condition of the same trial.
+RECORDING_REFERENCE = tuple(t.name for t in TYPES.values() if t.open_reference)
 DEFAULT_QUESTIONS = {t.default_question for t in TYPES.values()}
 
 

@@ -56,6 +56,10 @@ const TEXT = {
   unrated: gettext("Rate all %(total)s samples — %(count)s still unrated: %(which)s."),
   unplayed: gettext("Play a sample to unlock its slider."),
   unplayedCategory: gettext("Play a sample to unlock its rating."),
+  instructionsSmos: gettext(
+    "Listen to the reference, then rate how similar the voice of each sample is to the " +
+      "reference's voice. Judge the voice only, not what is said or how well it sounds.",
+  ),
   // Pair types (CMOS, A/B, ABX): one answer about A and B per trial.
   instructionsCmos: gettext("Listen to A and to B, then say how B sounds compared with A."),
   instructionsAb: gettext(
@@ -109,6 +113,14 @@ const PAIR_CHOICES = {
   ab: [["preferA", 1, 0], ["preferNone", 0.5, 0.5], ["preferB", 0, 1]],
   abx: [["xIsA", 1, 0], ["xIsB", 0, 1]],
 };
+// SMOS: the five categories worded for speaker similarity, bottom to top.
+const SIMILARITY = [
+  pgettext("similarity scale", "Not at all similar"),
+  pgettext("similarity scale", "Slightly similar"),
+  pgettext("similarity scale", "Moderately similar"),
+  pgettext("similarity scale", "Very similar"),
+  pgettext("similarity scale", "Extremely similar"),
+];
 const REF = Symbol("reference"); // the reference's key in the player; can't clash with an id
 const BAND_TOPS = [20, 40, 60, 80, 101]; // Bad 0–20 … Excellent 80–100 (20 counts as Poor)
 
@@ -228,6 +240,7 @@ const PAIR_TEXT = { cmos: "instructionsCmos", ab: "instructionsAb", abx: "instru
 
 function instructions() {
   if (isPair()) return t(PAIR_TEXT[rules.type]);
+  if (rules.scale?.similarity) return t("instructionsSmos");
   if (isCategories()) return t("instructionsAcr");
   return t(hasReference() ? "instructions" : "instructionsNoref");
 }
@@ -340,7 +353,8 @@ function categoryControl(v, cond, n) {
       v.error.hidden = true;
     });
     inputs.push(input);
-    const name = BANDS[Math.round(((score - min) * (BANDS.length - 1)) / (max - min || 1))];
+    const words = rules.scale?.similarity ? SIMILARITY : BANDS;
+    const name = words[Math.round(((score - min) * (words.length - 1)) / (max - min || 1))];
     group.append(h("label", { class: "mushra-category" }, input, h("span", {}, `${score} ${name}`)));
   }
   return {

@@ -104,6 +104,27 @@ def test_a_listener_completes_an_acr_test_and_the_database_holds_their_categorie
     assert_blind(bodies, secrets_of(test))
 
 
+def test_a_listener_completes_an_smos_test_rating_voices_against_the_reference(
+    listener_page, live_server, transactional_db, tmp_path
+):
+    test = open_test(tmp_path, n_items=2, slug="smos-live", test_type="smos")
+    page = listener_page
+    bodies = watch(page)
+    session = start(page, live_server, "smos-live")
+    assert page.locator("[data-pick=reference]").count() == 1  # the target speaker's recording
+    assert "how similar the voice" in page.inner_text(".mushra-head")
+    labels = page.locator("[role=radiogroup]").first.inner_text()
+    assert "5 Extremely similar" in labels and "1 Not at all similar" in labels
+    rate_categories(page)  # practice: not kept
+    given = {}
+    for _ in range(2):
+        given |= rate_categories(page)
+    finish_questionnaire(page)
+    page.wait_for_selector("#completion-code")
+    assert stored(session) == {k: float(v) for k, v in given.items()}
+    assert_blind(bodies, secrets_of(test))
+
+
 def test_a_listener_completes_mushra_without_reference(
     listener_page, live_server, transactional_db, tmp_path, monkeypatch
 ):

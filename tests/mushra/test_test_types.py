@@ -6,7 +6,7 @@ import pytest
 from evalsite.errors import InputError
 from mushra.models import ListeningTest, Rating
 from mushra.services import SystemCondition, listening_test_create
-from mushra.test_types import QUESTION_ACR, QUESTION_MUSHRA, QUESTION_NOREF
+from mushra.test_types import QUESTION_ACR, QUESTION_MUSHRA, QUESTION_NOREF, QUESTION_SMOS
 from synth_workers.models import System
 from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus, split_bundle
 from tests.mushra.test_listening_tests import full_ratings, post_ratings
@@ -34,6 +34,14 @@ def test_an_acr_test_rates_the_recordings_and_systems_without_anchors_or_referen
     assert acr_test.question == QUESTION_ACR and acr_test.require_one_100 is False
 
 
+def test_smos_rates_the_recordings_and_systems_against_the_recording_as_reference(db, tmp_path):
+    test = open_test(tmp_path, n_items=2, slug="smos", test_type="smos")
+    assert roles(test) == sorted(
+        [("reference", "Recordings"), *(("system", name) for name in SYSTEM_NAMES)]
+    )
+    assert test.question == QUESTION_SMOS and test.require_one_100 is False
+
+
 def test_mushra_without_reference_keeps_the_anchors_and_drops_the_hidden_reference(noref_test):
     assert roles(noref_test) == sorted(
         [
@@ -49,7 +57,10 @@ def test_the_types_options_are_refused_by_name(db, tmp_path):
     corpus = prepared_corpus(tmp_path, 2)
     systems = [SystemCondition(System.objects.get(name=SYSTEM_NAMES[0]))]
     cases = [
-        ({"test_type": "bws"}, "test_type: 'bws' is not one of mushra, mushra_noref, acr, cmos"),
+        (
+            {"test_type": "bws"},
+            "test_type: 'bws' is not one of mushra, mushra_noref, acr, smos, cmos",
+        ),
         ({"test_type": "acr", "attention_checks": 2}, "attention_checks: catch trials are"),
         (
             {"test_type": "acr", "require_one_100": True},
@@ -78,9 +89,10 @@ def payload(client, session) -> dict:
 @pytest.mark.parametrize(
     "test_type, reference, scale",
     [
-        ("mushra", True, {"min": 0, "max": 100, "categories": False}),
-        ("mushra_noref", False, {"min": 0, "max": 100, "categories": False}),
-        ("acr", False, {"min": 1, "max": 5, "categories": True}),
+        ("mushra", True, {"min": 0, "max": 100, "categories": False, "similarity": False}),
+        ("mushra_noref", False, {"min": 0, "max": 100, "categories": False, "similarity": False}),
+        ("acr", False, {"min": 1, "max": 5, "categories": True, "similarity": False}),
+        ("smos", True, {"min": 1, "max": 5, "categories": True, "similarity": True}),
     ],
 )
 def test_the_player_gets_the_types_scale_and_a_reference_only_where_there_is_one(
