@@ -99,6 +99,10 @@ class Spec:
     # analysis — for the platform, where it is the default rather than asked for by name.
     model_optional: bool = False
     items_random: bool = False  # items are a sample too: two-way bootstrap (bootstrap.py)
+    # False: MUSHRA without a hidden reference (test type mushra_noref). The hidden-reference
+    # rule is logged as not applicable (there is nothing for it to judge) and no condition is
+    # taken for the reference; the mid-anchor rule still applies when a mid anchor is named.
+    hidden_reference: bool = True
 
     @property
     def anchors(self) -> set[str]:
@@ -144,7 +148,12 @@ def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
 
     if spec.mixed not in MIXED_MODELS:
         raise AnalysisError(f"--mixed-model {spec.mixed}: use one of {', '.join(MIXED_MODELS)}")
-    spec = replace(spec, reference=_resolve_reference(spec, conditions))
+    if not spec.hidden_reference and spec.reference is not None:
+        raise AnalysisError(
+            f"--reference {spec.reference}: a MUSHRA test without hidden reference has none"
+        )
+    if spec.hidden_reference:
+        spec = replace(spec, reference=_resolve_reference(spec, conditions))
     for name, option in (
         (spec.reference, "--reference"),
         (spec.mid_anchor, "--mid-anchor"),
@@ -188,7 +197,7 @@ def _screen(
     given (listener, passed; see mushra.analysis.screening)."""
     if not spec.screening:
         return df, {"rules": [RULE_OFF], "excluded": []}
-    if spec.reference is None:
+    if spec.reference is None and spec.hidden_reference:
         if attention is None:
             return df, {"rules": [RULE_NO_REFERENCE], "excluded": []}
         excluded = attention_exclusions(attention, df["listener"])
@@ -205,8 +214,9 @@ def _screen(
         attention=attention,
     )
     if result.kept.empty:
+        check = "--reference" if spec.hidden_reference else "--mid-anchor"
         raise AnalysisError(
-            "screening excluded every listener: check --reference, or use --no-screening"
+            f"screening excluded every listener: check {check}, or use --no-screening"
         )
     excluded = [
         {"listener": e["listener"], "rule": e["rule"], "fraction": e["fraction"]}

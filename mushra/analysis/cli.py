@@ -3,6 +3,11 @@
 Bad input (a missing column, a score out of range, an unknown condition in an option, a pair
 nobody rated) ends with exit code 2 and one line naming the file and the problem, never a
 traceback: the person reading it uploaded a file, they did not write this program.
+
+The test types beside MUSHRA (ACR, SMOS, CMOS, A/B, ABX: mushra.analysis.types) come from
+``--test-type``, a ``test_type`` column or the file's columns; they print json or text (the
+html, pdf and csv reports are MUSHRA's so far), and the MUSHRA-only options are refused for them
+rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -14,16 +19,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from mushra.analysis.analyze import MIXED_MODELS, Result, Spec, analyze
+from mushra.analysis.analyze import MIXED_MODELS, Result, Spec
 from mushra.analysis.bootstrap import N_BOOT
-from mushra.analysis.data import AnalysisError, json_ready, read_ratings
+from mushra.analysis.data import AnalysisError, json_ready, read_table
 from mushra.analysis.formats import csv_table, text
 from mushra.analysis.planning import PlanOptions, plan_pilot
 from mushra.analysis.power import N_SIMULATIONS, plan_text
 from mushra.analysis.screening import attention_outcomes
 from mushra.analysis.sequential import sequential_text
+from mushra.analysis.types import (
+    MUSHRA_TYPES,
+    TEST_TYPES,
+    Options,
+    analyze_any,
+    resolve_test_type,
+    typed_text,
+)
+from mushra.analysis.types.dispatch import SCREENED_TYPES
 
 FORMATS = ("json", "text", "csv", "html", "pdf")
+TYPED_FORMATS = ("json", "text")  # the other test types' formats so far
+# Options of the MUSHRA analysis alone: refused for the other test types (module docstring).
+MUSHRA_ONLY = ("reference", "mid_anchor", "low_anchor", "gap", "by", "attention", "exclude_fast",
+               "mixed_model", "baseline", "bootstrap", "seed", "items_random", "power",
+               "precision", "listeners", "items")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,10 +61,19 @@ def parse_names(value: str, parts: int, option: str) -> tuple[str, ...]:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m mushra.analysis",
-        description="Screen listeners (ITU-R BS.1534-3), describe, test and report MUSHRA ratings.",
+        description="Screen listeners (ITU-R BS.1534-3), describe, test and report MUSHRA ratings; "
+        "also ACR, SMOS, CMOS, A/B and ABX tests (--test-type).",
     )
     p.add_argument(
-        "ratings", help="tidy CSV (listener,item,condition,score) or webMUSHRA mushra.csv"
+        "ratings",
+        help="tidy CSV (MUSHRA: listener,item,condition,score; other types: see --test-type) or "
+        "a webMUSHRA mushra.csv, paired_comparison.csv, lss.csv or lms.csv",
+    )
+    p.add_argument(
+        "--test-type",
+        choices=TEST_TYPES,
+        help="default: the file's test_type column, else recognised by its columns (a,b,x,answer: "
+        "abx; a,b,preferred: ab; a,b,score: cmos; otherwise mushra)",
     )
     p.add_argument("--reference", help="hidden reference condition (default: 'reference')")
     p.add_argument("--mid-anchor", help="mid anchor (7 kHz); enables the second screening rule")
@@ -61,7 +89,11 @@ def parser() -> argparse.ArgumentParser:
         "column that other rows of its (listener, item) fill, e.g. the reference in "
         "condition_style, counts in every stratum",
     )
-    p.add_argument("--no-screening", action="store_true", help="keep every listener")
+    p.add_argument(
+        "--no-screening",
+        action="store_true",
+        help="keep every listener (MUSHRA: BS.1534-3 rules; ACR/SMOS: P.808 rules)",
+    )
     p.add_argument(
         "--attention",
         type=Path,
@@ -161,11 +193,14 @@ def _progress(done: int, total: int) -> None:
         sys.stderr.write(f"\rsimulating {done}/{total}" + ("\n" if done == total else ""))
 
 
-def render_plan(result: Result, options: PlanOptions, fmt: str, output: str) -> str:
+def render_plan(
+    result: Result, options: PlanOptions, fmt: str, output: str, test_type: str = "mushra"
+) -> str:
     """The analysis' output with the plan: a "power" key in JSON, tables after the text."""
     plan = plan_pilot(result, options, progress=_progress)
     if fmt == "json":
-        return json.dumps({**result.to_dict(), "power": json_ready(plan)}, indent=2) + "\n"
+        data = {"test_type": test_type, **result.to_dict(), "power": json_ready(plan)}
+        return json.dumps(data, indent=2) + "\n"
     pilot = plan["pilot"]
     lines = [
         output,
@@ -210,10 +245,12 @@ def read_attention(path: Path) -> pd.DataFrame:
     return attention_outcomes(raw)
 
 
-def render(result: Result, fmt: str, *, title: str, source: str) -> str | bytes:
+def render(
+    result: Result, fmt: str, *, title: str, source: str, test_type: str = "mushra"
+) -> str | bytes:
     data = result.to_dict()
     if fmt == "json":
-        return json.dumps(data, indent=2) + "\n"
+        return json.dumps({"test_type": test_type, **data}, indent=2) + "\n"
     if fmt == "text":
         return text(data)
     if fmt == "csv":
@@ -243,18 +280,62 @@ def _write(output: str | bytes, out: Path | None) -> None:
         raise AnalysisError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
+def mushra_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) -> str | bytes:
+    """The MUSHRA analysis (with or without hidden reference) in the asked format."""
+    name = Path(args.ratings).name
+    spec = spec_from(args)
+    planning = plan_options(args)
+    fmt = args.format or ("text" if planning else "json")
+    attention = read_attention(args.attention) if args.attention else None
+    typed = analyze_any(raw, Options(test_type=test_type, spec=spec), attention=attention)
+    result = typed.mushra
+    output = render(result, fmt, title=args.title or name, source=name, test_type=test_type)
+    if planning:
+        output = render_plan(result, planning, fmt, output, test_type)
+    return output
+
+
+def refuse_mushra_options(args: argparse.Namespace, test_type: str) -> None:
+    """The MUSHRA-only options, and --no-screening where there is nothing to screen, are
+    errors for the other test types: ignoring one would let a reader believe it was applied."""
+    defaults = parser()
+    for dest in MUSHRA_ONLY:
+        if getattr(args, dest) != defaults.get_default(dest):
+            option = "--" + dest.replace("_", "-")
+            raise AnalysisError(f"{option} applies to MUSHRA tests, not to test type {test_type}")
+    if args.no_screening and test_type not in SCREENED_TYPES:
+        raise AnalysisError(f"--no-screening: test type {test_type} has no screening rules")
+    if (args.format or "json") not in TYPED_FORMATS:
+        raise AnalysisError(
+            f"--format {args.format} is not available for test type {test_type} yet "
+            "(use json or text)"
+        )
+
+
+def typed_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) -> str:
+    """An ACR, SMOS, CMOS, A/B or ABX analysis as json or text."""
+    refuse_mushra_options(args, test_type)
+    options = Options(
+        test_type=test_type,
+        compare=tuple(parse_names(v, 2, "--compare") for v in args.compare),
+        screening=not args.no_screening,
+    )
+    data = analyze_any(raw, options).to_dict()
+    if (args.format or "json") == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return typed_text(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     name = Path(args.ratings).name
     try:
-        spec = spec_from(args)
-        planning = plan_options(args)
-        fmt = args.format or ("text" if planning else "json")
-        attention = read_attention(args.attention) if args.attention else None
-        result = analyze(read_ratings(args.ratings), spec, attention=attention, validated=True)
-        output = render(result, fmt, title=args.title or name, source=name)
-        if planning:
-            output = render_plan(result, planning, fmt, output)
+        raw = read_table(args.ratings)
+        test_type = resolve_test_type(raw, args.test_type)
+        if test_type in MUSHRA_TYPES:
+            output = mushra_output(args, raw, test_type)
+        else:
+            output = typed_output(args, raw, test_type)
         _write(output, args.out)
     except AnalysisError as exc:
         print(f"{name}: {exc}", file=sys.stderr)

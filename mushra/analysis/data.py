@@ -109,6 +109,12 @@ def _label(column: pd.Series, key: str) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(stripped.take(merged[codes]), index=column.index), merged[codes]
 
 
+def labels(column: pd.Series, key: str) -> pd.Series:
+    """A key column as stripped strings; a missing or blank label is an error naming its row
+    (the other test types' columns follow the MUSHRA keys' rules: mushra.analysis.types)."""
+    return _label(column, key)[0]
+
+
 def _duplicated(codes: dict[str, np.ndarray]) -> np.ndarray:
     """Rows repeating an earlier (listener, item, condition), found on one int64 per row
     rather than on three string columns (a tenth of the time at 10^6 ratings)."""
@@ -205,8 +211,9 @@ def _check_delimiter(path: str | Path) -> None:
             )
 
 
-def read_ratings(path: str | Path) -> pd.DataFrame:
-    """Read a tidy CSV or a webMUSHRA mushra.csv and return a validated tidy frame."""
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV as text columns (blank cells are NaN) with stripped column names, not yet
+    validated: the reading that every test type shares (the delimiter refusal included)."""
     try:
         _check_delimiter(path)
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -214,6 +221,17 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AnalysisError(f"cannot read {Path(path).name}: {first}") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
+
+
+def ratings_from(raw: pd.DataFrame) -> pd.DataFrame:
+    """The validated tidy MUSHRA frame of a table read by :func:`read_table` (tidy or
+    webMUSHRA's mushra.csv)."""
     if is_webmushra(raw.columns):
         return from_webmushra(raw)
     return tidy(raw)
+
+
+def read_ratings(path: str | Path) -> pd.DataFrame:
+    """Read a tidy CSV or a webMUSHRA mushra.csv and return a validated tidy frame."""
+    return ratings_from(read_table(path))

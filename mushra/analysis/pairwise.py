@@ -105,7 +105,7 @@ def wide_scores(df: pd.DataFrame, conditions: list[str]) -> np.ndarray:
     return blocks(df, conditions)[0]
 
 
-def _signed_rank(x: np.ndarray, y: np.ndarray) -> dict:
+def signed_rank(x: np.ndarray, y: np.ndarray) -> dict:
     """scipy's Wilcoxon signed-rank test on paired values, with its effect size and whether it
     can reject at all. All differences zero: statistic 0 and p 1 (no evidence of a difference)."""
     diff = x - y
@@ -125,7 +125,7 @@ def _signed_rank(x: np.ndarray, y: np.ndarray) -> dict:
 
 
 def _item_pairs(x: np.ndarray, y: np.ndarray, listener: np.ndarray) -> dict:
-    return {"n_pairs": int(len(x)), **_signed_rank(x, y)}
+    return {"n_pairs": int(len(x)), **signed_rank(x, y)}
 
 
 def listener_means(
@@ -139,7 +139,7 @@ def listener_means(
 
 def _listener_pairs(x: np.ndarray, y: np.ndarray, listener: np.ndarray) -> dict:
     mx, my = listener_means(x, y, listener)
-    return {"n_listeners": int(len(mx)), **_signed_rank(mx, my), "d_z": d_z(mx - my)}
+    return {"n_listeners": int(len(mx)), **signed_rank(mx, my), "d_z": d_z(mx - my)}
 
 
 def _empty(count: str, unit: str) -> dict:

@@ -5,6 +5,10 @@ fraction that triggered it so the report can log it. A kept listener whom a rule
 (no hidden-reference rating at all, or no mid-anchor rating on an item the rule uses) is listed in
 ``unscreened`` with the reason: they pass by default, and a reader should know that.
 
+MUSHRA without a hidden reference (test type ``mushra_noref``) has nothing for the first rule to
+judge: :func:`screen` with ``reference=None`` logs that rule as not applicable and still applies
+the mid-anchor rule when a mid anchor is named.
+
 Attention checks (issue 14) are catch trials: a clearly degraded copy of the reference that an
 attentive listener rates well below the hidden reference (the platform scores each check as it
 is saved, ``mushra.attention``). Given each listener's outcomes (a frame with ``listener`` and
@@ -28,6 +32,9 @@ ANCHOR_ITEM_FRACTION = 0.25  # more than 25 % of listeners rate an item's mid an
 RULE_REFERENCE = "hidden reference below 90 on more than 15% of items"
 RULE_MID_ANCHOR = "mid anchor above 90 on more than 15% of items"
 RULE_MID_ANCHOR_SKIPPED = "mid-anchor rule skipped: no mid anchor"
+RULE_REFERENCE_NOT_APPLICABLE = (
+    "hidden-reference rule not applicable: the test has no hidden reference (mushra_noref)"
+)
 RULE_ATTENTION = "failed more than 15% of their attention checks (catch trials)"
 NO_REFERENCE_RATING = "rated no hidden reference, so the hidden-reference rule could not judge them"
 NO_MID_ANCHOR_RATING = (
@@ -63,7 +70,7 @@ def _fraction_over(df: pd.DataFrame, condition: str, below: bool) -> pd.Series:
 
 def screen(
     df: pd.DataFrame,
-    reference: str = "reference",
+    reference: str | None = "reference",
     mid_anchor: str | None = None,
     *,
     validated: bool = False,
@@ -77,14 +84,17 @@ def screen(
     most 25 % of all listeners rate the mid anchor > 90; skipped when ``mid_anchor`` is None.
     A listener failing both rules is listed once per rule. With ``attention`` (one row per
     attention check: listener, passed) the attention rule runs too (:func:`attention_exclusions`).
+    ``reference=None``: the test has no hidden reference, so rule 1 is logged as not applicable.
     """
     df = df if validated else tidy(df)
     conditions = conditions_of(df)
-    if reference not in conditions:
+    if reference is not None and reference not in conditions:
         raise AnalysisError(f"hidden reference condition {reference!r} not found")
     exclusions: list[dict] = []
-    rules = [RULE_REFERENCE]
-    reference_fractions = _fraction_over(df, reference, below=True)
+    rules = [RULE_REFERENCE if reference is not None else RULE_REFERENCE_NOT_APPLICABLE]
+    reference_fractions = pd.Series(dtype=float)
+    if reference is not None:
+        reference_fractions = _fraction_over(df, reference, below=True)
     anchor_fractions = pd.Series(dtype=float)
     for listener, frac in reference_fractions.items():
         if frac > MAX_FRACTION:
@@ -113,7 +123,7 @@ def screen(
         exclusions += attention_exclusions(attention, df["listener"])
     out = {e["listener"] for e in exclusions}
     kept = df[~df["listener"].isin(out)].reset_index(drop=True)
-    judged = [(reference_fractions.index, NO_REFERENCE_RATING)]
+    judged = [(reference_fractions.index, NO_REFERENCE_RATING)] if reference is not None else []
     if mid_anchor is not None:
         judged.append((anchor_fractions.index, NO_MID_ANCHOR_RATING))
     return Screening(
