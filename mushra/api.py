@@ -25,7 +25,7 @@ from mushra.models import (
     ListeningTest,
 )
 from mushra.results import test_report_file
-from mushra.scientist_views import RESULT_FILES, _report_options
+from mushra.scientist_views import RESULT_FILES, _report_options, result_names
 from mushra.selectors import test_progress
 from synth_workers.models import Corpus, System
 
@@ -73,6 +73,7 @@ class TestSpec(serializers.Serializer):
     test_type = serializers.ChoiceField(
         choices=ListeningTest.TestType.values, required=False, default="mushra"
     )
+    gold = serializers.BooleanField(required=False, default=False)  # ACR/SMOS: P.808 gold clips
     anchors = serializers.ListField(  # default: the type's (MUSHRA: both; ACR: none)
         child=serializers.ChoiceField(choices=["low", "mid"]), required=False
     )
@@ -125,7 +126,8 @@ def listening_test_from_spec(user, spec: dict) -> ListeningTest:
     options = {k: spec[k] for k in OPTIONS if k in spec}
     return services.listening_test_create(
         name=spec["name"], slug=spec["slug"], corpus=corpus, systems=chosen,
-        anchors=spec.get("anchors"), test_type=spec["test_type"], user=user, **options,
+        anchors=spec.get("anchors"), test_type=spec["test_type"], gold=spec["gold"], user=user,
+        **options,
     )  # fmt: skip
 
 
@@ -167,8 +169,8 @@ class ListeningTestViewSet(Read):
         means.tex, the plots; sessions.csv for payments) computed from the ratings stored now,
         with the results form's options."""
         test = self.checked("view")
-        if name not in RESULT_FILES:
-            raise InputError(f"no results file '{name}': use {', '.join(RESULT_FILES)}")
+        if name not in (names := result_names(test)):
+            raise InputError(f"no results file '{name}': use {', '.join(names)}")
         fmt, content_type, _, _ = RESULT_FILES[name]
         try:
             body = test_report_file(test, fmt, name, _report_options(request))

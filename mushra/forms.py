@@ -57,6 +57,12 @@ class NewTestForm(forms.ModelForm):
     )
     anchor_low = forms.BooleanField(required=False, initial=True, label="Low anchor (3.5 kHz)")
     anchor_mid = forms.BooleanField(required=False, initial=True, label="Mid anchor (7 kHz)")
+    gold = forms.BooleanField(
+        required=False,
+        label="Gold clips (ACR and SMOS, ITU-T P.808)",
+        help_text="The recordings must be rated 4 or 5 (and in ACR the low anchor 1 or 2): a "
+        "listener who misses one is excluded, and these clips stay out of the MOS",
+    )
     redirect_url = forms.URLField(
         required=False,
         assume_scheme="https",

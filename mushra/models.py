@@ -221,6 +221,9 @@ class Condition(models.Model):
     # Narrows the system's stimuli, e.g. {"style": "dj"} or {"anchor": "anchor_35"}; {} = plain.
     stimulus_condition = models.JSONField(default=dict, blank=True)
     label = models.CharField(max_length=200, help_text="For scientists only; never shown")
+    # ACR/SMOS gold clips (ITU-T P.808): the known score; its ratings screen listeners (within 1
+    # of it) and stay out of the MOS. None: an ordinary condition.
+    gold_score = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["test", "pk"]

@@ -19,12 +19,14 @@ from dataclasses import asdict
 import numpy as np
 from django.utils import timezone
 
+from mushra.analysis import AnalysisError
 from mushra.analysis.planning import PlanOptions, plan_pilot
 from mushra.analysis.power import Progress
 from mushra.models import Condition, ListeningTest, PlanCache
 from mushra.reports.planning_plots import power_curve_plot, sequential_plot
 from mushra.result_reads import Fingerprint, in_flight
 from mushra.results import ReportOptions, test_analysis
+from mushra.typed_results import is_typed
 
 
 def system_labels(test: ListeningTest) -> list[str]:
@@ -44,6 +46,8 @@ def plan_for_test(
     plain JSON (a non-finite number is None: PostgreSQL's jsonb has no NaN). ``stage`` hears the
     analysis' stages, then "simulating" and "drawing"; ``progress`` each simulated experiment."""
     stage = stage or (lambda name: None)
+    if is_typed(test):  # the simulation draws MUSHRA ratings from a fitted mixed model
+        raise AnalysisError(f"power planning is for MUSHRA tests, not {test.test_type} tests")
     # One bootstrap resample: the plan uses no interval of the descriptives.
     result = test_analysis(test, ReportOptions(n_boot=1, mixed="full", formats=()), stage=stage)
     stage("simulating")

@@ -41,6 +41,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from mushra.analysis import AnalysisError, Result
+from mushra.analysis.types import TypedResult
 from mushra.models import KeptComputation, ListeningTest, ResultCache
 from mushra.reports import FORMATS, write_report
 from mushra.reports.pdf import render_pdf
@@ -62,6 +63,7 @@ from mushra.results import (
     test_analysis,
     test_report_file,
 )
+from mushra.typed_results import acr_ratings, typed_summary, write_typed
 
 log = logging.getLogger(__name__)
 Status = ResultCache.Status
@@ -190,6 +192,8 @@ def _run(row: ResultCache, stage: Callable[[str], None]) -> tuple[Fingerprint, s
 def _write_files(test: ListeningTest, result: Result, folder: str) -> tuple[dict, dict]:
     """Every report file into ``folder`` of the default storage: name → stored name, and the
     files that could not be made → why (a machine without Pango makes no PDF; the rest stands)."""
+    if isinstance(result, TypedResult):
+        return _write_typed(test, result, folder)
     data, meta = report_dict(test, result), report_meta(test, result)
     missing = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,7 +213,20 @@ def _write_files(test: ListeningTest, result: Result, folder: str) -> tuple[dict
     return files, missing
 
 
-def _summary(result: Result, files: dict, missing: dict) -> dict:
+def _write_typed(test: ListeningTest, result: TypedResult, folder: str) -> tuple[dict, dict]:
+    """A typed test's files (``mushra.typed_results``) into ``folder``, as ``_write_files``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        written, missing = write_typed(test, result, Path(tmp), acr_ratings(test))
+        files = {}
+        for name, path in written.items():
+            with path.open("rb") as f:
+                files[name] = default_storage.save(f"{folder}/{name}", File(f, name=name))
+    return files, missing
+
+
+def _summary(result: Result | TypedResult, files: dict, missing: dict) -> dict:
+    if isinstance(result, TypedResult):
+        return {**typed_summary(result), "files": files, "missing": missing}
     data = result.data
     return {
         "n_rated": int(len(result.rated)),

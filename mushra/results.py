@@ -30,14 +30,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from mushra import test_types
 from mushra.analysis import AnalysisError, Result, Spec, analyze
 from mushra.analysis.timing import TIMING_COLUMNS
+from mushra.analysis.types import TypedResult
 from mushra.metric_reads import test_objective
 from mushra.models import AttentionCheck, Condition, ListeningTest, Rating
 from mushra.progress_reads import screening_counts, session_export_rows
 from mushra.reports import FORMATS, ReportMeta, render_file, write_report
 from mushra.reports.exports import sessions_csv
 from mushra.timing_reads import audio_by_utterance, trial_seconds
+from mushra.typed_results import acr_ratings, is_typed, typed_analysis, typed_file, write_typed
 
 QUESTIONNAIRE = ("age_band", "headphones", "native_language")
 UTTERANCE = ("utterance_language", "utterance_style", "utterance_speaker")
@@ -170,6 +173,7 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
             )
     return Spec(
         reference=_label(test, Condition.Role.REFERENCE),
+        hidden_reference=test_types.of(test).hidden_reference,  # MUSHRA without reference: off
         mid_anchor=_label(test, Condition.Role.ANCHOR_MID),
         low_anchor=_label(test, Condition.Role.ANCHOR_LOW),
         compare=options.compare,
@@ -186,12 +190,19 @@ def test_spec(test: ListeningTest, options: ReportOptions) -> Spec:
 
 def test_analysis(
     test: ListeningTest, options: ReportOptions, stage: Callable[[str], None] | None = None
-) -> Result:
-    """The analysis of the ratings stored now. ``stage`` hears "reading", then the analysis'
-    stages (mushra.analysis.analyze.STAGES), as each starts (a worker shows them as progress,
+) -> Result | TypedResult:
+    """The analysis of the ratings stored now: MUSHRA's, or the test type's
+    (``mushra.typed_results``). ``stage`` hears "reading", then the analysis' stages
+    (mushra.analysis.analyze.STAGES), as each starts (a worker shows them as progress,
     ``mushra.result_cache``)."""
     stage = stage or (lambda name: None)
     stage("reading")
+    if is_typed(test):
+        if not Rating.objects.filter(session__test=test, session__preview=False).exists():
+            raise AnalysisError(f"test '{test.slug}' has no ratings yet")
+        ratings = None if test_types.of(test).pair else ratings_frame(test)
+        stage("testing")
+        return typed_analysis(test, ratings, options)
     ratings = ratings_frame(test, timing=True)
     if ratings.empty:
         raise AnalysisError(f"test '{test.slug}' has no ratings yet")
@@ -245,6 +256,8 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
     if fmt == "sessions_csv":  # no analysis: it lists every session, rated or not
         return test_sessions_csv(test)
     result = test_analysis(test, options)
+    if isinstance(result, TypedResult):
+        return typed_file(test, result, name, acr_ratings(test))
     meta = report_meta(test, result)
     data = report_dict(test, result, metrics=name not in WITHOUT_METRICS)
     content = render_file(data, result.rated, meta, fmt, name, test_id=test.slug)
@@ -254,6 +267,11 @@ def test_report_file(test: ListeningTest, fmt: str, name: str, options: ReportOp
 def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> dict[str, Path]:
     """Analyse the test's ratings and write the requested report files into ``out_dir``."""
     result = test_analysis(test, options)
+    if isinstance(result, TypedResult):
+        written, _ = write_typed(test, result, Path(out_dir), acr_ratings(test))
+        written["sessions.csv"] = Path(out_dir) / "sessions.csv"
+        written["sessions.csv"].write_bytes(test_sessions_csv(test))
+        return written
     written = write_report(
         report_dict(test, result),
         result.rated,

@@ -29,6 +29,7 @@ from mushra.result_cache import result_file, results_for_page
 from mushra.result_reads import cached_result, in_flight, ratings_fingerprint, result_state
 from mushra.results import ReportOptions, strata_choices, test_report_file
 from mushra.selectors import test_progress
+from mushra.typed_results import TYPED_FILES, is_typed
 from synth_workers.models import Corpus, System
 
 
@@ -68,6 +69,7 @@ def new_test(request: HttpRequest):
                 corpus=corpus,
                 systems=systems,
                 anchors=form.anchors(),
+                gold=form.cleaned_data["gold"],
                 user=request.user,
                 **options,
             )
@@ -85,7 +87,7 @@ def progress(request: HttpRequest, test_id: int):
     link = request.build_absolute_uri(f"/t/{test.slug}/")
     metrics = test_metric_progress(test)
     has_f0 = test_has_metric(test, "f0")
-    files = [n for n in RESULT_FILES if n != "f0.svg" or has_f0]
+    files = [n for n in result_names(test) if n != "f0.svg" or has_f0]
     context = {
         "test": test,
         "can_change": access.may(request.user, "change", test.project_id),
@@ -97,6 +99,7 @@ def progress(request: HttpRequest, test_id: int):
         "labels": list(test.conditions.values_list("label", flat=True)),
         "strata": strata_choices(test),
         "result_files": [(name, RESULT_FILES[name][3]) for name in files],
+        "typed": is_typed(test),
         "metrics": metrics,
         "metrics_url": reverse("mushra:metrics", args=[test.pk]),
         "metrics_json": reverse("mushra:metrics-json", args=[test.pk]),
@@ -129,6 +132,7 @@ STREAM_FROM_BYTES = 8 * 1024 * 1024  # a larger results file is streamed from st
 RESULT_FILES = {
     "report.html": ("html", "text/html; charset=utf-8", True, "Report (HTML)"),
     "report.pdf": ("pdf", "application/pdf", True, "Report (PDF)"),
+    "report.txt": ("txt", "text/plain; charset=utf-8", True, "Report (text)"),  # other types
     "ratings.csv": ("csv", "text/csv; charset=utf-8", False, "Ratings (tidy CSV)"),
     "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False, "Ratings (webMUSHRA CSV)"),
     "analysis.json": ("json", "application/json", False, "Analysis (JSON)"),
@@ -139,6 +143,14 @@ RESULT_FILES = {
     # One row per session with the crowd ids, outcome, screening and timing: for payments.
     "sessions.csv": ("sessions_csv", "text/csv; charset=utf-8", False, "Sessions (CSV)"),
 }
+
+
+def result_names(test: ListeningTest) -> list[str]:
+    """The results files of the test's type: MUSHRA's, or those of the other types
+    (``mushra.typed_results.TYPED_FILES``), and sessions.csv for every test."""
+    if is_typed(test):
+        return [*TYPED_FILES, "sessions.csv"]
+    return [name for name in RESULT_FILES if name != "report.txt"]
 
 
 def _mixed_model(value: str) -> str:
@@ -172,7 +184,7 @@ def results_file(request: HttpRequest, test_id: int, name: str):
     test's first result is ready, a download goes back to the page, which follows the worker;
     a stale one is served while its update is computed (the page says so)."""
     test = _test(request, test_id)
-    if name not in RESULT_FILES:
+    if name not in result_names(test):
         raise Http404("unknown results file")
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:

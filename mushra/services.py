@@ -56,6 +56,16 @@ def _reference_conditions(kind: test_types.TestType, recordings: System | None) 
     return []
 
 
+def _mark_gold(conditions: list[Condition], kind: test_types.TestType) -> None:
+    """P.808's gold clips among the conditions: the recordings (5: excellent, the same voice)
+    and, for ACR, the low anchor (1: bad); a rating more than 1 off excludes the listener."""
+    for condition in conditions:
+        if condition.role == Condition.Role.REFERENCE:
+            condition.gold_score = 5
+        elif condition.role == Condition.Role.ANCHOR_LOW and not kind.similarity:
+            condition.gold_score = 1  # a 3.5 kHz copy is bad speech, yet the same voice
+
+
 def _check_options(options: dict, kind: test_types.TestType) -> None:
     """Refuse, with the option's name, values the database would refuse less politely."""
     problems = []
@@ -98,6 +108,7 @@ def listening_test_create(
     utterances: list[Utterance] | None = None,
     user=None,
     test_type: str = "mushra",
+    gold: bool = False,
     **options,
 ) -> ListeningTest:
     """A draft test of `test_type` (``mushra.test_types``): the corpus' recordings as hidden
@@ -118,6 +129,10 @@ def listening_test_create(
     if not kind.one_100:  # nothing need deserve 100 without a hidden reference on 0-100
         options.setdefault("require_one_100", False)
     _check_options(options, kind)
+    if gold and (kind.pair or not kind.categories):
+        raise InputError(f"gold: gold clips are for ACR and SMOS tests, not {kind.name}")
+    if gold and reference is None:
+        raise InputError(f"gold: corpus '{corpus}' has no recordings to serve as gold clips")
     if unknown := sorted(set(anchors) - set(ANCHORS)):
         raise InputError(f"unknown anchor(s) {', '.join(unknown)}; use low and/or mid")
     if strangers := sorted(
@@ -157,6 +172,8 @@ def listening_test_create(
                     label=wanted.name(),
                 )
             )
+        if gold:
+            _mark_gold(conditions, kind)
         if kind.pair and len(conditions) < 2:
             raise InputError(
                 f"a test of type {kind.name} compares pairs: choose at least two systems "

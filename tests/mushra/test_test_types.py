@@ -174,3 +174,27 @@ def test_the_new_test_form_builds_an_acr_test(admin_client, db, tmp_path):
     test = ListeningTest.objects.get(slug="mos-pilot")
     assert test.test_type == "acr" and not test.require_one_100 and test.question == QUESTION_ACR
     assert ("reference", "Recordings") in roles(test)
+
+
+@pytest.mark.parametrize("test_type", ["mushra_noref", "smos", "cmos", "ab", "abx"])
+def test_each_type_is_built_and_opened_from_the_pages(admin_client, db, tmp_path, test_type):
+    corpus = prepared_corpus(tmp_path, 2)
+    url = f"/mushra/new/?corpus={corpus.pk}"
+    form = admin_client.get(url).context["form"]
+    conditions = [value for value, _ in form.fields["conditions"].choices]
+    base = {
+        "name": f"{test_type} pilot", "slug": f"{test_type}-pilot", "test_type": test_type,
+        "question": QUESTION_MUSHRA,
+        "ratings_wanted": 20, "require_play_all": "on", "training": "on",
+        "consent_text": "Consent.", "language": "en", "participant_params": "PROLIFIC_PID",
+    }  # fmt: skip
+    if test_type in ("cmos", "ab", "abx"):  # one system: no pair to compare, nothing created
+        refused = admin_client.post(url, {**base, "conditions": conditions[:1]})
+        assert "compares pairs: choose at least two systems" in refused.content.decode()
+        assert not ListeningTest.objects.exists()
+    created = admin_client.post(url, {**base, "conditions": conditions})
+    test = ListeningTest.objects.get(slug=f"{test_type}-pilot")
+    assert created.status_code == 302 and test.test_type == test_type
+    opened = admin_client.post(f"/mushra/tests/{test.pk}/open")
+    test.refresh_from_db()
+    assert opened.status_code == 302 and test.status == "open"
