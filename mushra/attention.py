@@ -58,12 +58,14 @@ def passed(catch_score: float, reference_score: float) -> bool:
     return catch_score <= reference_score - MARGIN
 
 
-def problems(roles: Mapping[str, str], checks: int) -> list[str]:
-    """Why a test with these conditions (key → role) cannot run ``checks`` attention checks."""
+def problems(roles: Mapping[str, str], checks: int, reference: bool = True) -> list[str]:
+    """Why a test with these conditions (key → role) cannot run ``checks`` attention checks;
+    ``reference``: its copy is rated against the hidden reference (MUSHRA; ACR's trap clips
+    name their answer)."""
     if not checks:
         return []
     found = set(roles.values())
-    out = [] if "reference" in found else [NEEDS_REFERENCE]
+    out = [] if "reference" in found or not reference else [NEEDS_REFERENCE]
     return out if "system" in found else [*out, NEEDS_SYSTEM]
 
 

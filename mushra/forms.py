@@ -90,8 +90,9 @@ class NewTestForm(forms.ModelForm):
         max_value=MAX_ATTENTION_CHECKS,
         initial=0,
         required=False,
-        help_text="Catch trials per session: one sample is a clearly degraded copy of the "
-        "reference, to be rated at least 20 below it; listeners who fail are excluded",
+        help_text="Catch trials per session. MUSHRA: one sample is a clearly degraded copy, to "
+        "be rated at least 20 below the hidden reference; ACR: a P.808 trap clip whose voice asks "
+        "for '2: Poor'. Listeners who fail are excluded",
     )
     time_limit_minutes = forms.IntegerField(
         min_value=1,

@@ -459,12 +459,13 @@ class HeadphoneAnswer(models.Model):
 
 class AttentionCheck(models.Model):
     """A catch trial's outcome: passed when the degraded copy is rated clearly below the hidden
-    reference (``mushra.attention``)."""
+    reference (``mushra.attention``), or in ACR when the trap clip gets the answer it asked for
+    (``mushra.trap_speech``)."""
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="attention")
     trial = models.OneToOneField(Trial, on_delete=models.PROTECT, related_name="attention")
     catch_score = models.FloatField()
-    reference_score = models.FloatField()
+    reference_score = models.FloatField(null=True, blank=True)  # None: an ACR trap clip
     passed = models.BooleanField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -183,6 +183,7 @@ class AudioSignal:
     audio_name: str
     attention: bool = False  # the test has attention checks (delivery pads for the copy)
     catch: bool = False  # it plays a degraded copy of its stimulus (``mushra.attention``)
+    trap_language: str = ""  # ACR: the copy is a trap clip spoken in this language (P.808)
 
 
 _AUDIO_TABLES = [
@@ -196,7 +197,8 @@ def _audio_sql(match: str) -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, sg.trial_id, tr.utterance_id,"
-        " sg.stimulus_id, st.sha256, st.audio, te.attention_checks > 0, sg.catch"
+        " sg.stimulus_id, st.sha256, st.audio, te.attention_checks > 0, sg.catch,"
+        " te.test_type, te.language"
         f" FROM {signal} sg JOIN {trial} tr ON tr.id = sg.trial_id"
         f" JOIN {session} se ON se.id = tr.session_id"
         f" JOIN {test} te ON te.id = se.test_id"
@@ -234,9 +236,15 @@ def signal_for_audio(token: str, public_id: str) -> AudioSignal | None:
     test_key = (test_id, opened_at) if opened_at else None
     stimulus_key = (stimulus_id, sha256)
     attention, catch = bool(row[8]), bool(row[9])
+    trap = _trap_language(row[10], row[11])
     return AudioSignal(
-        stage, test_key, trial_id, utterance_id, stimulus_key, name, attention, catch
+        stage, test_key, trial_id, utterance_id, stimulus_key, name, attention, catch, trap
     )
+
+
+def _trap_language(test_type: str, language: str) -> str:
+    """An ACR test's catch signal plays a P.808 trap clip in its language; MUSHRA's a copy."""
+    return language if test_types.of(test_type).trap_clips else ""
 
 
 @dataclass(frozen=True)
@@ -251,14 +259,15 @@ class TrialAudio:
     utterance_id: int
     files: list[tuple[tuple, str, bool]]
     attention: bool = False  # the test has attention checks (delivery pads for the copy)
+    trap_language: str = ""  # ACR: the copy is a trap clip spoken in this language (P.808)
 
 
 def _trial_audio_sql() -> str:
     signal, trial, session, test, stimulus, condition = _AUDIO_TABLES
     return (
         "SELECT se.stage, se.test_id, te.opened_at, tr.id, tr.utterance_id, co.role,"
-        " te.attention_checks > 0, te.test_type, tr.reference_stimulus_id, sg.catch,"
-        " sg.stimulus_id, st.sha256, st.audio"
+        " te.attention_checks > 0, te.test_type, tr.reference_stimulus_id, te.language,"
+        " sg.catch, sg.stimulus_id, st.sha256, st.audio"
         f" FROM {session} se JOIN {test} te ON te.id = se.test_id"
         f" JOIN {trial} tr ON tr.session_id = se.id"
         f" JOIN {signal} sg ON sg.trial_id = tr.id"
@@ -285,5 +294,5 @@ def trial_audio(token: str, position: int) -> TrialAudio | None:
     elif kind.x:  # ABX: X plays A's or B's stimulus, first like any open reference
         files = [next(f for f in files if f[0][0] == x_stimulus), *files]
     test_key = (test_id, opened_at) if opened_at else None
-    attention = bool(rows[0][6])
-    return TrialAudio(stage, test_key, trial_id, utterance_id, files, attention)
+    attention, trap = bool(rows[0][6]), _trap_language(rows[0][7], rows[0][9])
+    return TrialAudio(stage, test_key, trial_id, utterance_id, files, attention, trap)

@@ -71,7 +71,7 @@ def _check_options(options: dict, kind: test_types.TestType) -> None:
     problems = []
     if options.get("attention_checks") and not kind.attention_checks:
         problems.append(
-            f"attention_checks: catch trials are defined for MUSHRA tests only, not for "
+            f"attention_checks: catch trials are defined for MUSHRA and ACR tests, not for "
             f"{kind.name}; use 0"
         )
     if options.get("require_one_100") and not kind.one_100:
@@ -202,7 +202,9 @@ def listening_test_open(*, test: ListeningTest) -> ListeningTest:
             f"ITU-R BS.1534-3 allows at most {MAX_SIGNALS}: compare fewer systems per test"
         )
     roles = {str(c.pk): c.role for c in conditions}
-    problems += attention.problems(roles, test.attention_checks)  # catch trials need both roles
+    problems += attention.problems(  # catch trials need a system (and MUSHRA's a reference)
+        roles, test.attention_checks, test_types.of(test).hidden_reference
+    )
     if test.trials_per_session and test.trials_per_session > len(utterances):
         problems.append(
             f"{test.trials_per_session} trials per session, but only {len(utterances)} utterances"

@@ -37,6 +37,7 @@ from mushra.models import (
     Trial,
     TrialSignal,
 )
+from mushra.trap_speech import TRAP_ANSWER
 
 Stage = Session.Stage
 STAGES = [
@@ -137,7 +138,7 @@ def _allocate(test: ListeningTest, layout: TestLayout, seed: int, counted: bool)
     items. Nothing else happens under the lock."""
     trials = test.trials_per_session or len(layout.utterances)
     kind = test_types.of(test)
-    if problems := attention.problems(layout.roles, test.attention_checks):
+    if problems := attention.problems(layout.roles, test.attention_checks, kind.hidden_reference):
         raise InputError(problems[0])
     if counted:
         _release_idle(test)  # before the lock: the common case is one indexed read
@@ -553,7 +554,7 @@ def trial_submit(*, token: str, position, key, ratings) -> None:
             rows = _checked_ratings(trial, ratings, test_types.of(session.test_type))
             now = timezone.now()
             if trial.catch:  # an attention check: scored, its ratings are not data
-                _insert_attention(session, trial, rows, now)
+                _insert_attention(session, trial, rows, now, test_types.of(session.test_type))
             elif not trial.training:  # practice ratings are discarded by design
                 _insert_ratings(session, trial, rows, now)
             _mark_submitted(session, trials, trial, key, now)
@@ -587,12 +588,19 @@ def _trials_of(session: _Rated, position: int) -> dict[int, _TrialRow]:
     return trials
 
 
-def _insert_attention(session: _Rated, trial: _TrialRow, rows: list[tuple], now) -> None:
-    """A catch trial's verdict (``mushra.attention``): the copy's and the hidden reference's
-    scores, in place of its ratings."""
+def _insert_attention(
+    session: _Rated, trial: _TrialRow, rows: list[tuple], now, kind: test_types.TestType
+) -> None:
+    """A catch trial's verdict, in place of its ratings: MUSHRA's copy rated well below the
+    hidden reference (``mushra.attention``, both scores kept), or ACR's trap clip given the
+    answer its voice asked for (P.808: exactly ``TRAP_ANSWER``)."""
     scores = {condition: score for condition, score, *_ in rows}
-    copy, reference = scores[trial.catch_condition], scores[trial.reference_condition]
-    verdict = attention.passed(copy, reference)
+    copy = scores[trial.catch_condition]
+    if kind.trap_clips:
+        reference, verdict = None, copy == TRAP_ANSWER
+    else:
+        reference = scores[trial.reference_condition]
+        verdict = attention.passed(copy, reference)
     params = [session.id, trial.id, copy, reference, verdict, sql.timestamp(now)]
     sql.execute(_submit_sql()["attention"], params)
 

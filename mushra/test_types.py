@@ -61,6 +61,7 @@ class TestType:
     pair_values: frozenset = frozenset()
     pair_total: float = 0.0
     similarity: bool = False  # the categories are worded for speaker similarity (SMOS)
+    trap_clips: bool = False  # its attention checks are P.808 trap clips (mushra.trap_speech)
 
     @property
     def one_100(self) -> bool:
@@ -84,7 +85,7 @@ MUSHRA = TestType("mushra", True, True, False, 0, 100, False, ("low", "mid"), QU
 MUSHRA_NOREF = TestType(
     "mushra_noref", False, False, False, 0, 100, False, ("low", "mid"), QUESTION_NOREF, False
 )
-ACR = TestType("acr", False, False, True, 1, 5, True, (), QUESTION_ACR, False)
+ACR = TestType("acr", False, False, True, 1, 5, True, (), QUESTION_ACR, True, trap_clips=True)
 SMOS = TestType("smos", True, False, True, 1, 5, True, (), QUESTION_SMOS, False, similarity=True)
 CMOS = TestType(
     "cmos", False, False, False, -3, 3, True, (), QUESTION_CMOS, False,

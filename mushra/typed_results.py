@@ -22,8 +22,9 @@ import pandas as pd
 from mushra import test_types
 from mushra.analysis import AnalysisError
 from mushra.analysis.types import MUSHRA_TYPES, Options, TypedResult, analyze_any, typed_text
-from mushra.models import ListeningTest, Rating, TrialSignal
+from mushra.models import AttentionCheck, ListeningTest, Rating, TrialSignal
 from mushra.reports.exports import analysis_json
+from mushra.trap_speech import TRAP_ANSWER
 
 PAIR_ANSWER = {"cmos": ["score"], "ab": ["preferred"], "abx": ["x", "answer"]}
 
@@ -42,6 +43,7 @@ def typed_frame(test: ListeningTest, ratings: pd.DataFrame | None = None) -> pd.
         frame = ratings.copy()
         frame["score"] = frame["score"].round().astype(int)  # stored as floats, asked as 1-5
         _gold_columns(test, frame)
+        frame = _with_traps(test, frame)
     frame.insert(0, "test_type", test.test_type)
     return frame
 
@@ -54,6 +56,34 @@ def _gold_columns(test: ListeningTest, frame: pd.DataFrame) -> None:
         expected = frame["condition"].map(gold)
         frame["check"] = expected.notna().map({True: "gold", False: ""})
         frame["expected"] = expected.map(lambda v: "" if pd.isna(v) else int(v))
+
+
+def _with_traps(test: ListeningTest, frame: pd.DataFrame) -> pd.DataFrame:
+    """An ACR table with its trap clips' answers as P.808 ``trap`` rows (the analysis screens
+    with them; they never enter the MOS): the score given, and the one the voice asked for."""
+    traps = list(
+        AttentionCheck.objects.filter(session__test=test, session__preview=False)
+        .order_by("session__number", "trial__position")
+        .values_list("session__number", "trial__utterance__key", "catch_score")
+    )
+    if not traps:
+        return frame
+    rows = pd.DataFrame(
+        [
+            {
+                "listener": f"S{number}",
+                "item": item,
+                "condition": "(trap)",
+                "score": int(round(score)),
+                "check": "trap",
+                "expected": TRAP_ANSWER,
+            }
+            for number, item, score in traps
+        ]  # fmt: skip
+    )
+    if "check" not in frame.columns:
+        frame = frame.assign(check="", expected="")
+    return pd.concat([frame, rows], ignore_index=True).fillna("")
 
 
 def _pair_frame(test: ListeningTest) -> pd.DataFrame:

@@ -61,7 +61,7 @@ def test_the_types_options_are_refused_by_name(db, tmp_path):
             {"test_type": "bws"},
             "test_type: 'bws' is not one of mushra, mushra_noref, acr, smos, cmos",
         ),
-        ({"test_type": "acr", "attention_checks": 2}, "attention_checks: catch trials are"),
+        ({"test_type": "smos", "attention_checks": 2}, "attention_checks: catch trials are"),
         (
             {"test_type": "acr", "require_one_100": True},
             "require_one_100: a test of type acr has no",
