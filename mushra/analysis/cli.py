@@ -38,7 +38,8 @@ from mushra.analysis.types import (
 from mushra.analysis.types.dispatch import SCREENED_TYPES
 
 FORMATS = ("json", "text", "csv", "html", "pdf")
-TYPED_FORMATS = ("json", "text")  # the other test types' formats so far
+# The other test types' formats: their report and its PDF (mushra.reports.typed); no csv table.
+TYPED_FORMATS = ("json", "text", "html", "pdf")
 # Options of the MUSHRA analysis alone: refused for the other test types (module docstring).
 MUSHRA_ONLY = ("reference", "mid_anchor", "low_anchor", "gap", "by", "attention", "exclude_fast",
                "mixed_model", "baseline", "bootstrap", "seed", "items_random", "power",
@@ -308,12 +309,12 @@ def refuse_mushra_options(args: argparse.Namespace, test_type: str) -> None:
     if (args.format or "json") not in TYPED_FORMATS:
         raise AnalysisError(
             f"--format {args.format} is not available for test type {test_type} yet "
-            "(use json or text)"
+            "(use json, text, html or pdf)"
         )
 
 
-def typed_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) -> str:
-    """An ACR, SMOS, CMOS, A/B or ABX analysis as json or text."""
+def typed_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) -> str | bytes:
+    """An ACR, SMOS, CMOS, A/B or ABX analysis as json, text, or its report (html, pdf)."""
     refuse_mushra_options(args, test_type)
     options = Options(
         test_type=test_type,
@@ -321,9 +322,16 @@ def typed_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) ->
         screening=not args.no_screening,
     )
     data = analyze_any(raw, options).to_dict()
-    if (args.format or "json") == "json":
+    fmt = args.format or "json"
+    if fmt == "json":
         return json.dumps(data, indent=2) + "\n"
-    return typed_text(data)
+    if fmt == "text":
+        return typed_text(data)
+    from mushra.reports.typed import typed_report_html, typed_report_pdf  # matplotlib: on use
+
+    name = Path(args.ratings).name
+    html = typed_report_html(data, title=args.title or name, source=name)
+    return html if fmt == "html" else typed_report_pdf(html)
 
 
 def main(argv: list[str] | None = None) -> int:

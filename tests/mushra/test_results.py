@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from mushra.models import Condition
 from mushra.results import ratings_frame
-from mushra.scientist_views import RESULT_FILES
+from mushra.scientist_views import RESULT_FILES, result_names
 from mushra.sessions import (
     session_begin_trials,
     session_consent,
@@ -91,7 +91,7 @@ def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
         "500",
     )
     names = {p.name for p in out.iterdir()}
-    assert set(RESULT_FILES) == {
+    assert set(result_names(rated_test)) == {
         "report.html",
         "report.pdf",
         "ratings.csv",
@@ -103,7 +103,8 @@ def test_report_command_writes_every_file(rated_test, tmp_path, capsys):
         "f0.svg",  # only once the test's F0 is measured (tests/mushra/test_objective_report.py)
         "sessions.csv",  # a row per session, for payments (tests/mushra/test_progress_page.py)
     }
-    assert set(RESULT_FILES) - {"f0.svg"} <= names and "f0.svg" not in names
+    assert set(result_names(rated_test)) - {"f0.svg"} <= names and "f0.svg" not in names
+    assert "report.txt" in RESULT_FILES and "report.txt" not in names  # the other types' only
     data = json.loads((out / "analysis.json").read_text())
     # The careless listener (hidden reference at 40 on every item) is screened out.
     assert [e["fraction"] for e in data["screening"]["excluded"]] == [1.0]
@@ -138,8 +139,9 @@ def test_results_links_serve_the_report_to_staff_only(rated_test, client, admin_
     assert client.get(url).status_code == 302  # to the login page
     client.force_login(admin_user)
     page = client.get(f"/mushra/tests/{rated_test.pk}/").content.decode()
-    for name in RESULT_FILES:  # the F0 figure's button waits for measured F0
-        assert (f"/results/{name}" in page) == (name != "f0.svg")
+    for name in RESULT_FILES:  # the F0 figure's button waits for measured F0; report.txt is
+        # the other test types' (mushra.typed_results)
+        assert (f"/results/{name}" in page) == (name not in ("f0.svg", "report.txt"))
     html = client.get(url, {"by": "headphones", "mixed": "full"})
     assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
     assert html.content.decode().count("<svg") >= 2

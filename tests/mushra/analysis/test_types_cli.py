@@ -120,12 +120,21 @@ def test_text_format_of_each_pair_type(tmp_path, capsys, content, needle):
     assert needle in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("fmt", ["html", "pdf", "csv"])
-def test_reports_other_than_json_and_text_are_not_available_yet(tmp_path, capsys, fmt):
-    message = error_line(capsys, write(tmp_path, AB), "--format", fmt)
+def test_a_csv_table_is_not_available_for_the_other_types_yet(tmp_path, capsys):
+    message = error_line(capsys, write(tmp_path, AB), "--format", "csv")
     assert message == (
-        f"ratings.csv: --format {fmt} is not available for test type ab yet (use json or text)"
+        "ratings.csv: --format csv is not available for test type ab yet "
+        "(use json, text, html or pdf)"
     )
+
+
+def test_the_other_types_get_their_html_and_pdf_report(tmp_path):
+    path = write(tmp_path, AB)
+    assert main([str(path), "--format", "html", "--out", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text()
+    assert "<svg" in html and "Bradley" in html and "ratings.csv" in html
+    assert main([str(path), "--format", "pdf", "--out", str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize(
