@@ -16,7 +16,14 @@ listing every problem. What maps to what:
   ``acr`` test, items and systems as above. A page's ``reference`` becomes the item's recording
   (rated as the condition "Recordings"); with no reference on any page the corpus has no
   recordings. Another number of responses is refused: the platform's ACR scale has 5 categories.
-* ``paired_comparison``, ``bs1116``, ``spatial`` pages are refused (not available yet).
+* ``paired_comparison`` pages → an ``abx`` test. Each page is one item, its ``reference`` the
+  item's recording (required), its ``stimuli`` keys the systems, as for mushra pages; the test's
+  conditions are the recordings (the system condition "Recordings") and one per stimuli key.
+  webMUSHRA asks which of A/B is the reference (X is always the reference, one page per stimuli
+  key); the platform asks whether X is A or B, X drawn at random from the pair, and compares
+  every pair of conditions, the systems with each other too (notes say so). ``unforced`` (a
+  third, "undecided" answer) is not carried over: the platform's ABX is forced choice (a note).
+* ``bs1116`` and ``spatial`` pages are refused (not available yet).
 * ``consent`` page ``content`` → the test's consent text (HTML reduced to text); a ``volume``
   page → ``volume_calibration=True`` (the platform plays its own calibration noise at the test's
   loudness, not the page's file); ``generic`` pages and the ``finish`` page's texts and
@@ -28,8 +35,9 @@ listing every problem. What maps to what:
   (a Williams design over sessions), so the config's order is not kept (a note).
 * The corpus' texts are the page ids: a webMUSHRA config does not hold the spoken sentences, and
   a page's ``name`` / ``content`` are a title and an instruction, usually the same on every page.
-* Keys the platform has no use for are notes, never errors. Pages of two rated types (MUSHRA and
-  Likert) are refused: one test per type. Every item page must have every stimuli key.
+* Keys the platform has no use for are notes, never errors. Pages of two rated types (mushra,
+  likert, paired_comparison) are refused: one test per type. Every item page must have every
+  stimuli key.
 
 Audio paths are relative to the audio folder given with the config and must stay inside it
 (no absolute path, no ``..``, no symbolic link leading out); they must exist and be .wav, .flac
@@ -43,6 +51,7 @@ from django.conf import settings
 
 from evalsite.errors import InputError
 from mushra.webmushra_plan import (
+    RECORDINGS_LABEL,
     ImportPlan,
     Item,
     checked_path,
@@ -56,18 +65,21 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_ENTRIES = 5_000  # pages and page lists visited: YAML aliases can repeat a list many times
 MAX_DEPTH = 8  # of nested page lists
 ACR_CATEGORIES = 5
-ITEM_TYPES = {"mushra": "mushra", "likert_single_stimulus": "acr", "likert_multi_stimulus": "acr"}
-REFUSED_TYPES = ("paired_comparison", "bs1116", "spatial")
-# webMUSHRA's paired_comparison asks which of A/B is the reference (ABX against the hidden
-# reference); the platform's A/B and ABX tests compare two conditions with each other.
-PLANNED = (
-    "not available on this platform yet (its A/B and ABX tests compare two systems, not a "
-    "system with the reference; BS.1116 and spatial tests are not built)"
-)
+ITEM_TYPES = {
+    "mushra": "mushra",
+    "likert_single_stimulus": "acr",
+    "likert_multi_stimulus": "acr",
+    "paired_comparison": "abx",
+}
+LIKERT_TYPES = ("likert_single_stimulus", "likert_multi_stimulus")
+NEEDS_REFERENCE = ("mushra", "paired_comparison")  # the hidden reference; X
+PAGES_OF = {"mushra": "mushra", "acr": "likert", "abx": "paired_comparison"}  # test type → pages
+REFUSED_TYPES = ("bs1116", "spatial")
+PLANNED = "not available on this platform yet (BS.1116 and spatial tests are not built)"
 TOP_LEVEL_READ = {"testname", "testId", "language", "pages"}
 TOP_LEVEL_PLAYER = {"bufferSize", "stopOnErrors", "showButtonPreviousPage", "remoteService"}
 ITEM_KEYS_READ = {"type", "id", "name", "reference", "stimuli", "response", "createAnchor35"}
-ITEM_KEYS_READ |= {"createAnchor70", "randomize", "showConditionNames"}
+ITEM_KEYS_READ |= {"createAnchor70", "randomize", "showConditionNames", "unforced"}
 ANCHOR_OPTIONS = (("createAnchor35", "low", 3.5), ("createAnchor70", "mid", 7))
 PLAYER = "the platform's player has its own controls"
 # Why an item page's key is not carried over (a key not listed is simply not carried over).
@@ -152,14 +164,16 @@ class _Reader:
         items = [self._item(label, page) for label, page in item_pages]
         items = [item for item in items if item is not None]
         if not rated:
-            self.problems.append("no mushra or likert page: nothing to rate")
+            self.problems.append("no mushra, likert or paired_comparison page: nothing to rate")
         elif not item_pages:
             self.problems.append("every mushra page is a training page: no item to rate")
-        self._check_items(items)
+        self._check_items(items, test_type)
         test_name, slug = self._names(doc)
         language = self._language(doc.get("language"))
         self._training(training)
         anchors = self._anchors([p for _, p in item_pages]) if test_type == "mushra" else ()
+        if test_type == "abx":
+            self._abx_notes(item_pages, items)
         self._closing_notes(doc, test_type, len(items))
         return ImportPlan(
             self.name, test_type, test_name, slug, language, self.options, anchors, items,
@@ -239,11 +253,11 @@ class _Reader:
         key = self._key(label, page.get("id"))
         for extra in sorted(set(map(str, page)) - ITEM_KEYS_READ):
             self.ignored.setdefault(extra, []).append(label)
-        if page["type"] != "mushra":
+        if page["type"] in LIKERT_TYPES:
             self._responses(label, page.get("response"))
         reference = page.get("reference")
-        if reference is None and page["type"] == "mushra":
-            self.problems.append(f"{label}: no reference (a mushra page needs one)")
+        if reference is None and page["type"] in NEEDS_REFERENCE:
+            self.problems.append(f"{label}: no reference (a {page['type']} page needs one)")
         elif reference is not None:
             reference = self._path(f"{label}, reference", reference)
         stimuli = page.get("stimuli")
@@ -313,7 +327,7 @@ class _Reader:
             by_type.setdefault(ITEM_TYPES[page["type"]], []).append(label)
         if len(by_type) > 1:
             pages = [
-                f"{'mushra' if kind == 'mushra' else 'likert'} pages ({', '.join(labels[:5])})"
+                f"{PAGES_OF[kind]} pages ({', '.join(labels[:5])})"
                 for kind, labels in by_type.items()
             ]
             self.problems.append(
@@ -322,9 +336,15 @@ class _Reader:
             )
         return next(iter(by_type), "mushra")
 
-    def _check_items(self, items: list[Item]) -> None:
-        """Every item has every system and a distinct id; references on all items or none."""
+    def _check_items(self, items: list[Item], test_type: str) -> None:
+        """Every item has every system and a distinct id; references on all items or none; in
+        an ABX test no system takes the recordings' label."""
         keys = list(dict.fromkeys(k for item in items for k in item.stimuli))
+        if test_type == "abx" and RECORDINGS_LABEL in keys:
+            self.problems.append(
+                f"stimuli key '{RECORDINGS_LABEL}' names the recordings' condition of the ABX "
+                "test; rename the key"
+            )
         seen: set[str] = set()
         for item in items:
             for key in keys:
@@ -390,6 +410,36 @@ class _Reader:
                 + (partly if asked < len(pages) else "")
             )
         return tuple(anchors)
+
+    def _abx_notes(self, pages: list[tuple[str, dict]], items: list[Item]) -> None:
+        """What differs between webMUSHRA's paired comparison and the platform's ABX."""
+        systems = len(items[0].stimuli) if items else 0
+        conditions = systems + 1
+        self.notes.append(
+            f"paired_comparison pages: an ABX test of the recordings (the condition "
+            f"'{RECORDINGS_LABEL}') and the {systems} system(s). webMUSHRA asks which of A and B "
+            "is the reference (X is always the reference, one page per stimuli key); the "
+            "platform asks whether X is A or B, X drawn at random from the pair"
+        )
+        self.notes.append(
+            f"the platform's ABX compares every pair of the test's {conditions} conditions once "
+            "per utterance a session rates, the systems with each other too, not only each "
+            f"with the reference: {conditions * (conditions - 1) // 2} trials per utterance "
+            f"where webMUSHRA had {systems} page(s) per item"
+        )
+        self.notes.append(
+            "the platform unlocks a trial's answer once A, B and X have all been played "
+            "(require_play_all), which webMUSHRA does not ask: turn it off in the draft to match"
+        )
+        unforced = [(label, page["unforced"]) for label, page in pages if page.get("unforced")]
+        if unforced:
+            labels = ", ".join(label for label, _ in unforced[:5])
+            labels += " …" if len(unforced) > 5 else ""
+            answer = " ".join(str(unforced[0][1]).split())[:40]
+            self.notes.append(
+                f"unforced ({labels}): not carried over; the platform's ABX is forced choice "
+                f"(X is A or X is B), with no third answer such as {answer!r}"
+            )
 
     def _closing_notes(self, doc: dict, test_type: str, n_items: int) -> None:
         for key, labels in sorted(self.ignored.items()):

@@ -5,7 +5,8 @@ Everything is checked before anything is written: the names and the address are 
 audio file is inside the audio folder, within the import bounds and passes the audio validator
 (problems name the page, the key and the file). Then one transaction runs the platform's own
 imports — ``corpus_import`` (one utterance per item page, its recording when the pages have
-references), ``rendered_import`` once per stimuli key, ``listening_test_create`` — so a refusal
+references), ``rendered_import`` once per stimuli key, ``listening_test_create`` (an ABX test
+gets the corpus' recordings as its first system, labelled "Recordings") — so a refusal
 at any step (a condition label clash, a race for a name) rolls all of them back, and the audio
 files this import added to storage are removed again. Preparation of the stimuli is queued by
 those services when the transaction commits, as for any import.
@@ -25,7 +26,7 @@ from evalsite.errors import InputError
 from evalsite.models import Project, default_project_id
 from mushra.models import ListeningTest
 from mushra.services import SystemCondition, listening_test_create
-from mushra.webmushra_plan import AUDIO_SUFFIXES, ImportPlan, checked_path
+from mushra.webmushra_plan import AUDIO_SUFFIXES, RECORDINGS_LABEL, ImportPlan, checked_path
 from synth_workers.services import corpus_import, rendered_import
 from synth_workers.services.imports import (
     check_audio,
@@ -202,6 +203,8 @@ def _create(plan: ImportPlan, names: _Names, folders: dict, project_id: int, use
         project_id=project_id,
     ).corpus
     systems = []
+    if plan.recordings_compared:  # ABX: the recordings are compared as one more system
+        systems.append(SystemCondition(corpus.recordings, label=RECORDINGS_LABEL))
     for key in plan.systems:
         report = rendered_import(
             corpus=corpus,

@@ -12,8 +12,11 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from evalsite.errors import InputError
+from mushra import test_types
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+# The recordings' condition in a pair test (ABX), which compares them as one more system.
+RECORDINGS_LABEL = "Recordings"
 
 
 class Item(NamedTuple):
@@ -45,6 +48,13 @@ class ImportPlan:
     def systems(self) -> list[str]:
         """The stimuli keys, in the order of the first item page."""
         return list(self.items[0].stimuli)
+
+    @property
+    def recordings_compared(self) -> bool:
+        """Whether the recordings are passed as one of the compared systems: a pair test (ABX)
+        compares only the systems it is given, where MUSHRA and ACR add the recordings
+        themselves (hidden reference, condition "Recordings")."""
+        return test_types.of(self.test_type).pair
 
     def renamed(self, *, name: str | None = None, slug: str | None = None) -> "ImportPlan":
         """The plan under another test name and/or address (slugified, as ``testId`` is)."""

@@ -116,6 +116,32 @@ MOS = textwrap.dedent(
     """
 )
 
+# Shaped like webMUSHRA's configs/ABX_nowav.yaml: one paired_comparison page per item.
+PAIRED = textwrap.dedent(
+    """\
+    testname: ABX study
+    testId: abx-study
+    pages:
+      - type: paired_comparison
+        id: u02
+        name: Mono Trial AB
+        unforced: I don't know
+        content: test description AB
+        showWaveform: false
+        enableLooping: true
+        reference: audio/u02/natural.wav
+        stimuli: {sysA: audio/u02/sysA.wav, sysB: audio/u02/sysB.wav}
+      - type: paired_comparison
+        id: u03
+        name: Mono Trial AB
+        unforced:
+        reference: audio/u03/natural.wav
+        stimuli: {sysA: audio/u03/sysA.wav, sysB: audio/u03/sysB.wav}
+      - type: finish
+        name: Thank you
+    """
+)
+
 
 @pytest.fixture
 def audio_root(tmp_path) -> Path:
@@ -283,6 +309,77 @@ def test_likert_pages_with_references_rate_the_recordings_as_a_condition(db, aud
     assert ("reference", "Recordings") in test.conditions.values_list("role", "label")
 
 
+def test_paired_comparison_pages_become_an_abx_test_of_the_recordings_and_the_systems(
+    db, audio_root
+):
+    test = imported(audio_root, PAIRED)
+    assert (test.test_type, test.status, test.slug, test.training) == (
+        "abx",
+        "draft",
+        "abx-study",
+        False,
+    )
+    recordings = test.corpus.recordings
+    assert recordings is not None
+    assert sorted(test.conditions.values_list("role", "label", "system__name")) == [
+        ("system", "Recordings", recordings.name),
+        ("system", "sysA", "sysA"),
+        ("system", "sysB", "sysB"),
+    ]
+    assert list(test.corpus.utterances.order_by("key").values_list("key", "text")) == [
+        ("u02", "u02"),
+        ("u03", "u03"),
+    ]
+    for key in ("u02", "u03"):
+        recording = Utterance.objects.get(corpus=test.corpus, key=key).recording
+        assert recording.read() == (audio_root / "audio" / key / "natural.wav").read_bytes()
+        for system in ("sysA", "sysB"):
+            stim = Stimulus.objects.get(system__name=system, utterance__key=key)
+            assert stim.source.read() == (audio_root / "audio" / key / f"{system}.wav").read_bytes()
+    assert Stimulus.objects.filter(system=recordings).count() == 2
+    assert Stimulus.objects.count() == 2 * 3
+
+
+def test_the_prepared_abx_import_opens_as_a_test(db, audio_root):
+    test = imported(audio_root, PAIRED)
+    for pk in Stimulus.objects.filter(status="pending").values_list("pk", flat=True):
+        stimulus_prepare(stimulus_id=pk)
+    listening_test_open(test=test)
+    assert test.status == "open" and test.stimuli.count() == 2 * 3
+    assert set(test.stimuli.values_list("condition__label", flat=True)) == {
+        "Recordings",
+        "sysA",
+        "sysB",
+    }
+
+
+def test_the_abx_notes_say_what_differs_from_webmushras_paired_comparison(audio_root):
+    plan = read_config(PAIRED, audio_root, name="config.yaml")
+    notes = "\n".join(plan.notes)
+    for expected in [
+        "an ABX test of the recordings (the condition 'Recordings') and the 2 system(s). "
+        "webMUSHRA asks which of A and B is the reference (X is always the reference",
+        "the platform asks whether X is A or B, X drawn at random from the pair",
+        "compares every pair of the test's 3 conditions once per utterance a session rates, "
+        "the systems with each other too, not only each with the reference: 3 trials per "
+        "utterance where webMUSHRA had 2 page(s) per item",
+        # Only u02 offers the third answer: webMUSHRA shows none for an empty unforced.
+        "unforced (page 'u02'): not carried over; the platform's ABX is forced choice (X is A or "
+        'X is B), with no third answer such as "I don\'t know"',
+        "the platform unlocks a trial's answer once A, B and X have all been played "
+        "(require_play_all)",
+        "enableLooping (page 'u02'): not carried over",
+        "no training page: the test has no practice trial",
+    ]:
+        assert expected in notes
+    assert "require_one_100" not in notes and plan.anchors == ()
+
+
+def test_paired_comparison_pages_without_unforced_get_no_unforced_note(audio_root):
+    plan = read_config(PAIRED.replace("    unforced: I don't know\n", ""), audio_root)
+    assert not any(note.startswith("unforced") for note in plan.notes)
+
+
 def test_a_language_the_platform_lacks_is_a_note_and_the_test_stays_in_english(db, audio_root):
     plan = read_config(PILOT.replace("language: de", "language: it"), audio_root)
     assert plan.language == "en"
@@ -361,14 +458,39 @@ def test_a_config_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path, a
         read_config(big, audio_root)
 
 
-@pytest.mark.parametrize("kind", ["paired_comparison", "bs1116", "spatial"])
+@pytest.mark.parametrize("kind", ["bs1116", "spatial"])
 def test_page_types_the_platform_lacks_are_refused_by_page(db, audio_root, kind):
     text = PILOT.replace("  - type: finish", f"  - type: {kind}\n    id: extra\n  - type: finish")
     message = refusal(audio_root, text)
     assert (
         f"config.yaml, page 'extra': type '{kind}' is not available on this platform yet "
-        "(its A/B and ABX tests compare two systems"
+        "(BS.1116 and spatial tests are not built)"
     ) in message
+    assert "paired_comparison" not in message
+    assert nothing_imported()
+
+
+def test_mushra_and_paired_comparison_pages_in_one_config_are_refused(db, audio_root):
+    paired = PAIRED.split("pages:\n", 1)[1].split("  - type: finish")[0]
+    message = refusal(audio_root, PILOT.replace("  - type: finish", paired + "  - type: finish"))
+    assert (
+        "config.yaml, mushra pages (page 'train01', page 'u02', page 'u03') and "
+        "paired_comparison pages (page 'u02', page 'u03'): one test per type"
+    ) in message
+    assert nothing_imported()
+
+
+def test_a_paired_comparison_page_without_reference_is_refused(db, audio_root):
+    message = refusal(audio_root, PAIRED.replace("    reference: audio/u03/natural.wav\n", ""))
+    assert "config.yaml, page 'u03': no reference (a paired_comparison page needs one)" in message
+    assert nothing_imported()
+
+
+def test_a_paired_comparison_key_named_like_the_recordings_is_refused_before_writing(
+    db, audio_root
+):
+    message = refusal(audio_root, PAIRED.replace("sysB:", "Recordings:"))
+    assert "stimuli key 'Recordings' names the recordings' condition of the ABX test" in message
     assert nothing_imported()
 
 

@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Import a webMUSHRA configuration (YAML) and the folder its audio paths are relative to "
         "as a draft listening test: mushra pages make a MUSHRA test, 5-point likert pages an ACR "
-        "test. Prints what was not carried over. Any refusal imports nothing."
+        "test, paired_comparison pages an ABX test of the recordings and the systems. Prints "
+        "what was not carried over. Any refusal imports nothing."
     )
 
     def add_arguments(self, parser) -> None:
