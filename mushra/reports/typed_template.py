@@ -41,7 +41,7 @@ PAGE = """<!DOCTYPE html>
   table.kv td:first-child { color: #555; white-space: nowrap; }
   .num { text-align: right !important; font-variant-numeric: tabular-nums; }
   td.num { white-space: nowrap; }
-  td.name { overflow-wrap: anywhere; }
+  td.name { overflow-wrap: break-word; }  /* whole words set the width; a long name wraps */
   .sig { font-weight: 700; white-space: nowrap; }
   thead { display: table-header-group; }
   tr, figure { break-inside: avoid; page-break-inside: avoid; }
