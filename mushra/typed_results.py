@@ -177,7 +177,7 @@ def typed_file(test: ListeningTest, result: TypedResult, name: str, ratings=None
     if name == "report.txt":
         return typed_text(data).encode("utf-8")
     if name == "ratings.csv":
-        frame = typed_frame(test, ratings) if ratings is not None else _pair_frame_for(test)
+        frame = typed_frame(test, ratings)
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     if name == "conditions.svg":
         return typed.typed_plot_svg(data).encode("utf-8")
@@ -187,12 +187,6 @@ def typed_file(test: ListeningTest, result: TypedResult, name: str, ratings=None
         )
         return html.encode("utf-8") if name == "report.html" else typed.typed_report_pdf(html)
     raise AnalysisError(f"a {test.test_type} test's results have no file {name!r}")
-
-
-def _pair_frame_for(test: ListeningTest) -> pd.DataFrame:
-    frame = _pair_frame(test)
-    frame.insert(0, "test_type", test.test_type)
-    return frame
 
 
 def write_typed(
