@@ -58,12 +58,13 @@ from mushra.result_reads import (
 )
 from mushra.results import (
     ReportOptions,
+    acr_ratings,
     report_dict,
     report_meta,
     test_analysis,
     test_report_file,
 )
-from mushra.typed_results import acr_ratings, typed_summary, write_typed
+from mushra.typed_results import typed_summary, write_typed
 
 log = logging.getLogger(__name__)
 Status = ResultCache.Status

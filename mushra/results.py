@@ -40,7 +40,7 @@ from mushra.progress_reads import screening_counts, session_export_rows
 from mushra.reports import FORMATS, ReportMeta, render_file, write_report
 from mushra.reports.exports import sessions_csv
 from mushra.timing_reads import audio_by_utterance, trial_seconds
-from mushra.typed_results import acr_ratings, is_typed, typed_analysis, typed_file, write_typed
+from mushra.typed_results import is_typed, typed_analysis, typed_file, write_typed
 
 QUESTIONNAIRE = ("age_band", "headphones", "native_language")
 UTTERANCE = ("utterance_language", "utterance_style", "utterance_speaker")
@@ -284,3 +284,9 @@ def test_report(test: ListeningTest, out_dir: Path, options: ReportOptions) -> d
         written["sessions.csv"] = Path(out_dir) / "sessions.csv"
         written["sessions.csv"].write_bytes(test_sessions_csv(test))
     return written
+
+
+def acr_ratings(test: ListeningTest) -> pd.DataFrame | None:
+    """An ACR or SMOS test's ratings as ``ratings_frame`` reads them; None for a pair type,
+    whose table ``typed_results.typed_frame`` reads itself."""
+    return None if test_types.of(test).pair else ratings_frame(test)

@@ -212,7 +212,8 @@ def write_typed(
 def typed_summary(result: TypedResult) -> dict:
     """The figures the results page shows of a typed result (as of a MUSHRA one)."""
     data = result.data
-    count = int(data.get("n_ratings", data.get("n_judgements", 0)))
+    # What each type counts: ratings (ACR, SMOS), judgements (CMOS, A/B) or trials (ABX).
+    count = next((int(data[k]) for k in ("n_ratings", "n_judgements", "n_trials") if k in data), 0)
     excluded = {e["listener"] for e in (data.get("screening") or {}).get("excluded", [])}
     return {
         "n_rated": count,
@@ -220,11 +221,3 @@ def typed_summary(result: TypedResult) -> dict:
         "n_listeners": int(data.get("n_listeners", 0)),
         "n_excluded": len(excluded),
     }
-
-
-def acr_ratings(test: ListeningTest) -> pd.DataFrame | None:
-    """An ACR or SMOS test's ratings as ``results.ratings_frame`` reads them; None for a pair
-    type, whose table ``typed_frame`` reads itself."""
-    from mushra.results import ratings_frame  # results imports this module
-
-    return None if test_types.of(test).pair else ratings_frame(test)

@@ -12,7 +12,7 @@ from mushra.analysis import cli
 from mushra.models import Rating
 from mushra.results import ReportOptions, ratings_frame
 from mushra.results import test_analysis as analysis_of
-from mushra.typed_results import typed_frame
+from mushra.typed_results import typed_frame, typed_summary
 from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test
 from tests.mushra.test_listening_tests import post_ratings
 from tests.mushra.test_pair_types import answers
@@ -104,9 +104,10 @@ def test_abx_proportion_correct_counts_the_answers_that_named_x(client, db, tmp_
             post_ratings(
                 client, session, trial.position, answers(trial, int(say_a), int(not say_a))
             )
-    data = analysis_of(test, ReportOptions()).to_dict()
-    overall = data["overall"]
+    result = analysis_of(test, ReportOptions())
+    overall = result.to_dict()["overall"]
     assert (overall["correct"], overall["n"]) == (correct, 6)
+    assert typed_summary(result)["n_ratings"] == 6  # the page counts ABX's trials
 
 
 def test_a_typed_test_refuses_mushra_options_and_power_planning(admin_client, client, acr_test):
