@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mushra.analysis import Spec, analyze, mixed_model, read_ratings, tidy
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 from mushra.analysis.synthetic import mushra_ratings
 
 
@@ -121,7 +121,7 @@ def main() -> None:
     mixed_df = tidy(mushra_ratings(listeners, items, args.conditions, seed=2))
     t_mixed, _ = timed(mixed_model, mixed_df, "reference")
     tested = sorted(set(mixed_df["condition"]) - {"reference", "anchor"})
-    t_full, _ = timed(mixed_model_full_fast, mixed_df, tested, tested[0])
+    t_full, _ = timed(mixed_model_full, mixed_df, tested, tested[0])
     lmer = lmer_seconds(mixed_df)
     listeners, items = design(args.statsmodels_ratings, 10, 5)
     small = tidy(mushra_ratings(listeners, items, 5, seed=3))

@@ -21,7 +21,7 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 from mushra.analysis.synthetic import mushra_ratings
 
 
@@ -71,7 +71,7 @@ def main() -> None:
     a = p.parse_args()
     df = mushra_ratings(a.listeners, a.items, a.conditions, seed=1)
     systems = sorted(c for c in df["condition"].unique() if c.startswith("sys"))
-    limited, free = mixed_model_full_fast, mixed_model_full_fast.__wrapped__
+    limited, free = mixed_model_full, mixed_model_full.__wrapped__
     print(f"{len(df):,} ratings, {len(systems)} systems, {os.cpu_count()} cores")
     times = {}
     for busy in (False, True):

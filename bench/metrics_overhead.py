@@ -307,6 +307,9 @@ def bench(args: argparse.Namespace, var: Path, log_path: Path) -> dict:
     import django
     from django.core.management import call_command
 
+    from evalsite.var_dir import prepare_var_dir
+
+    prepare_var_dir()  # the secret key and folders of this fresh var/, as the launcher makes them
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     from synth_workers.metric_catalog import chosen_metrics

@@ -4,7 +4,7 @@
 
 Experiments under the null: three systems with the same true mean, every listener rating every
 item, with a large listener × system variance (the case where treating the variance components
-as known fails). Each is fitted with mushra.analysis.mixed_full_fast (the confirmatory model);
+as known fails). Each is fitted with mushra.analysis.lmm_interactions (the confirmatory model);
 for each of its two effects the test rejects at 5 % by Wald z (estimate/SE against the normal,
 what the model reported before issue 15) and by its Satterthwaite t (what it reports now). Prints
 the rejection rates with their Monte-Carlo standard error (as if the tests were independent; the
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 
 ITEMS = 8
 SDS = {"listener": 8.0, "item": 4.0, "listener:system": 10.0, "item:system": 3.0, "residual": 12.0}
@@ -51,7 +51,7 @@ def experiment(args: tuple[int, int]) -> tuple[int, int, int]:
             "score": score,
         }
     )
-    effects = mixed_model_full_fast(df, SYSTEMS, SYSTEMS[0])["effects"]
+    effects = mixed_model_full(df, SYSTEMS, SYSTEMS[0])["effects"]
     wald = sum(2 * stats.norm.sf(abs(e["estimate"] / e["se"])) < 0.05 for e in effects)
     satterthwaite = sum(e["p"] < 0.05 for e in effects)
     return len(effects), int(wald), int(satterthwaite)

@@ -46,6 +46,9 @@ print(json.dumps(times))
 
 
 def measure(env: dict, n: int) -> list[float]:
+    # A fresh var/ folder: its secret key and broker folders first, as the launcher makes them.
+    prepare = "from evalsite.var_dir import prepare_var_dir; prepare_var_dir()"
+    subprocess.run([sys.executable, "-c", prepare], env=env, cwd=ROOT, check=True)
     worker = subprocess.Popen(
         [*worker_command(pool="solo", concurrency=1), "--without-mingle", "--without-gossip"],
         env=env,

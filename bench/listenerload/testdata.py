@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def write_sources(folder: Path, seconds: float) -> None:
-    from tests.synth_workers.audio_files import write_tone
+    from tests.support.audio import write_tone
 
     for i in range(ITEMS):
         write_tone(folder / "rec" / f"item{i}.wav", seconds=seconds, freq=160 + 15 * i, seed=i)
@@ -107,6 +107,9 @@ def main() -> None:
     args = parse_args()
     import django
 
+    from evalsite.var_dir import prepare_var_dir
+
+    prepare_var_dir()  # the secret key and folders of the bench's fresh var/
     django.setup()
     from evalsite.launcher import prepare
 

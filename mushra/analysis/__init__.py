@@ -11,7 +11,7 @@ from mushra.analysis.analyze import Result, Spec, analyze
 from mushra.analysis.data import AnalysisError, read_ratings, tidy
 from mushra.analysis.descriptives import describe
 from mushra.analysis.gaps import GapResult, gap_closure
-from mushra.analysis.mixed import mixed_model
+from mushra.analysis.lmm_intercepts import mixed_model
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.pairwise import holm, pairwise_wilcoxon
 from mushra.analysis.screening import Screening, screen

@@ -36,9 +36,10 @@ from mushra.analysis.data import KEYS, AnalysisError, conditions_of, json_ready,
 from mushra.analysis.descriptives import describe
 from mushra.analysis.gaps import gap_closure
 from mushra.analysis.intervals import METHOD as INTERVAL_METHOD
-from mushra.analysis.mixed import mixed_model
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
+from mushra.analysis.lmm_intercepts import mixed_model
 from mushra.analysis.omnibus import friedman
+from mushra.analysis.options import NAMING, unknown_condition
 from mushra.analysis.pairwise import pairwise_listener, pairwise_wilcoxon
 from mushra.analysis.screening import RULE_ATTENTION, attention_exclusions, screen
 from mushra.analysis.strata import strata_of
@@ -46,10 +47,10 @@ from mushra.analysis.threads import blas_limited
 from mushra.analysis.timing import RULE_FAST, screen_fast
 
 DEFAULT_REFERENCE = "reference"
-RULE_OFF = "screening off (--no-screening)"
-RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name it with --reference)"
+RULE_OFF = "screening off (every listener kept, as asked)"
+RULE_NO_REFERENCE = "screening skipped: no hidden reference condition (name the reference)"
 CONDITION_KEYS = ("condition", "n", "mean", "sd", "median", "iqr", "ci95", "ci95_bootstrap")
-MIXED_MODELS = ("intercepts", "full", "none")  # see mixed.py and mixed_full_fast.py
+MIXED_MODELS = ("intercepts", "full", "none")  # lmm_intercepts.py, lmm_interactions.py, none
 # The stages analyze() reports to its ``progress`` callback, in order (strata only with ``by``).
 STAGES = ("screening", "describing", "testing", "modelling", "strata")
 Progress = Callable[[str], None] | None
@@ -140,54 +141,65 @@ def _resolve_reference(spec: Spec, conditions: set[str]) -> str | None:
 def resolve(spec: Spec, df: pd.DataFrame) -> Spec:
     """Check every name in ``spec`` against the ratings and fill in the defaults."""
     conditions = conditions_of(df)
-    known = ", ".join(sorted(conditions))
-
-    def check(name: str, option: str) -> None:
-        if name not in conditions:
-            raise AnalysisError(f"unknown condition {name!r} in {option} (conditions: {known})")
-
     if spec.mixed not in MIXED_MODELS:
-        raise AnalysisError(f"--mixed-model {spec.mixed}: use one of {', '.join(MIXED_MODELS)}")
+        raise AnalysisError(
+            f"unknown mixed model {spec.mixed!r}: use one of {', '.join(MIXED_MODELS)}",
+            option="mixed_model",
+        )
     if not spec.hidden_reference and spec.reference is not None:
         raise AnalysisError(
-            f"--reference {spec.reference}: a MUSHRA test without hidden reference has none"
+            f"a MUSHRA test without hidden reference has none, but {spec.reference!r} was named "
+            "as one",
+            option="reference",
         )
     if spec.hidden_reference:
         spec = replace(spec, reference=_resolve_reference(spec, conditions))
-    for name, option in (
-        (spec.reference, "--reference"),
-        (spec.mid_anchor, "--mid-anchor"),
-        (spec.low_anchor, "--low-anchor"),
-    ):
-        if name is not None:
-            check(name, option)
-    for a, b in spec.compare:
-        check(a, "--compare")
-        check(b, "--compare")
-        if a == b:
-            raise AnalysisError(f"--compare {a}:{b} compares a condition with itself")
-    for new, base, top in spec.gaps:
-        for name in (new, base, top):
-            check(name, "--gap")
-        if base == top:
-            raise AnalysisError(f"--gap {new}:{base}:{top}: BASE and TOP must differ")
-    if spec.baseline is not None:
-        check(spec.baseline, "--baseline")
-        if spec.mixed == "full" and spec.baseline not in spec.systems(conditions):
-            raise AnalysisError(
-                f"--baseline {spec.baseline}: the full mixed model compares the conditions under "
-                "test, not the hidden reference or an anchor"
-            )
+    _check_names(spec, conditions)
     for column in spec.by:
         if column in (*KEYS, "score") or column not in df.columns:
             extra = ", ".join(c for c in df.columns if c not in (*KEYS, "score")) or "none"
             raise AnalysisError(
                 f"no column {column!r} to break the results down by "
-                f"(the file's extra columns: {extra})"
+                f"(the file's extra columns: {extra})",
+                option="by",
             )
     if not spec.compare:
         spec = replace(spec, compare=tuple(itertools.combinations(spec.systems(conditions), 2)))
     return spec
+
+
+def _check_names(spec: Spec, conditions: set[str]) -> None:
+    """Each condition ``spec`` names was rated, and plays a part it can play."""
+
+    def check(name: str | None, option: str) -> None:
+        if name is not None and name not in conditions:
+            raise unknown_condition(name, option, conditions)
+
+    check(spec.reference, "reference")
+    check(spec.mid_anchor, "mid_anchor")
+    check(spec.low_anchor, "low_anchor")
+    for a, b in spec.compare:
+        check(a, "compare")
+        check(b, "compare")
+        if a == b:
+            raise AnalysisError(
+                f"the pair {a}:{b} compares a condition with itself", option="compare"
+            )
+    for new, base, top in spec.gaps:
+        for name in (new, base, top):
+            check(name, "gap")
+        if base == top:
+            raise AnalysisError(
+                f"the gap closure {new}:{base}:{top} needs a base and a top that differ",
+                option="gap",
+            )
+    check(spec.baseline, "baseline")
+    if spec.mixed == "full" and spec.baseline not in (None, *spec.systems(conditions)):
+        raise AnalysisError(
+            f"the full mixed model's baseline must be a condition under test, not the hidden "
+            f"reference or an anchor ({spec.baseline!r})",
+            option="baseline",
+        )
 
 
 def _screen(
@@ -214,9 +226,10 @@ def _screen(
         attention=attention,
     )
     if result.kept.empty:
-        check = "--reference" if spec.hidden_reference else "--mid-anchor"
+        option = "reference" if spec.hidden_reference else "mid_anchor"
         raise AnalysisError(
-            f"screening excluded every listener: check {check}, or use --no-screening"
+            f"screening excluded every listener: check {NAMING[option]}, or turn screening off",
+            option=option,
         )
     excluded = [
         {"listener": e["listener"], "rule": e["rule"], "fraction": e["fraction"]}
@@ -297,7 +310,7 @@ def _mixed(df: pd.DataFrame, spec: Spec, lenient: bool) -> dict | None:
         if spec.mixed == "full":
             systems = spec.systems(set(present))
             baseline = _baseline(spec, systems or present)
-            return mixed_model_full_fast(df, systems, baseline, spec.compare)
+            return mixed_model_full(df, systems, baseline, spec.compare)
         return mixed_model(df, _baseline(spec, present), spec.compare)
     except AnalysisError:
         # The default model is a summary: a stratum (or test) it cannot fit gets null. The full

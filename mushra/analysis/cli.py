@@ -2,7 +2,9 @@
 
 Bad input (a missing column, a score out of range, an unknown condition in an option, a pair
 nobody rated) ends with exit code 2 and one line naming the file and the problem, never a
-traceback: the person reading it uploaded a file, they did not write this program.
+traceback: the person reading it uploaded a file, they did not write this program. The library
+words its errors for any reader and names the option at fault (``AnalysisError.option``); this
+command puts that option's flag (:data:`FLAGS`) before the message.
 
 The test types beside MUSHRA (ACR, SMOS, CMOS, A/B, ABX: mushra.analysis.types) come from
 ``--test-type``, a ``test_type`` column or the file's columns; they print json or text (the
@@ -23,6 +25,7 @@ from mushra.analysis.analyze import MIXED_MODELS, Result, Spec
 from mushra.analysis.bootstrap import N_BOOT
 from mushra.analysis.data import AnalysisError, json_ready, read_table
 from mushra.analysis.formats import csv_table, text
+from mushra.analysis.options import parse_names
 from mushra.analysis.planning import PlanOptions, plan_pilot
 from mushra.analysis.power import N_SIMULATIONS, plan_text
 from mushra.analysis.screening import attention_outcomes
@@ -40,9 +43,20 @@ from mushra.analysis.types.dispatch import SCREENED_TYPES
 FORMATS = ("json", "text", "csv", "html", "pdf")
 # The other test types' formats: their report and its PDF (mushra.reports.typed); no csv table.
 TYPED_FORMATS = ("json", "text", "html", "pdf")
+# The library's options (mushra.analysis.options.OPTIONS) → this command's flags.
+FLAGS = {
+    "reference": "--reference", "mid_anchor": "--mid-anchor", "low_anchor": "--low-anchor",
+    "compare": "--compare", "gap": "--gap", "baseline": "--baseline", "by": "--by",
+    "mixed_model": "--mixed-model", "screening": "--no-screening", "attention": "--attention",
+    "exclude_fast": "--exclude-fast", "bootstrap": "--bootstrap", "seed": "--seed",
+    "items_random": "--items-random", "test_type": "--test-type", "difference": "--power",
+    "target_power": "--target-power", "alpha": "--alpha", "simulations": "--simulations",
+    "listeners": "--listeners", "items": "--items", "jobs": "--jobs",
+    "precision": "--precision", "format": "--format", "out": "--out",
+}  # fmt: skip
 # Options of the MUSHRA analysis alone: refused for the other test types (module docstring).
 MUSHRA_ONLY = ("reference", "mid_anchor", "low_anchor", "gap", "by", "attention", "exclude_fast",
-               "mixed_model", "baseline", "bootstrap", "seed", "items_random", "power",
+               "mixed_model", "baseline", "bootstrap", "seed", "items_random", "difference",
                "precision", "listeners", "items")  # fmt: skip
 
 
@@ -51,12 +65,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def parse_names(value: str, parts: int, option: str) -> tuple[str, ...]:
-    names = tuple(value.split(":"))
-    if len(names) != parts or not all(names):
-        shape = "A:B" if parts == 2 else "NEW:BASE:TOP"
-        raise AnalysisError(f"{option} {value!r}: expected {shape}")
-    return names
+def worded(exc: AnalysisError) -> str:
+    """The error as this command's user reads it: the flag of the option at fault, if any,
+    then the library's message."""
+    flag = FLAGS.get(exc.option)
+    return f"{flag}: {exc}" if flag else str(exc)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -156,12 +169,16 @@ def add_planning(p: argparse.ArgumentParser) -> None:
 
 
 def parse_counts(value: str | None, option: str) -> tuple[int, ...]:
+    """Listener or item counts (``option`` "listeners" or "items") written 10,20,40."""
     if not value:
         return ()
     try:
         return tuple(int(v) for v in value.split(","))
     except ValueError:
-        raise AnalysisError(f"{option} {value!r}: expected whole numbers like 10,20,40") from None
+        raise AnalysisError(
+            f"the {option[:-1]} counts must be whole numbers like 10,20,40, not {value!r}",
+            option=option,
+        ) from None
 
 
 def plan_options(args: argparse.Namespace) -> PlanOptions | None:
@@ -169,19 +186,27 @@ def plan_options(args: argparse.Namespace) -> PlanOptions | None:
     if args.power is None:
         return None
     if not args.power > 0:  # also NaN
-        raise AnalysisError(f"--power must be a difference above 0 points (got {args.power})")
+        raise AnalysisError(
+            f"the difference to detect must be above 0 points (got {args.power})",
+            option="difference",
+        )
     if args.format not in (None, "json", "text"):
-        raise AnalysisError(f"--power prints text or json, not --format {args.format}")
+        raise AnalysisError(
+            f"a plan is printed as text or json, not {args.format}", option="format"
+        )
     if args.jobs < 1:
-        raise AnalysisError("--jobs must be at least 1")
+        raise AnalysisError("at least 1 worker process is needed", option="jobs")
     if args.precision is not None and not args.precision > 0:
-        raise AnalysisError(f"--precision must be above 0 points (got {args.precision})")
+        raise AnalysisError(
+            f"the target half-width must be above 0 points (got {args.precision})",
+            option="precision",
+        )
     return PlanOptions(
         difference=args.power,
         alpha=args.alpha,
         target=args.target_power,
-        items=parse_counts(args.items, "--items"),
-        listeners=parse_counts(args.listeners, "--listeners"),
+        items=parse_counts(args.items, "items"),
+        listeners=parse_counts(args.listeners, "listeners"),
         simulations=args.simulations,
         seed=args.seed,
         jobs=args.jobs,
@@ -217,13 +242,13 @@ def render_plan(
 
 def spec_from(args: argparse.Namespace) -> Spec:
     if args.bootstrap < 1:
-        raise AnalysisError("--bootstrap must be at least 1")
+        raise AnalysisError("at least 1 bootstrap resample is needed", option="bootstrap")
     return Spec(
         reference=args.reference,
         mid_anchor=args.mid_anchor,
         low_anchor=args.low_anchor,
-        compare=tuple(parse_names(v, 2, "--compare") for v in args.compare),
-        gaps=tuple(parse_names(v, 3, "--gap") for v in args.gap),
+        compare=tuple(parse_names(v, 2, "compare") for v in args.compare),
+        gaps=tuple(parse_names(v, 3, "gap") for v in args.gap),
         by=tuple(args.by),
         screening=not args.no_screening,
         exclude_fast=args.exclude_fast,
@@ -241,7 +266,7 @@ def read_attention(path: Path) -> pd.DataFrame:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AnalysisError(f"cannot read {path.name}: {first}") from exc
+        raise AnalysisError(f"cannot read {path.name}: {first}", option="attention") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     return attention_outcomes(raw)
 
@@ -267,7 +292,7 @@ def _write(output: str | bytes, out: Path | None) -> None:
     if out is None:
         if isinstance(output, bytes):
             if sys.stdout.isatty():
-                raise AnalysisError("--format pdf writes binary data: give --out FILE.pdf")
+                raise AnalysisError("a PDF is binary: name a file to write it to", option="out")
             sys.stdout.buffer.write(output)
         else:
             sys.stdout.write(output)
@@ -278,7 +303,7 @@ def _write(output: str | bytes, out: Path | None) -> None:
         else:
             out.write_text(output, encoding="utf-8")
     except OSError as exc:
-        raise AnalysisError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise AnalysisError(f"cannot write {out}: {exc.strerror or exc}", option="out") from exc
 
 
 def mushra_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) -> str | bytes:
@@ -300,16 +325,19 @@ def refuse_mushra_options(args: argparse.Namespace, test_type: str) -> None:
     """The MUSHRA-only options, and --no-screening where there is nothing to screen, are
     errors for the other test types: ignoring one would let a reader believe it was applied."""
     defaults = parser()
-    for dest in MUSHRA_ONLY:
+    for option in MUSHRA_ONLY:
+        dest = FLAGS[option].removeprefix("--").replace("-", "_")
         if getattr(args, dest) != defaults.get_default(dest):
-            option = "--" + dest.replace("_", "-")
-            raise AnalysisError(f"{option} applies to MUSHRA tests, not to test type {test_type}")
+            raise AnalysisError(
+                f"this option applies to MUSHRA tests, not to test type {test_type}", option=option
+            )
     if args.no_screening and test_type not in SCREENED_TYPES:
-        raise AnalysisError(f"--no-screening: test type {test_type} has no screening rules")
+        raise AnalysisError(f"test type {test_type} has no screening rules", option="screening")
     if (args.format or "json") not in TYPED_FORMATS:
         raise AnalysisError(
-            f"--format {args.format} is not available for test type {test_type} yet "
-            "(use json, text, html or pdf)"
+            f"{args.format} is not available for test type {test_type} yet "
+            "(use json, text, html or pdf)",
+            option="format",
         )
 
 
@@ -318,7 +346,7 @@ def typed_output(args: argparse.Namespace, raw: pd.DataFrame, test_type: str) ->
     refuse_mushra_options(args, test_type)
     options = Options(
         test_type=test_type,
-        compare=tuple(parse_names(v, 2, "--compare") for v in args.compare),
+        compare=tuple(parse_names(v, 2, "compare") for v in args.compare),
         screening=not args.no_screening,
     )
     data = analyze_any(raw, options).to_dict()
@@ -346,6 +374,6 @@ def main(argv: list[str] | None = None) -> int:
             output = typed_output(args, raw, test_type)
         _write(output, args.out)
     except AnalysisError as exc:
-        print(f"{name}: {exc}", file=sys.stderr)
+        print(f"{name}: {worded(exc)}", file=sys.stderr)
         return 2
     return 0

@@ -53,7 +53,16 @@ OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs"}
 
 
 class AnalysisError(ValueError):
-    """Bad input to the analysis; the message is a single line meant for the user."""
+    """Bad input to the analysis; the message is a single line meant for the user.
+
+    It says what went wrong in the analysis' own words (which condition, which option), never a
+    front end's: ``option`` names the option at fault (one of mushra.analysis.options.OPTIONS;
+    None when the data themselves are), and the command line and the pages word that for their
+    readers (a flag, a form field's label)."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +177,7 @@ def from_webmushra(raw: pd.DataFrame) -> pd.DataFrame:
     listener = session_uuid, or in older files a participant field of the questionnaire
     (:func:`webmushra_listener_column`); item = trial_id; condition = rating_stimulus; score =
     rating_score. The other questionnaire columns webMUSHRA writes between session_test_id and
-    session_uuid (age, headphones, …) are kept as strata for ``--by``.
+    session_uuid (age, headphones, …) are kept as strata (columns to break the results down by).
     """
     listener_col = webmushra_listener_column(raw.columns)
     blank = raw[listener_col].isna() | (raw[listener_col].astype(str).str.strip() == "")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from mushra.analysis.bootstrap import N_BOOT, BootstrapMeans, Replicates
 from mushra.analysis.data import AnalysisError, conditions_of, tidy
+from mushra.analysis.options import unknown_condition
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ def gap_closure(
     present = conditions_of(df)
     for name in names:
         if name not in present:
-            raise AnalysisError(f"condition {name!r} not found")
+            raise unknown_condition(name, "gap", present)
     if base == top:
-        raise AnalysisError("base and top must be different conditions")
+        raise AnalysisError("base and top must be different conditions", option="gap")
     if boot is None:
         subset = df[df["condition"].isin(names)]
         boot = BootstrapMeans.of(subset, names, n_boot, seed, items_random=items_random)

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from mushra.analysis.data import AnalysisError, conditions_of, tidy
+from mushra.analysis.options import unknown_condition
 
 ALPHA = 0.05
 
@@ -171,7 +172,7 @@ def _family(
     names = sorted({name for pair in pairs for name in pair})
     for name in names:
         if name not in present and not lenient:
-            raise AnalysisError(f"condition {name!r} not found")
+            raise unknown_condition(name, "compare", present)
     wide, listener = blocks(df, names)
     rows = []
     for a, b in pairs:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mushra.analysis.analyze import Result
 from mushra.analysis.data import AnalysisError, conditions_of
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 from mushra.analysis.power import N_SIMULATIONS, Progress, power_plan
 from mushra.analysis.sequential import sequential_view
 
@@ -48,7 +48,7 @@ def pilot_components(result: Result, systems: list[str]) -> dict[str, float]:
     """The confirmatory model's variance components on the pilot's conditions under test."""
     fitted = result.data.get("mixed_model") if result.spec.mixed == "full" else None
     if not fitted:
-        fitted = mixed_model_full_fast(result.kept, systems, systems[0])
+        fitted = mixed_model_full(result.kept, systems, systems[0])
     return dict(fitted["variance_components"])
 
 

@@ -1,6 +1,6 @@
 """Planning a test: how many listeners (and items) detect a difference with a given power.
 
-A pilot's confirmatory fit (:mod:`mushra.analysis.mixed_full_fast`) gives the five variance
+A pilot's confirmatory fit (:mod:`mushra.analysis.lmm_interactions`) gives the five variance
 components. This module simulates experiments with those components and a true difference of
 ``difference`` MUSHRA points, fits the same confirmatory model to each and counts how often it
 finds the difference (p < alpha): the simulated power, with an exact (Clopper–Pearson) binomial
@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from mushra.analysis.data import AnalysisError
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 
 COMPONENTS = ("listener", "item", "listener:condition", "item:condition", "residual")
 N_SIMULATIONS = 100
@@ -133,24 +133,37 @@ def check_plan(difference: float, alpha: float, target: float, simulations: int)
     allowed here (the simulated power is then the type-I error, a check of the test itself);
     the command line and the page ask for one above 0."""
     if not (math.isfinite(difference) and difference >= 0):
-        raise AnalysisError(f"the difference to detect must be 0 points or more (got {difference})")
+        raise AnalysisError(
+            f"the difference to detect must be 0 points or more (got {difference})",
+            option="difference",
+        )
     if difference > 100:
-        raise AnalysisError(f"the difference to detect is at most 100 points (got {difference})")
+        raise AnalysisError(
+            f"the difference to detect is at most 100 points (got {difference})",
+            option="difference",
+        )
     if not 0 < alpha < 0.5:
-        raise AnalysisError(f"alpha must be between 0 and 0.5 (got {alpha})")
+        raise AnalysisError(f"alpha must be between 0 and 0.5 (got {alpha})", option="alpha")
     if not 0 < target < 1:
-        raise AnalysisError(f"the target power must be between 0 and 1 (got {target})")
+        raise AnalysisError(
+            f"the target power must be between 0 and 1 (got {target})", option="target_power"
+        )
     if simulations < 10:
-        raise AnalysisError(f"at least 10 simulations are needed (got {simulations})")
+        raise AnalysisError(
+            f"at least 10 simulations are needed (got {simulations})", option="simulations"
+        )
 
 
 def check_counts(values: Sequence[int], low: int, high: int, what: str) -> list[int]:
     """Sorted distinct counts within [low, high]."""
     values = sorted({int(v) for v in values})
+    option = f"{what}s"  # "listeners" or "items"
     if not values:
-        raise AnalysisError(f"no {what} counts to plan for")
+        raise AnalysisError(f"no {what} counts to plan for", option=option)
     if values[0] < low or values[-1] > high:
-        raise AnalysisError(f"{what} counts must be between {low} and {high} (got {values})")
+        raise AnalysisError(
+            f"{what} counts must be between {low} and {high} (got {values})", option=option
+        )
     return values
 
 
@@ -242,7 +255,7 @@ def tidy_scores(scores: np.ndarray) -> pd.DataFrame:
 def fit_contrast(scores: np.ndarray) -> tuple[float, float]:
     """(p, CI half-width) of the system-vs-baseline effect; (nan, nan) if the fit fails."""
     try:
-        row = mixed_model_full_fast(tidy_scores(scores), [BASE, NEW], BASE)["effects"][0]
+        row = mixed_model_full(tidy_scores(scores), [BASE, NEW], BASE)["effects"][0]
     except AnalysisError:
         return math.nan, math.nan
     low, high = row["ci95"]
@@ -341,7 +354,8 @@ def power_plan(
     if simulations * len(cells) > MAX_FITS:
         raise AnalysisError(
             f"{simulations} simulations × {len(cells)} design points is more than "
-            f"{MAX_FITS:,} fits: use fewer simulations or a shorter grid"
+            f"{MAX_FITS:,} fits: use fewer simulations or a shorter grid",
+            option="simulations",
         )
     seeds = np.random.SeedSequence(seed).spawn(simulations)
     tasks = [(s, comp, float(difference), cells) for s in seeds]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from mushra.analysis.data import AnalysisError, conditions_of, tidy
+from mushra.analysis.options import unknown_condition
 
 THRESHOLD = 90.0
 MAX_FRACTION = 0.15  # more than 15 % of a listener's items → excluded
@@ -89,7 +90,7 @@ def screen(
     df = df if validated else tidy(df)
     conditions = conditions_of(df)
     if reference is not None and reference not in conditions:
-        raise AnalysisError(f"hidden reference condition {reference!r} not found")
+        raise unknown_condition(reference, "reference", conditions)
     exclusions: list[dict] = []
     rules = [RULE_REFERENCE if reference is not None else RULE_REFERENCE_NOT_APPLICABLE]
     reference_fractions = pd.Series(dtype=float)
@@ -106,7 +107,7 @@ def screen(
         rules.append(RULE_MID_ANCHOR_SKIPPED)
     else:
         if mid_anchor not in conditions:
-            raise AnalysisError(f"mid anchor condition {mid_anchor!r} not found")
+            raise unknown_condition(mid_anchor, "mid_anchor", conditions)
         rules.append(RULE_MID_ANCHOR)
         anchor = df[df["condition"] == mid_anchor]
         per_item = (anchor["score"] > THRESHOLD).groupby(anchor["item"]).mean()
@@ -150,10 +151,14 @@ def attention_outcomes(df: pd.DataFrame) -> pd.DataFrame:
     1/0), one row per check; listeners become strings like the ratings' keys."""
     missing = [c for c in ATTENTION_COLUMNS if c not in df.columns]
     if missing:
-        raise AnalysisError(f"attention checks: missing column(s): {', '.join(missing)}")
+        raise AnalysisError(
+            f"attention checks: missing column(s): {', '.join(missing)}", option="attention"
+        )
     out = df[list(ATTENTION_COLUMNS)].copy().reset_index(drop=True)
     if out["listener"].isna().any():
-        raise AnalysisError("attention checks: column 'listener' is empty in a row")
+        raise AnalysisError(
+            "attention checks: column 'listener' is empty in a row", option="attention"
+        )
     out["listener"] = out["listener"].astype(str)
     words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
     passed = out["passed"].map(
@@ -163,7 +168,8 @@ def attention_outcomes(df: pd.DataFrame) -> pd.DataFrame:
         row = int(passed.isna().to_numpy().argmax())
         raise AnalysisError(
             f"attention checks: column 'passed' is not true/false in row {row}: "
-            f"{out['passed'].iloc[row]!r}"
+            f"{out['passed'].iloc[row]!r}",
+            option="attention",
         )
     out["passed"] = passed.astype(bool)
     return out

@@ -6,7 +6,7 @@ bootstrap interval, too costly to redraw per batch, while the difference in poin
 plan's "difference to detect" means), else the best system (highest mean) against the
 lowest-scoring one (:func:`headline`). After each ``batch`` listeners, in the order they first
 appear in the ratings (session order on the platform), the confirmatory model
-(:mod:`mushra.analysis.mixed_full_fast`, fitted on every condition under test, baseline
+(:mod:`mushra.analysis.lmm_interactions`, fitted on every condition under test, baseline
 ``base``) gives the difference's estimate and 95 % interval; a row says whether its half-width
 has reached the planned precision.
 
@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from mushra.analysis.data import AnalysisError
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 
 MAX_ROWS = 20  # default batch: enough listeners per batch to give at most this many rows
 
@@ -36,7 +36,8 @@ def headline(df: pd.DataFrame, systems: list[str], gap: tuple | None = None) -> 
         if new not in systems or base not in systems:
             raise AnalysisError(
                 f"the headline {new} − {base} needs two conditions under test "
-                f"(these: {', '.join(systems)})"
+                f"(these: {', '.join(systems)})",
+                option="gap",
             )
         return new, base
     means = df[df["condition"].isin(systems)].groupby("condition")["score"].mean()
@@ -69,7 +70,9 @@ def sequential(
 
     A batch on which the model cannot be fitted yet (too few listeners) gives no row."""
     if not (math.isfinite(target) and target > 0):
-        raise AnalysisError(f"the target half-width must be above 0 points (got {target})")
+        raise AnalysisError(
+            f"the target half-width must be above 0 points (got {target})", option="precision"
+        )
     sub = df[df["condition"].isin(systems)]
     order = pd.unique(sub["listener"])
     batch = batch or batch_size(len(order))
@@ -104,7 +107,7 @@ def _fit_first(sub, listeners, systems: list[str], new: str, base: str) -> dict 
     if new not in present or base not in present:
         return None
     try:
-        effects = mixed_model_full_fast(first, present, base)["effects"]
+        effects = mixed_model_full(first, present, base)["effects"]
     except AnalysisError:
         return None
     return next((e for e in effects if e["condition"] == new), None)

@@ -87,7 +87,8 @@ def fast_listeners(df: pd.DataFrame) -> dict[str, float]:
     if missing:
         raise AnalysisError(
             f"the fast-rater rule needs the column(s) {', '.join(missing)} "
-            "(the platform's ratings.csv has them)"
+            "(the platform's ratings.csv has them)",
+            option="exclude_fast",
         )
     trials = df.groupby(["listener", "item"], sort=False)[["trial_seconds", "audio_seconds"]]
     per_trial = trials.first().apply(pd.to_numeric, errors="coerce")

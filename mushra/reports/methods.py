@@ -211,7 +211,7 @@ def _inference(model: dict) -> str:
 def _mixed(result: dict) -> str:
     model = result["mixed_model"]
     formula = str(model.get("formula"))
-    if "listener:condition" in formula:  # mushra.analysis.mixed_full_fast
+    if "listener:condition" in formula:  # mushra.analysis.lmm_interactions
         return (
             f"A linear mixed model, {formula}, was fitted by REML (four variance components; "
             "profiled REML from sufficient statistics, which agrees with lme4) on the "

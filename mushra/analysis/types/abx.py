@@ -19,14 +19,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mushra.analysis.types.inputs import keys, no_nul, one_of, require, two_conditions
+from mushra.analysis.types.inputs import one_of, pair_rows
 from mushra.analysis.types.pairs import (
     Pair,
-    check_declared,
-    conditions_in,
-    orient,
-    reported,
+    oriented_pairs,
     rows_of,
+    sizes,
 )
 from mushra.analysis.types.summaries import binomial, untestable_binomial, with_holm
 
@@ -37,10 +35,7 @@ TEST = "one-sided exact binomial test of the proportion correct against 1/2 (cha
 
 def abx_table(df: pd.DataFrame) -> pd.DataFrame:
     """Validate ABX trials and add ``correct``; extra columns are kept."""
-    require(df, COLUMNS)
-    no_nul(df, COLUMNS)
-    out = keys(df, COLUMNS)
-    two_conditions(out)
+    out = pair_rows(df, COLUMNS, COLUMNS)
     one_of(out, "x", ("a", "b"), "the row's a or b")
     one_of(out, "answer", ("a", "b"), "the row's a or b")
     out["correct"] = out["answer"] == out["x"]
@@ -69,9 +64,7 @@ def _pair(rows: pd.DataFrame, pair: Pair) -> dict:
 
 def analyse_abx(df: pd.DataFrame, compare: Sequence[Pair] = ()) -> dict:
     """The ABX analysis of a frame validated by :func:`abx_table`."""
-    check_declared(compare, conditions_in(df))
-    oriented = orient(df, compare)
-    pairs = reported(oriented, compare)
+    oriented, pairs = oriented_pairs(df, compare)
     listeners = [
         {"listener": name, **_score(rows["correct"])}
         for name, rows in df.groupby("listener", sort=True)
@@ -79,8 +72,7 @@ def analyse_abx(df: pd.DataFrame, compare: Sequence[Pair] = ()) -> dict:
     return {
         "test_type": "abx",
         "n_trials": int(len(df)),
-        "n_listeners": int(df["listener"].nunique()),
-        "n_items": int(df["item"].nunique()),
+        **sizes(df),
         "unit": UNIT,
         "test": TEST,
         "overall": _score(df["correct"]),

@@ -37,7 +37,7 @@ MEASURES = {
     "acr": ("MOS", "absolute category rating of quality, 1 (bad) to 5 (excellent)"),
     "smos": ("SMOS", "similarity to the target speaker, 1 (not at all) to 5 (extremely)"),
 }
-RULE_OFF = "screening off (--no-screening)"
+RULE_OFF = "screening off (every listener kept, as asked)"
 UNIT = "listener means: each listener's mean of each condition, paired over listeners"
 
 
@@ -122,7 +122,8 @@ def _screen(df: pd.DataFrame, screening: bool) -> tuple[pd.DataFrame, dict]:
     kept = rated[~rated["listener"].isin(out)].reset_index(drop=True)
     if kept.empty:
         raise AnalysisError(
-            "screening excluded every listener (P.808 rules); --no-screening keeps them"
+            "screening excluded every listener (P.808 rules); turning screening off keeps them",
+            option="screening",
         )
     result["unscreened"] = [u for u in result["unscreened"] if u["listener"] not in out]
     return kept, result

@@ -23,14 +23,12 @@ import numpy as np
 import pandas as pd
 
 from mushra.analysis.pairwise import d_z, signed_rank
-from mushra.analysis.types.inputs import keys, no_nul, require, two_conditions, whole_numbers
+from mushra.analysis.types.inputs import pair_rows, whole_numbers
 from mushra.analysis.types.pairs import (
     Pair,
-    check_declared,
-    conditions_in,
-    orient,
-    reported,
+    oriented_pairs,
     rows_of,
+    sizes,
 )
 from mushra.analysis.types.summaries import CI_METHOD, clustered_mean, with_holm
 
@@ -41,10 +39,7 @@ UNIT = "listener means against 0 (Wilcoxon signed-rank); the CI is clustered by 
 
 def cmos_table(df: pd.DataFrame) -> pd.DataFrame:
     """Validate CMOS judgements (module docstring); extra columns are kept."""
-    require(df, COLUMNS)
-    no_nul(df, COLUMNS)
-    out = keys(df, ("listener", "item", "a", "b"))
-    two_conditions(out)
+    out = pair_rows(df, COLUMNS)
     out["score"] = whole_numbers(out["score"], "score", -3, 3)
     return out
 
@@ -77,16 +72,13 @@ def _pair(rows: pd.DataFrame, pair: Pair) -> dict:
 
 def analyse_cmos(df: pd.DataFrame, compare: Sequence[Pair] = ()) -> dict:
     """The CMOS analysis of a frame validated by :func:`cmos_table`."""
-    check_declared(compare, conditions_in(df))
-    oriented = orient(df, compare)
+    oriented, pairs = oriented_pairs(df, compare)
     oriented["value"] = np.where(oriented["flipped"], -oriented["score"], oriented["score"])
-    pairs = reported(oriented, compare)
     return {
         "test_type": "cmos",
         "scale": SCALE,
         "n_ratings": int(len(df)),
-        "n_listeners": int(df["listener"].nunique()),
-        "n_items": int(df["item"].nunique()),
+        **sizes(df),
         "interval": CI_METHOD,
         "unit": UNIT,
         "pairs": with_holm([_pair(rows_of(oriented, p), p) for p in pairs]),

@@ -67,11 +67,16 @@ class TypedResult:
         return json_ready(self.data)
 
 
-def _known(value: str, where: str) -> str:
+def _known(value: str, where: str | None) -> str:
+    """``value`` if it is a test type; ``where`` names the column it came from (None: the
+    test type option)."""
     if value not in TEST_TYPES:
-        raise AnalysisError(
-            f"{where} names an unknown test type {value!r} (known: {', '.join(TEST_TYPES)})"
-        )
+        known = ", ".join(TEST_TYPES)
+        if where is None:
+            message = f"unknown test type {value!r} (known: {known})"
+        else:
+            message = f"{where} names an unknown test type {value!r} (known: {known})"
+        raise AnalysisError(message, option=None if where else "test_type")
     return value
 
 
@@ -104,10 +109,11 @@ def resolve_test_type(raw: pd.DataFrame, option: str | None = None) -> str:
     """The test type of a raw table (module docstring); a contradiction is an error."""
     named = _column_type(raw)
     if option is not None:
-        _known(option, "--test-type")
+        _known(option, None)
         if named is not None and named != option:
             raise AnalysisError(
-                f"--test-type {option} contradicts the file's test_type column ({named})"
+                f"the test type {option} contradicts the file's test_type column ({named})",
+                option="test_type",
             )
         named = option
     kind = _webmushra_kind(raw.columns)
@@ -175,7 +181,9 @@ def analyze_any(
     if test_type in MUSHRA_TYPES:
         return _mushra(raw, test_type, options, attention)
     if attention is not None:
-        raise AnalysisError(f"attention-check outcomes apply to MUSHRA tests, not {test_type}")
+        raise AnalysisError(
+            f"attention-check outcomes apply to MUSHRA tests, not {test_type}", option="attention"
+        )
     converted = _converted(raw)
     table, analyse = ANALYSES[test_type]
     validated = table(converted.frame)[converted.keep].reset_index(drop=True)

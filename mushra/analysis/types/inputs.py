@@ -94,3 +94,16 @@ def one_of(
         raise AnalysisError(
             f"column {column!r} is not {what} in row {row}: {df[column].iloc[row]!r}"
         )
+
+
+PAIR_KEYS = ("listener", "item", "a", "b")
+
+
+def pair_rows(df: pd.DataFrame, columns: Sequence[str], key_columns=PAIR_KEYS) -> pd.DataFrame:
+    """What every paired-comparison table (A/B, CMOS, ABX) is checked for first: its columns are
+    there, hold no NUL, its keys become text, and each row names two different conditions."""
+    require(df, columns)
+    no_nul(df, columns)
+    out = keys(df, key_columns)
+    two_conditions(out)
+    return out

@@ -2,7 +2,7 @@
 
 The platform balances the order of presentation, so one pair arrives both as (A, B) and as
 (B, A). Every statistic is reported per unordered pair in one orientation: the one the
-scientist declared with ``--compare A:B``, or else the two names in alphabetical order. The
+scientist declared (``compare``, written A:B), or else the two names in alphabetical order. The
 rows presented the other way are flipped by the caller (a CMOS score changes sign; a preference
 or an ABX answer names a condition, so it needs no flip).
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mushra.analysis.data import AnalysisError
+from mushra.analysis.options import unknown_condition
 
 Pair = tuple[str, str]
 
@@ -25,18 +26,17 @@ Pair = tuple[str, str]
 def check_declared(compare: Sequence[Pair], known: set[str]) -> None:
     """Refuse a declared pair naming an unknown condition, one condition twice, or a pair
     declared in both orientations (which would leave the orientation undecided)."""
-    names = ", ".join(sorted(known))
     seen: set[frozenset[str]] = set()
     for a, b in compare:
         for name in (a, b):
             if name not in known:
-                raise AnalysisError(
-                    f"unknown condition {name!r} in --compare (conditions: {names})"
-                )
+                raise unknown_condition(name, "compare", known)
         if a == b:
-            raise AnalysisError(f"--compare {a}:{b} compares a condition with itself")
+            raise AnalysisError(
+                f"the pair {a}:{b} compares a condition with itself", option="compare"
+            )
         if frozenset((a, b)) in seen:
-            raise AnalysisError(f"--compare names the pair {a}, {b} twice")
+            raise AnalysisError(f"the pair {a}, {b} is declared twice", option="compare")
         seen.add(frozenset((a, b)))
 
 
@@ -64,8 +64,21 @@ def reported(df: pd.DataFrame, compare: Sequence[Pair]) -> list[Pair]:
         return sorted(judged)
     for a, b in compare:
         if (a, b) not in judged:
-            raise AnalysisError(f"no judgement compared {a!r} and {b!r}")
+            raise AnalysisError(f"no judgement compared {a!r} and {b!r}", option="compare")
     return list(compare)
+
+
+def oriented_pairs(df: pd.DataFrame, compare: Sequence[Pair]) -> tuple[pd.DataFrame, list[Pair]]:
+    """The start of every pair analysis: the declared pairs checked against the data, the rows
+    oriented (:func:`orient`) and the pairs to report (:func:`reported`)."""
+    check_declared(compare, conditions_in(df))
+    oriented = orient(df, compare)
+    return oriented, reported(oriented, compare)
+
+
+def sizes(df: pd.DataFrame) -> dict:
+    """How many listeners and items a pair analysis rests on."""
+    return {"n_listeners": int(df["listener"].nunique()), "n_items": int(df["item"].nunique())}
 
 
 def rows_of(df: pd.DataFrame, pair: Pair) -> pd.DataFrame:

@@ -25,14 +25,13 @@ import pandas as pd
 
 from mushra.analysis.data import AnalysisError
 from mushra.analysis.types.bradley_terry import bradley_terry
-from mushra.analysis.types.inputs import first, keys, no_nul, one_of, require, two_conditions
+from mushra.analysis.types.inputs import first, one_of, pair_rows
 from mushra.analysis.types.pairs import (
     Pair,
-    check_declared,
     conditions_in,
-    orient,
-    reported,
+    oriented_pairs,
     rows_of,
+    sizes,
 )
 from mushra.analysis.types.summaries import binomial, untestable_binomial, with_holm
 
@@ -44,10 +43,7 @@ TEST = "two-sided exact binomial test of a's share of the decided judgements aga
 
 def ab_table(df: pd.DataFrame) -> pd.DataFrame:
     """Validate A/B judgements; ``preferred`` becomes the chosen condition or "" for none."""
-    require(df, COLUMNS)
-    no_nul(df, COLUMNS)
-    out = keys(df, ("listener", "item", "a", "b"))
-    two_conditions(out)
+    out = pair_rows(df, COLUMNS)
     for column in ("a", "b"):
         named_none = (out[column].str.lower() == NONE).to_numpy()
         if named_none.any():
@@ -109,14 +105,11 @@ def _strengths(df: pd.DataFrame) -> dict | None:
 
 def analyse_ab(df: pd.DataFrame, compare: Sequence[Pair] = ()) -> dict:
     """The A/B analysis of a frame validated by :func:`ab_table`."""
-    check_declared(compare, conditions_in(df))
-    oriented = orient(df, compare)
-    pairs = reported(oriented, compare)
+    oriented, pairs = oriented_pairs(df, compare)
     return {
         "test_type": "ab",
         "n_judgements": int(len(df)),
-        "n_listeners": int(df["listener"].nunique()),
-        "n_items": int(df["item"].nunique()),
+        **sizes(df),
         "unit": UNIT,
         "test": TEST,
         "pairs": with_holm([_pair(rows_of(oriented, p), p) for p in pairs]),

@@ -10,8 +10,8 @@ from scipy import stats
 from mushra.analysis import AnalysisError, Spec, analyze, gap_closure, tidy
 from mushra.analysis.omnibus import friedman
 from mushra.analysis.synthetic import mushra_ratings
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import ANCHOR, REFERENCE, codec_tidy
+from tests.support.codec_mushra import ANCHOR, REFERENCE, codec_tidy
+from tests.support.services import need_shared_data
 
 TOP_KEYS = [
     "n_ratings",
@@ -195,24 +195,6 @@ def test_without_a_reference_screening_is_skipped_and_said():
     df = df[df["condition"] != "reference"]
     data = analyze(df, Spec(n_boot=50)).to_dict()
     assert "no hidden reference" in data["screening"]["rules"][0]
-
-
-@pytest.mark.parametrize(
-    ("spec", "needle"),
-    [
-        (Spec(reference="Natural"), "unknown condition 'Natural' in --reference"),
-        (Spec(mid_anchor="lp7"), "'lp7' in --mid-anchor"),
-        (Spec(compare=(("sys01", "sysXX"),)), "'sysXX' in --compare"),
-        (Spec(compare=(("sys01", "sys01"),)), "with itself"),
-        (Spec(gaps=(("sys01", "reference", "reference"),)), "BASE and TOP must differ"),
-        (Spec(by=("age",)), "no column 'age' to break the results down by"),
-    ],
-)
-def test_bad_spec_is_one_line_naming_the_option(spec, needle):
-    df = tidy(mushra_ratings(4, 3, 4, seed=0))
-    with pytest.raises(AnalysisError) as exc_info:
-        analyze(df, spec)
-    assert needle in str(exc_info.value) and "\n" not in str(exc_info.value)
 
 
 def test_pair_with_no_paired_data_is_refused():

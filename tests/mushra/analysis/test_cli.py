@@ -1,4 +1,6 @@
-"""python -m mushra.analysis: formats, options, and exit code 2 with one line on bad input."""
+"""python -m mushra.analysis: formats, options, and exit code 2 with one line on bad input.
+
+In-process through main() (tests.support.cli); the last tests run the real process."""
 
 import json
 import subprocess
@@ -8,6 +10,7 @@ import pytest
 
 from mushra.analysis.cli import main
 from mushra.analysis.synthetic import mushra_ratings
+from tests.support.cli import run_cli
 
 
 @pytest.fixture
@@ -19,14 +22,8 @@ def ratings(tmp_path):
     return path
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mushra.analysis", *args], capture_output=True, text=True
-    )
-
-
 def test_json_on_stdout_with_options(ratings):
-    proc = run(
+    code, out, err = run_cli(
         str(ratings),
         "--low-anchor=anchor",
         "--compare",
@@ -38,8 +35,8 @@ def test_json_on_stdout_with_options(ratings):
         "--bootstrap",
         "300",
     )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+    assert code == 0, err
+    data = json.loads(out)
     assert [(p["a"], p["b"]) for p in data["pairwise"]] == [("sys01", "sys03")]
     assert data["gaps"][0]["new"] == "sys03"
     assert [s["value"] for s in data["strata"]] == ["closed", "open"]
@@ -75,29 +72,47 @@ def test_text_and_csv_formats(ratings, tmp_path, capsys):
         ("listener,item,condition,score\na,i,x,loud\n", [], "not a number in row 0"),
         ("listener,item,condition,score\na,i,x,150\n", [], "outside 0-100 in row 0"),
         ("", [], "cannot read"),
-        (None, ["--compare", "sys01:nope"], "unknown condition 'nope' in --compare"),
-        (None, ["--compare", "sys01"], "expected A:B"),
-        (None, ["--gap", "sys01:reference"], "expected NEW:BASE:TOP"),
-        (None, ["--by", "age"], "no column 'age' to break the results down by (the file's extra"),
-        (None, ["--bootstrap", "0"], "--bootstrap must be at least 1"),
+        (
+            None,
+            ["--compare", "sys01:nope"],
+            "ratings.csv: --compare: a compared pair names a condition that is not in the data: "
+            "'nope' (conditions: anchor, reference, sys01, sys02, sys03)",
+        ),
+        (
+            None,
+            ["--compare", "sys01"],
+            "--compare: a compared pair must be two condition names as A:B, not 'sys01'",
+        ),
+        (
+            None,
+            ["--gap", "sys01:reference"],
+            "--gap: the gap closure must be three condition names as NEW:BASE:TOP",
+        ),
+        (
+            None,
+            ["--gap", "sys01:reference:reference"],
+            "--gap: the gap closure sys01:reference:reference needs a base and a top that differ",
+        ),
+        (None, ["--by", "age"], "--by: no column 'age' to break the results down by (the file's"),
+        (None, ["--bootstrap", "0"], "--bootstrap: at least 1 bootstrap resample is needed"),
         (None, ["--format", "docx"], "invalid choice"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(tmp_path, ratings, content, args, needle):
+def test_bad_input_exits_2_with_one_line_naming_the_flag(tmp_path, ratings, content, args, needle):
     path = ratings
     if content is not None:
         path = tmp_path / "bad.csv"
         path.write_text(content)
-    proc = run(str(path), *args)
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert needle in proc.stderr and "Traceback" not in proc.stderr
+    code, out, err = run_cli(str(path), *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert needle in err
 
 
 def test_missing_file_names_it(tmp_path):
-    proc = run(str(tmp_path / "absent.csv"))
-    assert proc.returncode == 2 and proc.stderr.startswith("absent.csv: cannot read absent.csv")
+    code, _, err = run_cli(str(tmp_path / "absent.csv"))
+    assert code == 2 and err.startswith("absent.csv: cannot read absent.csv")
 
 
 def test_unpaired_comparison_exits_2(tmp_path):
@@ -106,10 +121,8 @@ def test_unpaired_comparison_exits_2(tmp_path):
         "listener,item,condition,score\n"
         "a,i1,reference,100\na,i1,x,50\nb,i2,reference,95\nb,i2,y,40\n"
     )
-    proc = run(str(path))
-    assert (
-        proc.returncode == 2 and "no (listener, item) pairs rated both 'x' and 'y'" in proc.stderr
-    )
+    code, _, err = run_cli(str(path))
+    assert code == 2 and "no (listener, item) pairs rated both 'x' and 'y'" in err
 
 
 def test_html_and_pdf_reports_from_any_csv(ratings, tmp_path):
@@ -120,3 +133,33 @@ def test_html_and_pdf_reports_from_any_csv(ratings, tmp_path):
     assert "Pilot" in page and page.count("<svg") >= 2 and "sys01" in page
     assert main([*common, "--format", "pdf", "--out", str(pdf)]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mushra.analysis", *args], capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--compare", "sys01:nope"], "ratings.csv: --compare: a compared pair names a condition"),
+        (["--format", "docx"], "argument --format: invalid choice: 'docx'"),
+    ],
+)
+def test_the_process_exits_2_with_one_line_and_no_traceback(ratings, args, needle):
+    """The real process, once for the library's errors and once for argparse's."""
+    proc = run_process(str(ratings), *args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_process_prints_its_help():
+    proc = run_process("--help")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        proc.stdout.startswith("usage: python -m mushra.analysis")
+        and "--mixed-model" in proc.stdout
+    )

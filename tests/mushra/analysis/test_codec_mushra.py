@@ -8,8 +8,8 @@ from scipy import stats
 
 from mushra.analysis import describe, gap_closure, pairwise_wilcoxon, screen, tidy
 from mushra.analysis.pairwise import pairwise_listener
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import REFERENCE, codec_tidy
+from tests.support.codec_mushra import REFERENCE, codec_tidy
+from tests.support.services import need_shared_data
 
 pytestmark = pytest.mark.shared_data
 

@@ -1,8 +1,6 @@
 """Edge cases of real uploads (issue 15): each gets a clear message or a sensible result."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -12,20 +10,15 @@ from mushra.analysis import Spec, analyze, describe, friedman, read_ratings, scr
 from mushra.analysis.formats import text
 from mushra.analysis.screening import NO_MID_ANCHOR_RATING, NO_REFERENCE_RATING
 from mushra.analysis.synthetic import mushra_ratings
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mushra.analysis", *args], capture_output=True, text=True
-    )
+from tests.support.cli import run_cli
 
 
 def refused(path, needle: str) -> None:
     """The CLI ends with exit code 2 and one line naming the file and the problem."""
-    proc = run(str(path))
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.startswith(f"{path.name}: ") and needle in proc.stderr, proc.stderr
+    code, out, err = run_cli(str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"{path.name}: ") and needle in err, err
 
 
 OLD_WEBMUSHRA = (

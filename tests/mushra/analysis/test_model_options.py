@@ -45,10 +45,15 @@ def test_the_default_models_baseline_is_the_reference_unless_named(ratings, caps
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--baseline", "nope"], "unknown condition 'nope' in --baseline"),
+        (
+            ["--baseline", "nope"],
+            "--baseline: the mixed model's baseline names a condition that is not in the data: "
+            "'nope'",
+        ),
         (
             ["--mixed-model", "full", "--baseline", "reference"],
-            "--baseline reference: the full mixed model compares the conditions under test",
+            "--baseline: the full mixed model's baseline must be a condition under test, not the "
+            "hidden reference or an anchor ('reference')",
         ),
     ],
 )

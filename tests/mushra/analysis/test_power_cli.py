@@ -1,8 +1,6 @@
 """python -m mushra.analysis RATINGS.csv --power DIFF: a plan from the file as a pilot."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -60,16 +58,20 @@ def test_power_in_json_is_a_key_beside_the_analysis(pilot, capsys):
 @pytest.mark.parametrize(
     ("extra", "words"),
     [
-        (["--power", "0"], "--power must be a difference above 0"),
-        (["--power", "-3"], "--power must be a difference above 0"),
-        (["--power", "nan"], "--power must be a difference above 0"),
-        (["--power", "5", "--alpha", "2"], "alpha must be between 0 and 0.5"),
-        (["--power", "5", "--target-power", "1.5"], "target power"),
-        (["--power", "5", "--simulations", "3"], "at least 10 simulations"),
-        (["--power", "5", "--listeners", "4,x"], "--listeners '4,x'"),
-        (["--power", "5", "--listeners", "1"], "listener counts must be between"),
-        (["--power", "5", "--format", "csv"], "--power prints text or json"),
-        (["--power", "5", "--precision", "0"], "--precision"),
+        (["--power", "0"], "--power: the difference to detect must be above 0 points (got 0.0)"),
+        (["--power", "-3"], "--power: the difference to detect must be above 0"),
+        (["--power", "nan"], "--power: the difference to detect must be above 0"),
+        (["--power", "5", "--alpha", "2"], "--alpha: alpha must be between 0 and 0.5"),
+        (["--power", "5", "--target-power", "1.5"], "--target-power: the target power must be"),
+        (["--power", "5", "--simulations", "3"], "--simulations: at least 10 simulations"),
+        (
+            ["--power", "5", "--listeners", "4,x"],
+            "--listeners: the listener counts must be whole numbers like 10,20,40, not '4,x'",
+        ),
+        (["--power", "5", "--listeners", "1"], "--listeners: listener counts must be between"),
+        (["--power", "5", "--format", "csv"], "--format: a plan is printed as text or json"),
+        (["--power", "5", "--precision", "0"], "--precision: the target half-width must be above"),
+        (["--power", "5", "--jobs", "0"], "--jobs: at least 1 worker process is needed"),
     ],
 )
 def test_bad_planning_values_exit_2_with_one_line(pilot, capsys, extra, words):
@@ -78,15 +80,10 @@ def test_bad_planning_values_exit_2_with_one_line(pilot, capsys, extra, words):
     assert err.count("\n") == 1 and err.startswith("pilot.csv: ") and words in err
 
 
-def test_power_on_a_pilot_with_one_system_is_refused(tmp_path):
+def test_power_on_a_pilot_with_one_system_is_refused(tmp_path, capsys):
     path = tmp_path / "one.csv"
     mushra_ratings(6, 4, 3, seed=1).to_csv(path, index=False)  # reference, sys01, anchor
-    proc = subprocess.run(
-        [sys.executable, "-m", "mushra.analysis", str(path), "--power", "5", *FAST],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.strip().endswith("needs a pilot with two conditions under test (besides "
-                                        "the hidden reference and the anchors)")  # fmt: skip
-    assert "Traceback" not in proc.stderr
+    assert main([str(path), "--power", "5", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert err == ("one.csv: planning needs a pilot with two conditions under test (besides the "
+                   "hidden reference and the anchors)\n")  # fmt: skip

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from mushra.analysis import screen, tidy
-from mushra.analysis.mixed import mixed_model
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
+from mushra.analysis.lmm_intercepts import mixed_model
 from mushra.analysis.satterthwaite import converged, hessian, jacobian
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import ANCHOR, REFERENCE, codec_tidy
+from tests.support.codec_mushra import ANCHOR, REFERENCE, codec_tidy
+from tests.support.services import need_shared_data
 
 HERE = Path(__file__).resolve().parent / "lmertest"
 REF = json.loads((HERE / "reference.json").read_text())
@@ -32,7 +32,7 @@ def fit(df: pd.DataFrame, model: str, ref: dict) -> dict:
     if model == "default":
         return mixed_model(df, baseline, compare)
     tested = df[~df["condition"].isin([REFERENCE, ANCHOR])]
-    return mixed_model_full_fast(tested, sorted(tested["condition"].unique()), baseline, compare)
+    return mixed_model_full(tested, sorted(tested["condition"].unique()), baseline, compare)
 
 
 def assert_equals_lmertest(ours: dict, ref: dict) -> None:

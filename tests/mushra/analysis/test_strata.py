@@ -109,7 +109,7 @@ def test_the_command_line_breaks_a_csv_down_by_a_condition_key(tmp_path, capsys)
     assert "shared by every stratum: anchor, plain, reference" in shown
     assert main([*args, "--by", "style"]) == 2
     assert capsys.readouterr().err == (
-        "ratings.csv: no column 'style' to break the results down by "
+        "ratings.csv: --by: no column 'style' to break the results down by "
         "(the file's extra columns: condition_style)\n"
     )
 

@@ -6,8 +6,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mushra.analysis import analyze, mixed_model
-from mushra.analysis.mixed_full import mixed_model_full
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
+from mushra.analysis.lmm_interactions import mixed_model_full
 from mushra.analysis.synthetic import mushra_ratings
 from mushra.analysis.threads import BLAS_THREADS, blas_limited
 
@@ -31,7 +30,7 @@ def test_a_limited_call_runs_on_one_blas_thread_and_restores_the_limit():
     assert after == {2}
 
 
-@pytest.mark.parametrize("fit", [analyze, mixed_model, mixed_model_full, mixed_model_full_fast])
+@pytest.mark.parametrize("fit", [analyze, mixed_model, mixed_model_full])
 def test_every_fit_of_the_analysis_is_limited(fit):
     assert getattr(fit, "blas_threads", None) == BLAS_THREADS
     assert fit.__wrapped__ is not fit

@@ -96,7 +96,7 @@ def test_test_type_column_names_the_type(tmp_path, capsys):
     ("column_values", "args", "needle"),
     [
         (["cmos", "ab"], [], "column 'test_type' has several values (ab, cmos)"),
-        (["cmos", "cmos"], ["--test-type", "ab"], "--test-type ab contradicts the file's"),
+        (["cmos", "cmos"], ["--test-type", "ab"], "--test-type: the test type ab contradicts the"),
         (["ranking", ""], [], "column 'test_type' names an unknown test type 'ranking'"),
     ],
 )
@@ -123,7 +123,7 @@ def test_text_format_of_each_pair_type(tmp_path, capsys, content, needle):
 def test_a_csv_table_is_not_available_for_the_other_types_yet(tmp_path, capsys):
     message = error_line(capsys, write(tmp_path, AB), "--format", "csv")
     assert message == (
-        "ratings.csv: --format csv is not available for test type ab yet "
+        "ratings.csv: --format: csv is not available for test type ab yet "
         "(use json, text, html or pdf)"
     )
 
@@ -140,12 +140,13 @@ def test_the_other_types_get_their_html_and_pdf_report(tmp_path):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--gap", "x:y:z"], "--gap applies to MUSHRA tests, not to test type ab"),
-        (["--mid-anchor", "x"], "--mid-anchor applies to MUSHRA tests"),
-        (["--bootstrap", "50"], "--bootstrap applies to MUSHRA tests"),
+        (["--gap", "x:y:z"], "--gap: this option applies to MUSHRA tests, not to test type ab"),
+        (["--mid-anchor", "x"], "--mid-anchor: this option applies to MUSHRA tests"),
+        (["--bootstrap", "50"], "--bootstrap: this option applies to MUSHRA tests"),
+        (["--power", "5"], "--power: this option applies to MUSHRA tests"),
         (["--no-screening"], "--no-screening: test type ab has no screening rules"),
-        (["--compare", "x:nope"], "unknown condition 'nope' in --compare"),
-        (["--compare", "x:y", "--compare", "y:x"], "--compare names the pair y, x twice"),
+        (["--compare", "x:nope"], "--compare: a compared pair names a condition that is not in"),
+        (["--compare", "x:y", "--compare", "y:x"], "--compare: the pair y, x is declared twice"),
     ],
 )
 def test_options_that_do_not_apply_are_refused(tmp_path, capsys, args, needle):

@@ -13,8 +13,8 @@ from mushra.analysis import read_ratings
 from mushra.reports import render_html, render_pdf, write_report
 from mushra.reports.common import condition_order
 from mushra.reports.plots import condition_plot, item_plot
-from tests.conftest import need_pdftoppm
-from tests.mushra.reports.conftest import build_result
+from tests.support.reports import build_result
+from tests.support.services import need_pdftoppm
 
 pytestmark = pytest.mark.shared_data
 

@@ -14,7 +14,7 @@ from mushra.reports import ReportMeta, render_html, render_pdf
 from mushra.reports.common import friedman_k, interval, num, pvalue, stars
 from mushra.reports.html import gap_sentence, omnibus_text
 from mushra.reports.methods import methods_paragraph
-from tests.mushra.reports.conftest import build_result
+from tests.support.reports import build_result
 
 META = ReportMeta(
     title="Small test",
@@ -106,7 +106,7 @@ def test_methods_say_when_screening_was_off(small):
 
 def test_methods_and_html_say_when_the_analysis_skipped_screening(small):
     result, ratings = small
-    rule = "screening skipped: no hidden reference condition (name it with --reference)"
+    rule = "screening skipped: no hidden reference condition (name the reference)"
     skipped = {**result, "screening": {"rules": [rule], "excluded": []}}
     assert f"not post-screened ({rule})" in methods_paragraph(skipped, META)
     html = render_html(skipped, ratings, META)

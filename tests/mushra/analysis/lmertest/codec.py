@@ -2,8 +2,8 @@
 set lives in ../shared/datasets under its own licence)."""
 
 from mushra.analysis import screen, tidy
-from tests.mushra.analysis.conftest import REFERENCE, codec_tidy
 from tests.mushra.analysis.lmertest.designs import HERE
+from tests.support.codec_mushra import REFERENCE, codec_tidy
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Linear mixed model ``score ~ condition + (1|listener) + (1|item)`` by REML, fast at 10^6 ratings.
+"""Random intercepts: ``score ~ condition + (1|listener) + (1|item)`` by REML, up to 10^6 ratings.
+
+The command line's default model (``--mixed-model intercepts``; the pages default to the
+confirmatory one). It lets a listener or an item be harsher or kinder across the board, but
+counts a listener's own taste for one system as residual noise, which makes its p-values
+optimistic; the confirmatory model adds those terms (:mod:`mushra.analysis.lmm_interactions`).
 
 Why not statsmodels: MixedLM has no crossed random effects, so the model has to be written as one
 constant group with two variance components; it then works with dense n-sized blocks and grows
@@ -19,9 +24,10 @@ exact gradient (from P = V⁻¹ − V⁻¹X(X'V⁻¹X)⁻¹X'V⁻¹ and Λ'Z'PZ�
 θ ≥ 0 by L-BFGS-B; a factor with a single level is not estimable and keeps θ = 0. Then
 σ² = r²/(n − p), Var(β̂) = σ²(R_X'R_X)⁻¹ and the variance components are σ²θ_L², σ²θ_I², σ².
 
-Inference: t statistics with Satterthwaite degrees of freedom (as lmerTest; see
-:mod:`mushra.analysis.satterthwaite`), for the intercept (the baseline's mean) and each
-condition's difference from the baseline, with t-based 95 % intervals. Wald z, which statsmodels
+Inference (:mod:`mushra.analysis.lmm_reml`, shared with the confirmatory model): t statistics
+with Satterthwaite degrees of freedom (as lmerTest; see :mod:`mushra.analysis.satterthwaite`),
+for the intercept (the baseline's mean) and each condition's difference from the baseline, with
+t-based 95 % intervals. Wald z, which statsmodels
 MixedLM reports, ignores the uncertainty of the variance components and is optimistic with few
 listeners or items. The standard errors are the model-based σ²(X'V⁻¹X)⁻¹ (as lme4's); statsmodels
 inverts the full observed Hessian, whose fixed/variance cross terms move its standard errors by
@@ -30,18 +36,19 @@ inverts the full observed Hessian, whose fixed/variance cross terms move its sta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, sparse, stats
+from scipy import linalg, optimize, sparse
 
+from mushra.analysis import lmm_reml
 from mushra.analysis.data import AnalysisError
-from mushra.analysis.pairwise import ALPHA, holm
-from mushra.analysis.satterthwaite import BOUNDARY, Inference, converged, satterthwaite
+from mushra.analysis.lmm_reml import group_grams, indicator, treatment
 from mushra.analysis.threads import blas_limited
 
+MODEL = "mixed model"  # its name in messages
 FACTORS = ("listener", "item")
 MEMORY_LIMIT = 20_000_000  # floats kept for factor a's cross-products (160 MB)
 
@@ -69,46 +76,18 @@ class Stats:
     def lb(self) -> int:
         return len(self.nb)
 
-
-def indicator(code: np.ndarray, levels: int) -> sparse.csr_matrix:
-    """The n × levels indicator matrix of a factor (one non-zero per rating)."""
-    n = len(code)
-    return sparse.csr_matrix((np.ones(n), (np.arange(n), code)), shape=(n, levels))
-
-
-def treatment(cond: np.ndarray, k: int) -> sparse.csr_matrix:
-    """Treatment-coded X: an intercept, then one indicator per non-baseline condition."""
-    other = np.flatnonzero(cond > 0)
-    rows = np.concatenate([np.arange(len(cond)), other])
-    cols = np.concatenate([np.zeros(len(cond), dtype=np.int64), cond[other]])
-    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cond), k))
-
-
-def group_grams(cross: sparse.csr_matrix, group: np.ndarray, groups: int) -> np.ndarray:
-    """Σ over each group's levels of the outer products of rows of Z_a'W."""
-    grams = np.empty((groups, cross.shape[1], cross.shape[1]))
-    ordered = cross[np.argsort(group, kind="stable")]
-    edges = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=groups))])
-    for g in range(groups):
-        rows = ordered[edges[g] : edges[g + 1]]
-        grams[g] = (rows.T @ rows).toarray()
-    return grams
+    @property
+    def random(self) -> int:  # the reduced system's random-effect rows: factor b's
+        return self.lb
 
 
 def choose_storage(
     cross: sparse.csr_matrix, group: np.ndarray, groups: int
 ) -> tuple[np.ndarray | None, np.ndarray | sparse.csr_matrix | None]:
     """Keep what makes Σ_l w_l (Z_a'W)_l'(Z_a'W)_l cheapest per evaluation: per-count sums
-    (groups·d² flops; MUSHRA designs, where a-levels share few counts), a dense product
-    (levels·d², at BLAS speed) or a sparse one (Σ_l nnz_l², many items rated sparsely)."""
-    levels, d = cross.shape
-    nnz = np.diff(cross.indptr).astype(float)
-    costs = {"sparse": 4.0 * float(nnz @ nnz)}
-    if groups * d * d <= MEMORY_LIMIT:
-        costs["grouped"] = float(groups * d * d)
-    if levels * d <= MEMORY_LIMIT:
-        costs["dense"] = levels * d * d / 4.0
-    best = min(costs, key=costs.__getitem__)
+    (MUSHRA designs, where a-levels share few counts), a dense product or a sparse one (many
+    items rated sparsely)."""
+    best = lmm_reml.cheapest_sum(cross, groups, MEMORY_LIMIT)
     if best == "grouped":
         return group_grams(cross, group, groups), None
     return None, cross.toarray() if best == "dense" else cross
@@ -162,7 +141,7 @@ class Fit:
 
     chol: np.ndarray
     z: np.ndarray
-    v: np.ndarray
+    sol: np.ndarray  # [u_b; β]
     r2: float
     logdet: float  # log|Λ'Z'ZΛ + I|
     ua2: float  # ||u_a||² / θ_a²
@@ -225,7 +204,7 @@ def gradient(theta: np.ndarray, fit: Fit, st: Stats) -> np.ndarray:
     sinv = cholesky_inverse(fit.chol)
     trace_a = float(np.sum(sinv * np.outer(fit.q, fit.q) * fit.gram_w2))
     grad_a = st.a_size @ (st.a_count * fit.w) - trace_a - dof * fit.ua2 / fit.r2
-    h = fit.q * fit.v
+    h = fit.q * fit.sol
     zb_py = (st.wy - ta * ta * (fit.w @ st.a_cy - fit.gram_w @ h) - st.gram @ h)[:lb]
     trace_b = float(np.sum(schur_b(theta, fit, st) * sinv[:lb, :lb]))
     grad_b = trace_b - dof * float(zb_py @ zb_py) / fit.r2
@@ -301,121 +280,6 @@ def encode(df: pd.DataFrame, baseline: str) -> tuple[dict[str, np.ndarray], np.n
     return codes, cond, order
 
 
-def fixed_covariance(chol: np.ndarray, random: int, sigma: float) -> np.ndarray:
-    """Var(β̂) = σ²(R_X'R_X)⁻¹ from a Cholesky factor whose first ``random`` rows are the random
-    effects' and the rest R_X (the model-based covariance); both models lay theirs out so."""
-    rx = chol[random:, random:]
-    rx_inv = linalg.solve_triangular(rx, np.eye(len(rx)), lower=True, check_finite=False)
-    return sigma * sigma * rx_inv.T @ rx_inv
-
-
-def unprofiled_deviance(
-    logdet: float, chol: np.ndarray, random: int, r2: float, n: int, sigma: float
-) -> float:
-    """REML deviance at (θ, σ), not profiled over σ (Satterthwaite needs σ as a parameter):
-    log|Λ'Z'ZΛ + I| + log|R_X'R_X| + (n − p) log(2πσ²) + r²/σ²."""
-    logdet_rx = 2.0 * float(np.log(np.diag(chol)[random:]).sum())
-    dof = n - (len(chol) - random)
-    return logdet + logdet_rx + dof * np.log(2.0 * np.pi * sigma * sigma) + r2 / sigma**2
-
-
-def covariance(theta: np.ndarray, sigma: float, st: Stats) -> np.ndarray:
-    return fixed_covariance(evaluate(theta, st).chol, st.lb, sigma)
-
-
-def deviance(theta: np.ndarray, sigma: float, st: Stats) -> float:
-    fit = evaluate(theta, st)
-    return unprofiled_deviance(fit.logdet, fit.chol, st.lb, fit.r2, st.n, sigma)
-
-
-def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, float]:
-    """β̂ (for centred scores) and σ²."""
-    try:
-        fit = evaluate(theta, st)
-    except linalg.LinAlgError as exc:
-        raise AnalysisError("the mixed model equations are singular at the fit") from exc
-    return fit.v[st.lb :], fit.r2 / (st.n - st.p)
-
-
-def effect_rows(order: list[str], inf: Inference) -> list[dict]:
-    """One row per non-baseline condition: its difference from the baseline with SE, df, t,
-    two-sided p and 95 % interval."""
-    return [{"condition": name, **inf.row(j)} for j, name in enumerate(order[1:], start=1)]
-
-
-def contrasts(order: list[str], compare: Sequence[tuple[str, str]]) -> tuple[list, np.ndarray]:
-    """The identity (each coefficient), then a − b for each pair of modelled conditions.
-
-    With treatment coding a condition's mean is β₀ + β_c (β of the baseline is 0), so a − b
-    is β_a − β_b whatever the baseline.
-    """
-    pairs = [(a, b) for a, b in compare if a in order and b in order]
-    rows = [np.eye(len(order))]
-    for a, b in pairs:
-        row = np.zeros(len(order))
-        row[order.index(a)] += 1.0 if order.index(a) else 0.0
-        row[order.index(b)] -= 1.0 if order.index(b) else 0.0
-        rows.append(row[None, :])
-    return pairs, np.vstack(rows)
-
-
-def comparison_rows(pairs: list, inf: Inference, first: int) -> list[dict]:
-    """Each pair's difference a − b from the model, Holm-corrected as a family of its own."""
-    rows = [{"a": a, "b": b, **inf.row(first + i)} for i, (a, b) in enumerate(pairs)]
-    for row, adjusted in zip(rows, holm([r["p"] for r in rows]), strict=True):
-        row["p_holm"] = float(adjusted)
-        row["significant"] = bool(adjusted < ALPHA)
-    return rows
-
-
-def summary(
-    order: list[str],
-    compare: Sequence[tuple[str, str]],
-    fit: tuple[np.ndarray, np.ndarray, np.ndarray, float],
-    y_mean: float,
-    *,
-    criterion: Callable[[np.ndarray], float],
-    deviance: Callable[[np.ndarray, float], float],
-    covariance: Callable[[np.ndarray, float], np.ndarray],
-) -> dict:
-    """The parts of a fit both models report alike: Satterthwaite inference for the
-    coefficients and the declared comparisons, the REML log-likelihood and the flags.
-
-    ``fit`` is (β̂, θ̂, which θ were free, σ̂); the scores were centred by ``y_mean``;
-    ``criterion(θ)`` is the profiled REML criterion, ``deviance(θ, σ)`` and
-    ``covariance(θ, σ)`` as :func:`mushra.analysis.satterthwaite.satterthwaite` takes them."""
-    beta, theta, free, sigma = fit
-    pairs, rows = contrasts(order, compare)
-    inf = satterthwaite(beta, theta, sigma, deviance, covariance, rows)
-    intercept = inf.row(0)
-    intercept["estimate"] += y_mean
-    intercept["ci95"] = [b + y_mean for b in intercept["ci95"]]
-    intercept["t"] = intercept["estimate"] / intercept["se"]
-    intercept["p"] = float(2.0 * stats.t.sf(abs(intercept["t"]), intercept["df"]))
-    return {
-        "baseline": order[0],
-        "inference": "t tests with Satterthwaite degrees of freedom",
-        "intercept": intercept,
-        "effects": effect_rows(order, inf),
-        "comparisons": comparison_rows(pairs, inf, len(order)),
-        "reml_loglik": -0.5 * float(criterion(theta)),
-        "converged": converged(criterion, theta),
-        "singular": bool(np.any(np.abs(theta[free]) < BOUNDARY)),
-    }
-
-
-def check_design(st: Stats) -> None:
-    """Reject data on which the model is undefined, with a one-line reason."""
-    if st.n <= st.p:
-        raise AnalysisError("the mixed model needs more ratings than conditions")
-    if not st.yy > 0:
-        raise AnalysisError("all scores are equal; the mixed model is undefined")
-    try:
-        linalg.cholesky(st.gram[st.lb :, st.lb :], check_finite=False)  # X'X
-    except linalg.LinAlgError as exc:
-        raise AnalysisError("the condition effects are not estimable (singular design)") from exc
-
-
 @blas_limited
 def mixed_model(df: pd.DataFrame, baseline: str, compare: Sequence[tuple[str, str]] = ()) -> dict:
     """Fit ``score ~ condition + (1|listener) + (1|item)`` by REML with treatment coding.
@@ -430,24 +294,22 @@ def mixed_model(df: pd.DataFrame, baseline: str, compare: Sequence[tuple[str, st
     codes, cond, order = encode(df, baseline)
     y = df["score"].to_numpy(dtype=float)
     st = sufficient(codes, cond, y - y.mean(), len(order))  # centring moves only the intercept
-    check_design(st)
+    lmm_reml.check_design(st, MODEL)
     a, b = eliminated_first(codes)
     free = np.array([st.a_size.sum() > 1, st.lb > 1])
     theta = fit_theta(st, free)
-    beta, sigma2 = fixed_effects(theta, st)
-    if not sigma2 > 1e-12 * st.yy / st.n:
-        raise AnalysisError("the scores have no residual variation; the mixed model is undefined")
+    beta, sigma2 = lmm_reml.fixed_effects(evaluate, theta, st, MODEL)
     parts = {a: sigma2 * theta[0] ** 2, b: sigma2 * theta[1] ** 2, "residual": sigma2}
     return {
         "formula": f"score ~ C(condition, Treatment({baseline!r})) + (1|listener) + (1|item)",
-        **summary(
+        **lmm_reml.summary(
             order,
             compare,
             (beta, theta, free, float(np.sqrt(sigma2))),
             float(y.mean()),
             criterion=lambda th: objective(th, st)[0],
-            deviance=lambda th, s: deviance(th, s, st),
-            covariance=lambda th, s: covariance(th, s, st),
+            evaluate=evaluate,
+            st=st,
         ),
         "variance_components": {k: float(parts[k]) for k in (*FACTORS, "residual")},
     }

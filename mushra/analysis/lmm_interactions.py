@@ -1,17 +1,25 @@
-"""The confirmatory mixed model of :mod:`mushra.analysis.mixed_full`, fitted from sufficient
-statistics so that it scales to 10^5–10^6 ratings (statsmodels grows about as n^2.3).
+"""The confirmatory model: condition effects with listener×condition and item×condition terms.
 
-Model (on the conditions under test only, treatment coding against ``baseline``):
+The intercepts model (:mod:`mushra.analysis.lmm_intercepts`) has random intercepts for listener
+and item only, so a listener's own taste for one system counts as residual noise and its p-values
+are optimistic (reference notes §4a: p = 0.005 there vs 0.136 here for the same contrast). This
+one (``--mixed-model full``, the pages' default),
 
     score ~ condition + (1|listener) + (1|item) + (1|listener:condition) + (1|item:condition)
 
+is fitted on the conditions under test only (the hidden reference and anchors sit at the ends of
+the scale with little spread and would distort the interaction variances), with treatment coding
+against ``baseline``, from sufficient statistics so that it scales to 10^5–10^6 ratings
+(statsmodels' MixedLM, the reference it is tested against in tests/mushra/analysis, grows about
+as n^2.3; DESIGN.md §6).
+
 Method: lme4's profiled REML (Bates et al. 2015, J. Stat. Softw. 67(1)), as in
-:mod:`mushra.analysis.mixed`, with θ = the four random-effect SDs relative to σ. The factor with
-more levels ("a", usually the listener) is eliminated analytically together with its nested
-a×condition term. For one a-level with m_c ratings in condition c, the block of Λ'Z'ZΛ + I over
-(u_a, u_a:c) is an arrowhead matrix; by the push-through identity and Sherman–Morrison its
-contribution to the Schur complement is G'HG, with G (k rows) its cross-counts with the
-remaining columns W = [Z_b, Z_b:cond, X] and
+:mod:`mushra.analysis.lmm_intercepts`, with θ = the four random-effect SDs relative to σ. The
+factor with more levels ("a", usually the listener) is eliminated analytically together with its
+nested a×condition term. For one a-level with m_c ratings in condition c, the block of
+Λ'Z'ZΛ + I over (u_a, u_a:c) is an arrowhead matrix; by the push-through identity and
+Sherman–Morrison its contribution to the Schur complement is G'HG, with G (k rows) its
+cross-counts with the remaining columns W = [Z_b, Z_b:cond, X] and
 
     H = θ_ac² diag(w) + g w w',  w_c = 1/(1 + θ_ac² m_c),  g = θ_a²/(1 + θ_a² Σ_c w_c m_c),
     log|block| = −Σ_c log w_c + log(1 + θ_a² Σ_c w_c m_c).
@@ -25,13 +33,13 @@ patterns use sparse products over the a-levels instead). What is left is a dense
 the b, b×condition and fixed-effect columns (size n_b(1 + k) + k, so n_b must stay moderate).
 The criterion log|Λ'Z'ZΛ + I| + log|R_X'R_X| + (n − p)(1 + log(2π r²/(n − p))) is minimised
 over θ ≥ 0 by L-BFGS-B with forward-difference gradients from two starts (θ = 1 and a moment
-guess), then polished by Powell. Inference is as in :mod:`mushra.analysis.mixed`: t tests with
-Satterthwaite degrees of freedom (lmerTest's), with the model-based covariance σ²(R_X'R_X)⁻¹
-(statsmodels, whose Wald z the reference fit in mixed_full reports, inverts the observed Hessian
-instead: ~1e-5 relative on codec-mushra, ~1e-3 on designs of a few hundred ratings).
-statsmodels' default optimiser can stop short of the REML optimum on small unbalanced designs;
-this fit then has the higher restricted likelihood and agrees with statsmodels refitted by
-Powell + L-BFGS.
+guess), then polished by Powell. Inference is shared with the intercepts model
+(:mod:`mushra.analysis.lmm_reml`): t tests with Satterthwaite degrees of freedom (lmerTest's),
+with the model-based covariance σ²(R_X'R_X)⁻¹ (statsmodels, whose Wald z the reference fit
+reports, inverts the observed Hessian instead: ~1e-5 relative on codec-mushra, ~1e-3 on designs
+of a few hundred ratings). statsmodels' default optimiser can stop short of the REML optimum on
+small unbalanced designs; this fit then has the higher restricted likelihood and agrees with
+statsmodels refitted by Powell + L-BFGS.
 """
 
 from __future__ import annotations
@@ -43,21 +51,22 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, sparse
 
-from mushra.analysis import mixed
+from mushra.analysis import lmm_intercepts, lmm_reml
 from mushra.analysis.data import AnalysisError
-from mushra.analysis.mixed import (
-    fixed_covariance,
-    group_grams,
-    indicator,
-    summary,
-    treatment,
-    unprofiled_deviance,
-)
-from mushra.analysis.mixed_full import full_formula
+from mushra.analysis.lmm_reml import group_grams, indicator, treatment
 from mushra.analysis.threads import blas_limited
 
+MODEL = "full mixed model"  # its name in messages
+# The variance components in the result's order (then "residual").
+COMPONENTS = ("listener", "item", "listener:condition", "item:condition")
 MEMORY_LIMIT = 20_000_000  # floats for per-pattern sums or a dense V
 STEP = 1e-5  # finite-difference step in θ
+
+
+def full_formula(baseline: str) -> str:
+    """The model in lme4's notation, as the result and the reports state it."""
+    terms = " + ".join(f"(1|{name})" for name in COMPONENTS)
+    return f"score ~ C(condition, Treatment({baseline!r})) + {terms}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,14 @@ class Stats:
     @property
     def nr(self) -> int:
         return self.nb * (1 + self.k)
+
+    @property
+    def random(self) -> int:  # the reduced system's random-effect rows: b's and b×condition's
+        return self.nr
+
+    @property
+    def p(self) -> int:
+        return self.k
 
 
 def sufficient(a: np.ndarray, b: np.ndarray, cond: np.ndarray, y: np.ndarray, k: int) -> Stats:
@@ -128,17 +145,9 @@ def sufficient(a: np.ndarray, b: np.ndarray, cond: np.ndarray, y: np.ndarray, k:
 
 
 def choose_mode(counts: sparse.csr_matrix, patterns: int) -> str:
-    """Cheapest way to sum Σ_a g_a v_a v_a' per evaluation (counts: a-levels × cells):
-    per-pattern sums (patterns·e²; complete designs), a dense V (levels·e², at BLAS speed)
-    or sparse products (Σ_a nnz_a², many listeners each rating a few items)."""
-    levels, cells = counts.shape
-    nnz = np.diff(counts.indptr).astype(float)
-    costs = {"sparse": 4.0 * float(nnz @ nnz)}
-    if patterns * cells * cells <= MEMORY_LIMIT:
-        costs["grouped"] = float(patterns * cells * cells)
-    if levels * cells <= MEMORY_LIMIT:
-        costs["dense"] = levels * cells * cells / 4.0
-    return min(costs, key=costs.__getitem__)
+    """How to sum Σ_a g_a v_a v_a' per evaluation (counts: a-levels × cells): per-pattern sums
+    (complete designs), a dense V or sparse products (many listeners each rating a few items)."""
+    return lmm_reml.cheapest_sum(counts, patterns, MEMORY_LIMIT)
 
 
 def cell_part(st: Stats, t2: float, s2: float, w: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -275,51 +284,24 @@ def fit_theta(st: Stats, free: np.ndarray) -> np.ndarray:
 
 
 def encode(sub: pd.DataFrame, baseline: str) -> tuple[dict[str, np.ndarray], np.ndarray, list]:
-    """mixed.encode, with this model's message when a condition under test has no ratings."""
+    """lmm_intercepts.encode, with this model's message when a condition under test has no
+    ratings."""
     names = set(sub["condition"].astype(str).unique())
     if str(baseline) not in names or len(names) < 2:
         raise AnalysisError("the full mixed model needs ratings of two conditions under test")
-    return mixed.encode(sub, str(baseline))
-
-
-def covariance(theta: np.ndarray, sigma: float, st: Stats) -> np.ndarray:
-    return fixed_covariance(evaluate(theta, st).chol, st.nr, sigma)
-
-
-def deviance(theta: np.ndarray, sigma: float, st: Stats) -> float:
-    fit = evaluate(theta, st)
-    return unprofiled_deviance(fit.logdet, fit.chol, st.nr, fit.r2, st.n, sigma)
-
-
-def fixed_effects(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, float]:
-    """β̂ (centred scores) and σ²."""
-    try:
-        fit = evaluate(theta, st)
-    except linalg.LinAlgError as exc:
-        raise AnalysisError("the full mixed model equations are singular at the fit") from exc
-    return fit.sol[st.nr :], fit.r2 / (st.n - st.k)
-
-
-def check_design(st: Stats) -> None:
-    """Reject data on which the model is undefined, with a one-line reason."""
-    if st.n <= st.k or not st.yy > 0:
-        raise AnalysisError("the full mixed model needs more ratings than conditions and spread")
-    try:
-        linalg.cholesky(st.gram[st.nr :, st.nr :], check_finite=False)  # X'X
-    except linalg.LinAlgError as exc:
-        raise AnalysisError("the condition effects are not estimable (singular design)") from exc
+    return lmm_intercepts.encode(sub, str(baseline))
 
 
 @blas_limited
-def mixed_model_full_fast(
+def mixed_model_full(
     df: pd.DataFrame,
     conditions: list[str],
     baseline: str,
     compare: Sequence[tuple[str, str]] = (),
 ) -> dict:
-    """Fit the confirmatory model on the ratings of ``conditions`` vs ``baseline`` (the model
-    of :func:`mushra.analysis.mixed_full.mixed_model_full`, no size limit); the result is laid
-    out as :func:`mushra.analysis.mixed.mixed_model`'s, ``comparisons`` included."""
+    """Fit the confirmatory model on the ratings of ``conditions`` vs ``baseline``; the result
+    is laid out as :func:`mushra.analysis.lmm_intercepts.mixed_model`'s, ``comparisons``
+    included, with the four variance components of :data:`COMPONENTS` and the residual."""
     sub = df[df["condition"].isin(conditions)]
     if len(conditions) < 2 or baseline not in conditions:
         raise AnalysisError("the full mixed model needs two conditions under test")
@@ -327,29 +309,26 @@ def mixed_model_full_fast(
     a, b = sorted(("listener", "item"), key=lambda f: -int(codes[f].max()))
     y = sub["score"].to_numpy(dtype=float)
     st = sufficient(codes[a], codes[b], cond, y - y.mean(), len(order))
-    check_design(st)
+    lmm_reml.check_design(st, MODEL)
     la, lb = int(codes[a].max()) + 1, st.nb
     free = np.array([la > 1, la > 1, lb > 1, lb > 1])
     theta = fit_theta(st, free)
-    beta, sigma2 = fixed_effects(theta, st)
-    if not sigma2 > 1e-12 * st.yy / st.n:
-        raise AnalysisError("the scores have no residual variation; the model is undefined")
+    beta, sigma2 = lmm_reml.fixed_effects(evaluate, theta, st, MODEL)
     names = [a, f"{a}:condition", b, f"{b}:condition"]
     parts = dict(zip(names, sigma2 * theta**2, strict=True))
-    keys = ("listener", "item", "listener:condition", "item:condition")
     return {
         "formula": full_formula(baseline),
-        **summary(
+        **lmm_reml.summary(
             order,
             compare,
             (beta, theta, free, float(np.sqrt(sigma2))),
             float(y.mean()),
             criterion=lambda th: criterion(th, st),
-            deviance=lambda th, s: deviance(th, s, st),
-            covariance=lambda th, s: covariance(th, s, st),
+            evaluate=evaluate,
+            st=st,
         ),
         "variance_components": {
-            **{key: float(parts[key]) for key in keys},
+            **{key: float(parts[key]) for key in COMPONENTS},
             "residual": float(sigma2),
         },
     }

@@ -1,14 +1,14 @@
-"""The sufficient-statistics fit of the confirmatory model agrees with statsmodels' MixedLM."""
+"""The confirmatory model (lmm_interactions) agrees with statsmodels' MixedLM fit of it."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mushra.analysis import mixed_full_fast, screen, tidy
-from mushra.analysis.mixed_full import Z975, mixed_model_full
-from mushra.analysis.mixed_full_fast import mixed_model_full_fast
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import ANCHOR, REFERENCE, codec_tidy
+from mushra.analysis import lmm_interactions, screen, tidy
+from mushra.analysis.lmm_interactions import mixed_model_full
+from tests.mushra.analysis.statsmodels_reference import Z975, statsmodels_full_model
+from tests.support.codec_mushra import ANCHOR, REFERENCE, codec_tidy
+from tests.support.services import need_shared_data
 
 
 def design(n_listeners, n_items, n_conditions, sds, *, drop=0.0, seed=0):
@@ -61,8 +61,8 @@ def test_agrees_with_statsmodels_on_codec_mushra():
     need_shared_data()
     df = screen(tidy(codec_tidy("ratings_formated.csv")), reference=REFERENCE).kept
     conditions = sorted(set(df["condition"]) - {REFERENCE, ANCHOR})
-    ours = mixed_model_full_fast(df, conditions, "AudioDec")
-    assert_agree(ours, mixed_model_full(df, conditions, "AudioDec"))
+    ours = mixed_model_full(df, conditions, "AudioDec")
+    assert_agree(ours, statsmodels_full_model(df, conditions, "AudioDec"))
     effect = next(e for e in ours["effects"] if e["condition"] == "Proposed 5.51")
     assert effect["estimate"] == pytest.approx(-6.67, abs=0.005)
     assert effect["p"] == pytest.approx(0.139, abs=0.0005)
@@ -78,8 +78,8 @@ def test_agrees_with_statsmodels_on_codec_mushra():
 def test_agrees_with_statsmodels_on_unbalanced_designs(shape, sds, drop, seed, monkeypatch):
     """statsmodels' default optimiser stops early on these (REML log-likelihood −1790.94 vs
     −1785.82 and −1255.03 vs −1248.92, which ours reaches), so the reference is refitted with
-    Powell then L-BFGS; everything else is mixed_model_full as it is. Its standard errors invert
-    the observed Hessian (ours are model-based) and its Powell run stops a little short: SEs
+    Powell then L-BFGS; everything else is statsmodels_full_model as it is. Its standard errors
+    invert the observed Hessian (ours are model-based) and its Powell run stops a little short: SEs
     differ by up to ~1.2e-3 relative, hence p-values by up to ~4e-3 at z ≈ 2.6."""
     from statsmodels.regression.mixed_linear_model import MixedLM
 
@@ -89,15 +89,15 @@ def test_agrees_with_statsmodels_on_unbalanced_designs(shape, sds, drop, seed, m
     )
     df = design(*shape, sds, drop=drop, seed=seed)
     conditions = sorted(df["condition"].unique())
-    ours = mixed_model_full_fast(df, conditions, "sys0")
-    ref = mixed_model_full(df, conditions, "sys0")
+    ours = mixed_model_full(df, conditions, "sys0")
+    ref = statsmodels_full_model(df, conditions, "sys0")
     assert_agree(ours, ref, se=2e-3, p=1e-2, vc_floor=0.02 * float(df["score"].var()))
 
 
 def test_balanced_design_gives_differences_of_condition_means():
     df = design(30, 8, 4, (9.0, 3.0, 5.0, 6.0, 14.0), seed=3)
     conditions = sorted(df["condition"].unique())
-    result = mixed_model_full_fast(df, conditions, "sys1")
+    result = mixed_model_full(df, conditions, "sys1")
     means = df.groupby("condition")["score"].mean()
     for effect in result["effects"]:
         expected = means[effect["condition"]] - means["sys1"]
@@ -114,12 +114,12 @@ def fit_on_path(df, mode: str, limit: int, monkeypatch) -> tuple[dict, object]:
         used.append(sufficient(*args))
         return used[-1]
 
-    sufficient = mixed_full_fast.sufficient
-    monkeypatch.setattr(mixed_full_fast, "sufficient", recorded)
-    monkeypatch.setattr(mixed_full_fast, "choose_mode", lambda counts, patterns: mode)
-    monkeypatch.setattr(mixed_full_fast, "MEMORY_LIMIT", limit)
+    sufficient = lmm_interactions.sufficient
+    monkeypatch.setattr(lmm_interactions, "sufficient", recorded)
+    monkeypatch.setattr(lmm_interactions, "choose_mode", lambda counts, patterns: mode)
+    monkeypatch.setattr(lmm_interactions, "MEMORY_LIMIT", limit)
     conditions = sorted(df["condition"].unique())
-    result = mixed_model_full_fast(df, conditions, "sys0")
+    result = mixed_model_full(df, conditions, "sys0")
     monkeypatch.undo()
     return result, used[0]
 

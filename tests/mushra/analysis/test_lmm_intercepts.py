@@ -1,4 +1,4 @@
-"""The crossed-effects REML fit agrees with statsmodels MixedLM and recovers known parameters.
+"""The intercepts model (lmm_intercepts) agrees with statsmodels and recovers known parameters.
 
 Tolerances against statsmodels: both minimise the same REML criterion, but statsmodels stops its
 optimiser earlier (its variance components are up to ~2e-4 relative off the optimum on the codec
@@ -17,11 +17,11 @@ import pytest
 import statsmodels.api as sm
 from scipy import sparse, stats
 
-from mushra.analysis import mixed
+from mushra.analysis import lmm_intercepts, lmm_reml
 from mushra.analysis.data import AnalysisError, tidy
-from mushra.analysis.mixed import mixed_model
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import REFERENCE, codec_tidy
+from mushra.analysis.lmm_intercepts import mixed_model
+from tests.support.codec_mushra import REFERENCE, codec_tidy
+from tests.support.services import need_shared_data
 
 EFFECTS = {"R": 0.0, "A": -30.0, "B": -2.0, "C": -1.0, "D": 0.5}
 TREATMENT = "C(condition, Treatment({!r}))[T.{}]"
@@ -114,13 +114,13 @@ def assert_agrees_with_statsmodels(df: pd.DataFrame, baseline: str) -> dict:
 
 def reml_loglik(df: pd.DataFrame, baseline: str, result: dict) -> float:
     """Restricted log-likelihood at the returned variances (same constants as statsmodels)."""
-    codes, cond, order = mixed.encode(df, baseline)
+    codes, cond, order = lmm_intercepts.encode(df, baseline)
     y = df["score"].to_numpy(dtype=float)
-    st = mixed.sufficient(codes, cond, y - y.mean(), len(order))
+    st = lmm_intercepts.sufficient(codes, cond, y - y.mean(), len(order))
     vc = result["variance_components"]
-    a, b = mixed.eliminated_first(codes)
+    a, b = lmm_intercepts.eliminated_first(codes)
     theta = np.sqrt(np.array([vc[a], vc[b]]) / vc["residual"])
-    return -0.5 * mixed.criterion(mixed.evaluate(theta, st), st)
+    return -0.5 * lmm_intercepts.criterion(lmm_intercepts.evaluate(theta, st), st)
 
 
 def test_agrees_with_statsmodels_on_unbalanced_synthetic_data():
@@ -244,28 +244,28 @@ def test_result_shape_formula_and_independence_of_row_order_and_extra_columns():
         assert two["estimate"] == pytest.approx(one["estimate"], abs=1e-7)
 
 
-def synthetic_stats(df: pd.DataFrame) -> mixed.Stats:
-    codes, cond, order = mixed.encode(df, "R")
+def synthetic_stats(df: pd.DataFrame) -> lmm_intercepts.Stats:
+    codes, cond, order = lmm_intercepts.encode(df, "R")
     y = df["score"].to_numpy(dtype=float)
-    return mixed.sufficient(codes, cond, y - y.mean(), len(order))
+    return lmm_intercepts.sufficient(codes, cond, y - y.mean(), len(order))
 
 
 def test_storage_choices_give_the_same_criterion_and_gradient():
     """Per-count sums, dense and sparse per-level cross-products are interchangeable."""
     df = ratings(40, 12, missing=0.25, seed=8)
     st = synthetic_stats(df)
-    codes, cond, order = mixed.encode(df, "R")
-    a, b = mixed.eliminated_first(codes)  # listener (40 levels), item (12)
-    w = sparse.hstack([mixed.indicator(codes[b], 12), mixed.treatment(cond, len(order))])
-    cross = (mixed.indicator(codes[a], 40).T @ w).tocsr()
-    grams = mixed.group_grams(cross, st.a_group, len(st.a_count))
+    codes, cond, order = lmm_intercepts.encode(df, "R")
+    a, b = lmm_intercepts.eliminated_first(codes)  # listener (40 levels), item (12)
+    w = sparse.hstack([lmm_reml.indicator(codes[b], 12), lmm_reml.treatment(cond, len(order))])
+    cross = (lmm_reml.indicator(codes[a], 40).T @ w).tocsr()
+    grams = lmm_reml.group_grams(cross, st.a_group, len(st.a_count))
     variants = [
         dataclasses.replace(st, a_gram=grams, cross=None),
         dataclasses.replace(st, a_gram=None, cross=cross.toarray()),
         dataclasses.replace(st, a_gram=None, cross=cross),
     ]
     theta = np.array([0.8, 0.4])
-    values = [mixed.objective(theta, v) for v in variants]
+    values = [lmm_intercepts.objective(theta, v) for v in variants]
     for value, grad in values[1:]:
         assert value == pytest.approx(values[0][0], rel=1e-12)
         assert grad == pytest.approx(values[0][1], rel=1e-9)
@@ -274,7 +274,9 @@ def test_storage_choices_give_the_same_criterion_and_gradient():
 def test_sparse_storage_end_to_end(monkeypatch):
     df = ratings(40, 12, missing=0.25, seed=8)
     expected = mixed_model(df, "R")
-    monkeypatch.setattr(mixed, "MEMORY_LIMIT", 0)  # nothing dense: the sparse product is used
+    monkeypatch.setattr(
+        lmm_intercepts, "MEMORY_LIMIT", 0
+    )  # nothing dense: the sparse product is used
     assert isinstance(synthetic_stats(df).cross, sparse.csr_matrix)
     result = mixed_model(df, "R")
     assert result["variance_components"] == pytest.approx(expected["variance_components"], 1e-6)
@@ -287,13 +289,13 @@ def test_gradient_matches_finite_differences():
     df = ratings(20, 9, missing=0.3, seed=9)
     st = synthetic_stats(df)
     for theta in (np.array([0.7, 0.4]), np.array([1.5, 0.2]), np.array([0.3, 1.1])):
-        _, grad = mixed.objective(theta, st)
+        _, grad = lmm_intercepts.objective(theta, st)
         psi, h = theta**2, 1e-6
         for j in range(2):
             step = np.zeros(2)
             step[j] = h
-            up = mixed.objective(np.sqrt(psi + step), st)[0]
-            down = mixed.objective(np.sqrt(psi - step), st)[0]
+            up = lmm_intercepts.objective(np.sqrt(psi + step), st)[0]
+            down = lmm_intercepts.objective(np.sqrt(psi - step), st)[0]
             assert grad[j] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-3)
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from mushra.analysis import AnalysisError, Spec, analyze, tidy
 from mushra.analysis.cli import main
-from mushra.analysis.mixed_full import MAX_RATINGS, mixed_model_full
 from mushra.analysis.synthetic import mushra_ratings
-from tests.conftest import need_shared_data
-from tests.mushra.analysis.conftest import ANCHOR, codec_tidy
+from tests.mushra.analysis.statsmodels_reference import MAX_RATINGS, statsmodels_full_model
+from tests.support.codec_mushra import ANCHOR, codec_tidy
+from tests.support.services import need_shared_data
 
 
 @pytest.mark.shared_data
@@ -39,7 +39,7 @@ def test_analysis_fits_the_full_model_where_statsmodels_is_refused():
     systems = sorted(set(df["condition"]) - {"reference", "anchor"})
     assert len(df[df["condition"].isin(systems)]) > MAX_RATINGS
     with pytest.raises(AnalysisError, match="limited to 10,000 ratings"):
-        mixed_model_full(df, systems, systems[0])  # statsmodels would take minutes
+        statsmodels_full_model(df, systems, systems[0])  # it would take minutes
     spec = Spec(low_anchor="anchor", mixed="full", n_boot=50)
     model = analyze(df, spec).to_dict()["mixed_model"]  # the sufficient-statistics fit
     assert len(model["effects"]) == len(systems) - 1
