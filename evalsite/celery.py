@@ -30,8 +30,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
-app.autodiscover_tasks()
-app.autodiscover_tasks(["evalsite"])
+app.autodiscover_tasks()  # every installed app's tasks.py, evalsite's own (evalsite.ping) too
 
 # Redis redelivers a message nobody acknowledged after the visibility timeout (default one hour).
 # Set just past the hard time limit: a task cannot still run then (the limit killed it), so a

@@ -6,7 +6,9 @@ worker on both queues, waits until ``/healthz`` is all green (its full view, wit
 ``HEALTH_TOKEN`` it is given or makes up and hands to its children), prints the URLs, and on
 Ctrl-C (or SIGTERM) stops both and everything they started. Modes ``web`` and ``worker`` run one
 of them in the foreground, as the containers of docker/compose.yaml do. Works on the embedded
-default and on PostgreSQL/Redis alike: it only reads the environment, like the settings do.
+default and on PostgreSQL/Redis alike. Every mode first makes the var/ folder and the local
+secret key (evalsite.var_dir), which the settings only read; a variable with an invalid value
+stops it with one line naming the variable (exit code 2).
 """
 
 import argparse
@@ -22,30 +24,35 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
+from evalsite.env import env_bool, env_int, env_str
+from evalsite.var_dir import prepare_var_dir
+
 STOP_GRACE_SECONDS = 20
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", choices=["all", "web", "worker"], default="all")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--host", default=env_str("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1))
     parser.add_argument(
         "--web-workers",
         type=int,
-        default=int(os.environ.get("WEB_WORKERS", 0)) or web_workers_for_cores(),
+        default=env_int("WEB_WORKERS", 0, minimum=0) or web_workers_for_cores(),
         help="gunicorn processes (default: one per core, at least 2)",
     )
     parser.add_argument(
         "--web-threads",
         type=int,
-        default=int(os.environ.get("WEB_THREADS", 8)),
+        default=env_int("WEB_THREADS", 8, minimum=1),
         help="threads per gunicorn process: requests that wait on the database overlap",
     )
     parser.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
-        default=os.environ.get("WEB_ACCESS_LOG", "1").strip().lower() in {"1", "true", "yes", "on"},
+        default=env_bool("WEB_ACCESS_LOG", True),
         help="gunicorn's access log on stdout (off behind a proxy that logs: a tenth of the time)",
     )
     parser.add_argument("--queues", default="synth,cpu", help="worker: queues to consume")
@@ -218,8 +225,15 @@ def _interrupt(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evalsite.settings")
+    try:
+        args = parse_args(argv)
+        if args.mode == "all":
+            # Set before the settings are read, and inherited by the children.
+            os.environ["HEALTH_TOKEN"] = env_str("HEALTH_TOKEN") or secrets.token_urlsafe(32)
+        prepare_var_dir()  # before anything reads the settings; also checks every variable
+    except ImproperlyConfigured as err:
+        print(f"Configuration error: {err}", file=sys.stderr, flush=True)
+        return 2
     if args.mode == "worker":
         argv = worker_command(queues=args.queues, pool=args.pool, concurrency=args.concurrency)
         os.execv(sys.executable, argv)
@@ -234,9 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(args: argparse.Namespace) -> int:
     """Web server + worker as children; wait until healthy; stop both cleanly on Ctrl-C."""
-    # Set before Django reads its settings, and inherited by the children.
-    token = os.environ.get("HEALTH_TOKEN") or secrets.token_urlsafe(32)
-    os.environ["HEALTH_TOKEN"] = token
+    token = os.environ["HEALTH_TOKEN"]  # main() made one up if none was given
     prepare(demo=True)
     from django.conf import settings
 

@@ -1,9 +1,10 @@
 """The embedded default end to end: the real processes of `make demo` on SQLite + filesystem broker.
 
-Starts `python -m evalsite.launcher` (what `make demo` runs) in a private var/ folder with no
-service variables, waits for it to report all green, checks /healthz, the pages and a task round
-trip on each queue, stops it with Ctrl-C (SIGINT) and checks nothing it started is left. Then
-starts it a second time on the same folder: `make demo` must be idempotent.
+Starts `python -m evalsite.launcher` (what `make demo` runs) in a private var/ folder that does not
+exist yet (a fresh clone), with no service variables and no secret key; waits for it to report all
+green, checks /healthz, the pages and a task round trip on each queue, stops it with Ctrl-C
+(SIGINT) and checks nothing it started is left. Then starts it a second time on the same folder:
+`make demo` must be idempotent.
 """
 
 import json
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, embedded_env
+from tests.support.paths import ROOT
+from tests.support.services import embedded_env
 
 pytestmark = pytest.mark.slow
 READY = "The platform is running"
@@ -160,14 +162,14 @@ def running_launcher(
 DEMO_STATE = """
 import json, django
 django.setup()
-from mushra.metric_reads import test_metric_progress
+from mushra.metric_reads import listening_test_metric_progress
 from mushra.models import ListeningTest
 from synth_workers.models import Stimulus, SynthesisJob
 demo = ListeningTest.objects.filter(slug="demo").first()
 print(json.dumps({
     "jobs": sorted(SynthesisJob.objects.values_list("status", "done", "failed", "total")),
     "stimuli": sorted(set(Stimulus.objects.values_list("status", flat=True))),
-    "metrics": test_metric_progress(demo) if demo else None,
+    "metrics": listening_test_metric_progress(demo) if demo else None,
     "kokoro": list(Stimulus.objects.filter(system__backend="kokoro").values_list(
         "condition", flat=True)),
 }))
@@ -198,11 +200,13 @@ def wait_for_demo_synthesis(env: dict, timeout: float = 180) -> dict:
 
 
 def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
-    env = embedded_env(tmp_path) | {"EVALSITE_ADMIN_PASSWORD": "", "HEALTH_TOKEN": "a-demo-token"}
+    var = tmp_path / "var"  # the launcher makes it, and the secret key in it
+    env = embedded_env(var) | {"EVALSITE_ADMIN_PASSWORD": "", "HEALTH_TOKEN": "a-demo-token"}
+    env.pop("PYTEST_VERSION", None)  # no key of the process' own, as outside a test run
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     transcript: list[str] = []
-    with running_launcher(env, port, tmp_path, transcript=transcript) as output:
+    with running_launcher(env, port, var, transcript=transcript) as output:
         assert re.search(r"Created admin account 'scientist' with password '\S+'", output)
         assert "synthesis queued: /synthesis/jobs/" in output
         check_running_platform(base, env)
@@ -230,6 +234,6 @@ def test_demo_processes_run_answer_and_stop_cleanly_twice(tmp_path):
     assert f"Listen:  {base}/t/demo/" in said
     assert re.search(rf"Results: {base}/mushra/tests/\d+/", said), said
     # The same var/ again (idempotent), this time started the way a shell starts `make demo &`.
-    with running_launcher(env, port, tmp_path, as_background_job=True) as output:
+    with running_launcher(env, port, var, as_background_job=True) as output:
         assert "password unchanged" in output
         check_running_platform(base, env)
