@@ -1,5 +1,7 @@
 // Live progress of an import run (admin and workspace pages): polls its JSON until the worker
 // has finished or refused it.
+import { poll, showConnectionLost } from "./poll.js";
+
 const root = document.getElementById("import-run");
 const el = (id) => document.getElementById(id);
 
@@ -30,13 +32,8 @@ function render(s) {
   return s.finished;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok && render(await resp.json())) return;
-  } catch (err) {
-    el("import-counts").textContent += " (connection lost, retrying…)";
-  }
-  setTimeout(poll, 1000);
-}
-poll();
+poll(root.dataset.progressUrl, {
+  interval: 1000,
+  onData: render,
+  onError: () => showConnectionLost(el("import-counts")),
+});

@@ -1,4 +1,6 @@
 // Live progress of a synthesis job: polls the JSON endpoint until the job is finished.
+import { poll, showConnectionLost } from "./poll.js";
+
 const root = document.getElementById("job");
 const bar = document.getElementById("job-bar");
 const counts = document.getElementById("job-counts");
@@ -20,13 +22,8 @@ function render(p) {
   return finished;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok && render(await resp.json())) return;
-  } catch (err) {
-    counts.textContent += " (connection lost, retrying…)";
-  }
-  setTimeout(poll, 1000);
-}
-poll();
+poll(root.dataset.progressUrl, {
+  interval: 1000,
+  onData: render,
+  onError: () => showConnectionLost(counts),
+});

@@ -1,5 +1,7 @@
 // Live progress of an objective-metrics measurement: polls the JSON endpoint every two seconds
 // while stimuli remain unmeasured (workers measure them one task each).
+import { poll, showConnectionLost } from "./poll.js";
+
 const root = document.getElementById("metrics");
 const bar = document.getElementById("metrics-bar");
 const counts = document.getElementById("metrics-counts");
@@ -12,13 +14,8 @@ function render(p) {
   return p.measured >= p.ready;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok && render(await resp.json())) return;
-  } catch (err) {
-    counts.textContent = `${counts.textContent.split(" (")[0]} (connection lost, retrying…)`;
-  }
-  setTimeout(poll, 2000);
-}
-poll();
+poll(root.dataset.progressUrl, {
+  interval: 2000,
+  onData: render,
+  onError: () => showConnectionLost(counts),
+});

@@ -1,6 +1,8 @@
 // The planning page's plan, computed by a worker (mushra.planning_cache): polls its state every
 // second while it runs, then shows the plan (table and plots, rendered by the server from our own
 // template) without a reload. Follows results_progress.js.
+import { poll, showConnectionLost } from "./poll.js";
+
 const root = document.getElementById("plan-state");
 const el = (id) => document.getElementById(id);
 
@@ -21,14 +23,10 @@ function render(s) {
   return !running;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok && render(await resp.json())) return;
-  } catch (err) {
-    el("plan-stage").textContent = `${el("plan-stage").textContent.split(" (")[0]}`
-      + " (connection lost, retrying…)";
-  }
-  setTimeout(poll, 1000);
+if (root && root.dataset.done !== "true") {
+  poll(root.dataset.statusUrl, {
+    interval: 1000,
+    onData: render,
+    onError: () => showConnectionLost(el("plan-stage")),
+  });
 }
-if (root && root.dataset.done !== "true") poll();

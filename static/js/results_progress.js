@@ -1,5 +1,7 @@
 // A large test's results, computed by a worker: polls their state every second while it runs,
 // then draws the plot of the new result and says what it was computed from, without a reload.
+import { poll, showConnectionLost } from "./poll.js";
+
 const root = document.getElementById("results-state");
 const el = (id) => document.getElementById(id);
 
@@ -26,14 +28,10 @@ function render(s) {
   return !running;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok && render(await resp.json())) return;
-  } catch (err) {
-    el("results-stage").textContent = `${el("results-stage").textContent.split(" (")[0]}`
-      + " (connection lost, retrying…)";
-  }
-  setTimeout(poll, 1000);
+if (root.dataset.done !== "true") {
+  poll(root.dataset.statusUrl, {
+    interval: 1000,
+    onData: render,
+    onError: () => showConnectionLost(el("results-stage")),
+  });
 }
-if (root.dataset.done !== "true") poll();

@@ -1,4 +1,6 @@
 // Live progress of a listening test: re-reads the JSON every few seconds while the page is open.
+import { poll } from "./poll.js";
+
 const root = document.getElementById("progress");
 
 function row(cells) {
@@ -60,13 +62,7 @@ function renderOverview(p) {
   if (attention) attention.textContent = `${sc.attention_passed} passed, ${sc.attention_failed} failed`;
 }
 
-async function poll() {
-  try {
-    const resp = await fetch(root.dataset.progressUrl, { headers: { Accept: "application/json" } });
-    if (resp.ok) render(await resp.json());
-  } catch (err) {
-    // A dropped connection only delays the next update.
-  }
-  setTimeout(poll, 5000);
-}
-setTimeout(poll, 5000);
+// Never done (render returns nothing): the page follows its listeners for as long as it is open.
+// It was drawn with today's numbers, so the first read waits. A dropped connection only delays
+// the next update.
+poll(root.dataset.progressUrl, { interval: 5000, onData: render, wait: true });

@@ -1,6 +1,6 @@
 // The listener interface's strings, translated by Django's JavaScript catalogue (djangojs
 // domain, locale/<lang>/LC_MESSAGES/djangojs.po). The page loads the catalogue of its test's
-// language (mushra:jsi18n) before these modules run; without it (the test harness) English.
+// language (mushra:jsi18n) before these modules run; without it (or if it fails) English.
 // Mark a string by calling gettext on a literal, so that `make messages` (djangojs) finds it.
 
 export const gettext = window.gettext ?? ((msgid) => msgid);

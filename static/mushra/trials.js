@@ -3,7 +3,7 @@
 // shows: MUSHRA (ITU-R BS.1534-3) with its open reference and 0–100 sliders, MUSHRA without a
 // reference, or ACR (ITU-T P.800) with five categories per sample and no reference.
 //
-// Page contract (the Django template renders it; tests/browser/harness/trials.html mirrors it):
+// Page contract (templates/mushra/trials.html, rendered by the listener's views):
 // <script type="application/json" id="mushra-config"> with session, trials_url, submit_url,
 // done_url, question, strings; and <div id="mushra-app">, which this module takes over.
 // Blinding: conditions are shown as "Sample N" in the order given; only their opaque ids and
@@ -136,43 +136,42 @@ const banner = h("div", { class: "mushra-banner", role: "status", hidden: true }
 const alertBox = h("div", { class: "mushra-alert", role: "alert", hidden: true });
 const stage = h("div", { class: "mushra-stage" });
 
-let ctx = null; // one AudioContext for the page (browsers limit how many may exist)
-let rules = {};
-let trials = [];
-const finished = new Set(); // positions submitted during this visit (queued or sent)
-let view = null; // the trial on screen: {trial, player, wave, picks, controls, …}
-let saving = false; // on the final "Saving your ratings…" screen
-let leaving = false;
-
-function cookie(name) {
-  const m = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
-  return m ? decodeURIComponent(m[1]) : null;
-}
+// Everything this page changes while it runs, in one place. The unsent ratings are the queue's
+// (./queue.js, kept in localStorage); the DOM is drawn from these fields and the player.
+const state = {
+  ctx: null, // one AudioContext for the page (browsers limit how many may exist)
+  rules: {}, // the test type's rules, from trials.json
+  trials: [], // from trials.json: {position, training, submitted, title, conditions, audio}
+  finished: new Set(), // positions submitted during this visit (queued or sent)
+  view: null, // the trial on screen: {trial, player, wave, picks, controls, …}
+  saving: false, // on the final "Saving your ratings…" screen
+  leaving: false, // on the way to done_url: no "unsent ratings" warning any more
+};
 
 const queue = new SubmissionQueue({
   storageKey: `mushra-queue:${config.session}`,
   url: config.submit_url,
   // The page's language (the test's) also names the language of the server's messages.
-  headers: () => ({
-    "Accept-Language": document.documentElement.lang || "en",
-    ...(cookie("csrftoken") ? { "X-CSRFToken": cookie("csrftoken") } : {}),
-  }),
+  // No CSRF token: the ratings endpoint is csrf_exempt on purpose. Listeners have no login and
+  // the endpoint reads no cookie; the secret session token in submit_url is the credential, and
+  // a cross-site page cannot know it, so there is no ambient authority for CSRF to protect.
+  headers: () => ({ "Accept-Language": document.documentElement.lang || "en" }),
   onChange: () => {
     banner.hidden = !(queue.failing && queue.size > 0);
     maybeFinish();
   },
-  onSent: (entry) => finished.add(entry.trial),
+  onSent: (entry) => state.finished.add(entry.trial),
   onRejected: rejected,
   // 409: the session has left its trials (finished in another tab); the page shows where it is.
   onConflict: () => location.assign(config.done_url),
 });
 
-const isDone = (tr) => tr.submitted || finished.has(tr.position) || queue.has(tr.position);
+const isDone = (tr) => tr.submitted || state.finished.has(tr.position) || queue.has(tr.position);
 
 // A 400 is rare (this page enforces the rules): tell the listener why and bring the trial back.
 function rejected(entry, message) {
-  finished.delete(entry.trial);
-  const trial = trials.find((tr) => tr.position === entry.trial);
+  state.finished.delete(entry.trial);
+  const trial = state.trials.find((tr) => tr.position === entry.trial);
   if (!trial) return; // trials not loaded yet: advance() will pick it up as not done
   trial.submitted = false;
   const why = message || t("refusedDefault");
@@ -183,8 +182,8 @@ function rejected(entry, message) {
 
 function maybeFinish() {
   // Leave only once the server has confirmed every submission.
-  if (saving && !leaving && queue.size === 0) {
-    leaving = true;
+  if (state.saving && !state.leaving && queue.size === 0) {
+    state.leaving = true;
     location.assign(config.done_url);
   }
 }
@@ -212,35 +211,35 @@ async function fetchTrials() {
 }
 
 function advance() {
-  const trial = trials.find((tr) => !isDone(tr));
+  const trial = state.trials.find((tr) => !isDone(tr));
   if (trial) showTrial(trial);
   else showSaving();
 }
 
 function closeView() {
-  if (!view) return;
-  view.wave?.dispose();
-  view.player.dispose();
-  view = null;
+  if (!state.view) return;
+  state.view.wave?.dispose();
+  state.view.player.dispose();
+  state.view = null;
 }
 
 function showSaving() {
   closeView();
-  saving = true;
+  state.saving = true;
   stage.replaceChildren(h("p", { class: "mushra-saving", role: "status" }, t("saving")));
   maybeFinish();
 }
 
 // What the test's type draws (rules from the server; older servers sent neither key: MUSHRA).
-const hasReference = () => rules.reference !== false;
-const isCategories = () => Boolean(rules.scale?.categories);
+const hasReference = () => state.rules.reference !== false;
+const isCategories = () => Boolean(state.rules.scale?.categories);
 
-const isPair = () => Boolean(rules.pair);
+const isPair = () => Boolean(state.rules.pair);
 const PAIR_TEXT = { cmos: "instructionsCmos", ab: "instructionsAb", abx: "instructionsAbx" };
 
 function instructions() {
-  if (isPair()) return t(PAIR_TEXT[rules.type]);
-  if (rules.scale?.similarity) return t("instructionsSmos");
+  if (isPair()) return t(PAIR_TEXT[state.rules.type]);
+  if (state.rules.scale?.similarity) return t("instructionsSmos");
   if (isCategories()) return t("instructionsAcr");
   return t(hasReference() ? "instructions" : "instructionsNoref");
 }
@@ -257,9 +256,9 @@ function header(trial) {
 
 async function showTrial(trial) {
   closeView();
-  saving = false;
-  const player = new Player(ctx);
-  const v = (view = { trial, player, picks: new Map(), controls: new Map(), ready: false });
+  state.saving = false;
+  const player = new Player(state.ctx);
+  const v = (state.view = { trial, player, picks: new Map(), controls: new Map(), ready: false });
   const keys = [...(hasReference() ? [REF] : []), ...trial.conditions.map((c) => c.id)];
   const total = keys.length;
   const progress = h("progress", { max: total, value: 0 });
@@ -272,13 +271,13 @@ async function showTrial(trial) {
       status.textContent = t("loadingAudio", { done, total });
     });
   } catch {
-    if (view !== v) return;
+    if (state.view !== v) return;
     const retry = button("", t("tryAgain"), () => showTrial(trial));
     const failed = h("p", { class: "mushra-error" }, t("audioFailed"));
     stage.replaceChildren(header(trial), failed, retry);
     return;
   }
-  if (view !== v) return player.dispose(); // the listener was sent elsewhere meanwhile
+  if (state.view !== v) return player.dispose(); // the listener was sent elsewhere meanwhile
   render(v);
 }
 
@@ -301,7 +300,8 @@ function band(score) {
 // know which.
 function sliderControl(v, cond, n) {
   const slider = h("input", {
-    type: "range", min: 0, max: 100, step: 1, value: 50, disabled: rules.play_all !== false,
+    type: "range", min: 0, max: 100, step: 1, value: 50,
+    disabled: state.rules.play_all !== false,
     "data-condition": cond.id, "data-rated": "false",
     "aria-label": t("ratingLabel", { n }), "aria-valuetext": t("notRated"),
   });
@@ -335,7 +335,7 @@ function sliderControl(v, cond, n) {
 // P.800's absolute category rating: 5 Excellent … 1 Bad, best first as the recommendation
 // shows it; one radio group per sample, none chosen at first.
 function categoryControl(v, cond, n) {
-  const { min = 1, max = 5 } = rules.scale || {};
+  const { min = 1, max = 5 } = state.rules.scale || {};
   let chosen = null;
   const group = h("div", {
     class: "mushra-categories", role: "radiogroup", "data-condition": cond.id,
@@ -345,7 +345,7 @@ function categoryControl(v, cond, n) {
   for (let score = max; score >= min; score--) {
     const input = h("input", {
       type: "radio", name: `rating-${cond.id}`, value: score, "data-score": score,
-      disabled: rules.play_all !== false,
+      disabled: state.rules.play_all !== false,
     });
     input.addEventListener("change", () => {
       chosen = score;
@@ -353,7 +353,7 @@ function categoryControl(v, cond, n) {
       v.error.hidden = true;
     });
     inputs.push(input);
-    const words = rules.scale?.similarity ? SIMILARITY : BANDS;
+    const words = state.rules.scale?.similarity ? SIMILARITY : BANDS;
     const name = words[Math.round(((score - min) * (words.length - 1)) / (max - min || 1))];
     group.append(h("label", { class: "mushra-category" }, input, h("span", {}, `${score} ${name}`)));
   }
@@ -375,10 +375,10 @@ function pairControl(v) {
     class: "mushra-categories mushra-answer", role: "radiogroup", "data-pair": "true",
     "data-rated": "false", "aria-label": t("answerLabel"),
   });
-  const inputs = PAIR_CHOICES[rules.type].map(([text, ...scores], i) => {
+  const inputs = PAIR_CHOICES[state.rules.type].map(([text, ...scores], i) => {
     const input = h("input", {
       type: "radio", name: "pair-answer", value: i, "data-choice": i,
-      disabled: rules.play_all !== false,
+      disabled: state.rules.play_all !== false,
     });
     input.addEventListener("change", () => {
       chosen = scores;
@@ -402,7 +402,7 @@ function pairControl(v) {
 
 function renderPair(v, transport, wave, next) {
   const [a, b] = v.trial.conditions;
-  const x = rules.type === "abx" && pickButton(v, REF, "X", "X");
+  const x = state.rules.type === "abx" && pickButton(v, REF, "X", "X");
   stage.replaceChildren(
     header(v.trial),
     h("div", { class: "mushra-transport" }, transport, x || null,
@@ -432,7 +432,7 @@ function conditionRow(v, cond, i) {
 
 function render(v) {
   const { trial, player } = v;
-  const last = !trials.some((tr) => tr !== trial && !isDone(tr));
+  const last = !state.trials.some((tr) => tr !== trial && !isDone(tr));
   v.play = button("mushra-play", null, togglePlay, { "aria-keyshortcuts": "Space" });
   v.clear = button("mushra-clear", t("clearLoop"), () => player.clearLoop());
   v.error = h("p", { class: "mushra-error", role: "alert", hidden: true });
@@ -485,15 +485,15 @@ function sync(v) {
 
 // Choosing a signal also starts playback: a listener who picks a sample wants to hear it.
 function pick(key) {
-  if (!view?.ready) return;
-  view.player.select(key);
-  view.player.play();
+  if (!state.view?.ready) return;
+  state.view.player.select(key);
+  state.view.player.play();
 }
 
 function togglePlay() {
-  if (!view?.ready) return;
-  if (view.player.playing) view.player.stop();
-  else view.player.play();
+  if (!state.view?.ready) return;
+  if (state.view.player.playing) state.view.player.stop();
+  else state.view.player.play();
 }
 
 // What is still missing before Next, as one sentence; null when the trial is complete.
@@ -515,7 +515,7 @@ function problem(v) {
     return locked ? `${missing} ${unlock}` : missing;
   }
   const has100 = conds.some((c) => v.controls.get(c.id).value === 100);
-  if (rules.one_100 && !has100) return t("need100");
+  if (state.rules.one_100 && !has100) return t("need100");
   return null;
 }
 
@@ -535,7 +535,7 @@ function submit(v) {
     ratings[c.id] = { score, plays, listening_ms: Math.round(ms) };
   }
   alertBox.hidden = true;
-  finished.add(v.trial.position);
+  state.finished.add(v.trial.position);
   queue.add(v.trial.position, ratings); // persisted before the UI moves on
   advance();
 }
@@ -548,8 +548,8 @@ const isTextEntry = (el) =>
   (el?.tagName === "INPUT" && !NOT_TEXT.includes(el.type));
 
 function onKey(e) {
-  if (!view?.ready || e.ctrlKey || e.metaKey || e.altKey || isTextEntry(e.target)) return;
-  const conds = view.trial.conditions;
+  if (!state.view?.ready || e.ctrlKey || e.metaKey || e.altKey || isTextEntry(e.target)) return;
+  const conds = state.view.trial.conditions;
   if (e.key === " ") {
     if (!e.repeat) togglePlay();
   } else if (/^[0-9]$/.test(e.key)) {
@@ -558,7 +558,7 @@ function onKey(e) {
     pick(cond.id);
   } else if ((e.key === "r" || e.key === "R") && hasReference() && !isPair()) {
     pick(REF);
-  } else if ((e.key === "x" || e.key === "X") && rules.type === "abx") {
+  } else if ((e.key === "x" || e.key === "X") && state.rules.type === "abx") {
     pick(REF);
   } else {
     return;
@@ -571,17 +571,17 @@ async function boot() {
   app.replaceChildren(banner, alertBox, stage);
   // Created now so that audio decodes at the device's rate; browsers keep it suspended until a
   // user gesture, so every pointer or key press resumes it (cheap when it already runs).
-  ctx = new (window.AudioContext || window.webkitAudioContext)();
-  const wake = () => ctx.state !== "running" && ctx.resume();
+  state.ctx = new (window.AudioContext || window.webkitAudioContext)();
+  const wake = () => state.ctx.state !== "running" && state.ctx.resume();
   document.addEventListener("pointerdown", wake, true);
   document.addEventListener("keydown", wake, true);
   document.addEventListener("keydown", onKey);
   // Browsers press a focused button on Space keyup; Space already toggled playback on keydown.
   document.addEventListener("keyup", (e) => {
-    if (e.key === " " && view?.ready && !isTextEntry(e.target)) e.preventDefault();
+    if (e.key === " " && state.view?.ready && !isTextEntry(e.target)) e.preventDefault();
   });
   window.addEventListener("beforeunload", (e) => {
-    if (queue.size && !leaving) {
+    if (queue.size && !state.leaving) {
       e.preventDefault(); // unsent ratings live only on this device
       e.returnValue = "";
     }
@@ -589,8 +589,8 @@ async function boot() {
   queue.start(); // ratings left by an earlier visit go out first
   const data = await fetchTrials();
   if (!data) return;
-  rules = data.rules || {};
-  trials = data.trials || [];
+  state.rules = data.rules || {};
+  state.trials = data.trials || [];
   advance();
 }
 
@@ -598,10 +598,13 @@ async function boot() {
 // the play position in seconds, the selected signal ("reference" or an opaque condition id),
 // whether it plays, the dominant frequency of the output, and how many submissions wait.
 window.__mushra = Object.freeze({
-  position: () => view?.player.position ?? null,
-  current: () => (view?.player.selected === REF ? "reference" : (view?.player.selected ?? null)),
-  playing: () => Boolean(view?.player.playing),
-  peakHz: () => (view?.ready ? view.player.peakHz() : null),
+  position: () => state.view?.player.position ?? null,
+  current: () => {
+    const selected = state.view?.player.selected ?? null;
+    return selected === REF ? "reference" : selected;
+  },
+  playing: () => Boolean(state.view?.player.playing),
+  peakHz: () => (state.view?.ready ? state.view.player.peakHz() : null),
   queued: () => queue.size,
 });
 
