@@ -1,7 +1,7 @@
 """Listening tests over the API: create from a JSON spec, list, read, progress, open (with every
 problem listed), close, and each results file. Thin: the access policy scopes every lookup;
 writes go through ``mushra.services``; results use the results form's options
-(``scientist_views._report_options``), so page and API read them alike."""
+(``mushra.result_options``), so page and API read them alike."""
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,9 +24,14 @@ from mushra.models import (
     MAX_TIME_LIMIT_MINUTES,
     ListeningTest,
 )
-from mushra.results import test_report_file
-from mushra.scientist_views import RESULT_FILES, _report_options, result_names
-from mushra.selectors import test_progress
+from mushra.result_options import (
+    RESULT_FILES,
+    report_options_from,
+    result_names,
+    worded_for_api,
+)
+from mushra.results import listening_test_report_file
+from mushra.selectors import listening_test_progress
 from synth_workers.models import Corpus, System
 
 TOP_HELP = "The gap's top: any condition label (the hidden reference, or e.g. copy-synthesis)."
@@ -149,7 +154,7 @@ class ListeningTestViewSet(Read):
     @extend_schema(responses=dict)
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None) -> Response:
-        return Response(test_progress(self.checked("view")))
+        return Response(listening_test_progress(self.checked("view")))
 
     @extend_schema(
         parameters=[
@@ -173,9 +178,9 @@ class ListeningTestViewSet(Read):
             raise InputError(f"no results file '{name}': use {', '.join(names)}")
         fmt, content_type, _, _ = RESULT_FILES[name]
         try:
-            body = test_report_file(test, fmt, name, _report_options(request))
+            body = listening_test_report_file(test, fmt, name, report_options_from(request.GET))
         except AnalysisError as exc:
-            raise InputError(f"no results: {exc}") from None
+            raise InputError(f"no results: {worded_for_api(exc)}") from None
         return HttpResponse(body, content_type=content_type)
 
     @extend_schema(request=None, responses=ListeningTestSerializer)

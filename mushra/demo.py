@@ -9,8 +9,8 @@ from mushra.models import ListeningTest
 from mushra.services import (
     SystemCondition,
     listening_test_create,
+    listening_test_metrics_request,
     listening_test_open,
-    test_metrics_request,
 )
 from synth_workers.demo import CORPUS, ESPEAK, KOKORO, KOKORO_CONDITION, TRANSFER
 from synth_workers.models import Corpus, MetricRequest, Stimulus, System
@@ -65,7 +65,7 @@ def demo_metrics() -> str:
     if MetricRequest.objects.filter(corpus=test.corpus).exists():
         return "objective metrics requested earlier"
     try:
-        queued = test_metrics_request(test=test)
+        queued = listening_test_metrics_request(test=test)
     except InputError as exc:
         return f"no objective metrics: {exc.message}"
     return f"objective metrics of {queued} stimuli queued on the worker"

@@ -22,7 +22,7 @@ class TestLayout:
     roles: dict[str, str]  # condition key -> Condition.Role (catch trials need them)
 
 
-def test_layout(test: ListeningTest) -> TestLayout:
+def listening_test_layout(test: ListeningTest) -> TestLayout:
     if test.status == ListeningTest.Status.DRAFT:
         return _draft_layout(test)  # a preview: what the test would freeze now
     key = (test.pk, test.opened_at)

@@ -15,25 +15,26 @@ from synth_workers.models import Stimulus, StimulusMetric
 from synth_workers.selectors import current_metric_values, metric_panel_state
 
 
-def test_metric_scope(test: ListeningTest):
-    """The stimuli a test's metric request measures (``mushra.services.test_metrics_request``)."""
+def listening_test_metric_scope(test: ListeningTest):
+    """The stimuli a test's metric request measures
+    (``mushra.services.listening_test_metrics_request``)."""
     return Stimulus.objects.filter(
         utterance__corpus_id=test.corpus_id, system_id__in=test.conditions.values("system_id")
     )
 
 
-def test_metric_progress(test: ListeningTest) -> dict:
+def listening_test_metric_progress(test: ListeningTest) -> dict:
     """{"ready": n, "measured": m} over the scope, or {"error": why} without the metrics extra."""
-    return metric_panel_state(test_metric_scope(test))
+    return metric_panel_state(listening_test_metric_scope(test))
 
 
-def test_has_metric(test: ListeningTest, name: str) -> bool:
+def listening_test_has_metric(test: ListeningTest, name: str) -> bool:
     """Whether any stimulus the test plays has a stored value of the metric (one query)."""
     played = ConditionStimulus.objects.filter(test=test).values("stimulus")
     return StimulusMetric.objects.filter(stimulus__in=played, name=name).exists()
 
 
-def test_stimulus_metrics(test: ListeningTest) -> list[dict]:
+def listening_test_stimulus_metrics(test: ListeningTest) -> list[dict]:
     """One dict per stimulus the test plays: condition label, item key, speaker and the metric
     values stored for it (current versions only); [] for a draft or when nothing is measured."""
     rows = list(
@@ -90,11 +91,11 @@ def training_voices(test: ListeningTest) -> dict[str, list[list[float]]]:
     return voices
 
 
-def test_objective(test: ListeningTest, conditions: list[dict]) -> dict | None:
+def listening_test_objective(test: ListeningTest, conditions: list[dict]) -> dict | None:
     """The report's objective-metrics section for the analysed conditions, with one row per
     measured stimulus (the tidy exports join them to the ratings); None when nothing of the
     test is measured."""
-    stimuli = test_stimulus_metrics(test)
+    stimuli = listening_test_stimulus_metrics(test)
     if not stimuli:
         return None
     reference = test.conditions.filter(role=Condition.Role.REFERENCE).first()

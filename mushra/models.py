@@ -7,6 +7,8 @@ changes under them. Each session gets its own trials and, per trial, its own opa
 signals (``TrialSignal.public_id``): nothing a browser receives names a system or a stored file.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -218,7 +220,8 @@ class Condition(models.Model):
     test = models.ForeignKey(ListeningTest, on_delete=models.CASCADE, related_name="conditions")
     role = models.CharField(max_length=20, choices=Role.choices)
     system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="+")
-    # Narrows the system's stimuli, e.g. {"style": "dj"} or {"anchor": "anchor_35"}; {} = plain.
+    # Narrows the system's stimuli, e.g. {"style": "dj"} or {"anchor": audio.LOW_ANCHOR} (of
+    # synth_workers.audio); {} = plain.
     stimulus_condition = models.JSONField(default=dict, blank=True)
     label = models.CharField(max_length=200, help_text="For scientists only; never shown")
     # ACR/SMOS gold clips (ITU-T P.808): the known score; its ratings screen listeners (within 1
@@ -346,6 +349,11 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.test} #{self.number}"
+
+    @staticmethod
+    def resume_key_for(value: str) -> str:
+        """What is stored of a resume parameter (e.g. Prolific's SESSION_ID): its sha256."""
+        return hashlib.sha256(value.encode()).hexdigest() if value else ""
 
 
 class Trial(models.Model):

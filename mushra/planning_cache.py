@@ -39,9 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
 
+from evalsite import dispatch
 from mushra.analysis import AnalysisError
 from mushra.analysis.planning import PlanOptions
 from mushra.models import ListeningTest, PlanCache
@@ -52,7 +53,7 @@ from mushra.planning_reads import (
     plan_options_key,
     plan_state,
 )
-from mushra.result_cache import claim
+from mushra.result_cache import claim, resume_unfinished
 from mushra.result_reads import Fingerprint, needs_run, ratings_fingerprint
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,7 @@ def plan_request(
     attempt = claim(row, fingerprint, *STAGES["queued"]) if needs_run(row, fingerprint) else None
     if attempt is None:
         return row, None
-    from mushra.tasks import compute_plan  # tasks import services; not the other way
-
-    transaction.on_commit(lambda: compute_plan.delay(row.pk, attempt))
+    dispatch.send_on_commit(dispatch.COMPUTE_PLAN, row.pk, attempt)
     return row, attempt
 
 
@@ -205,17 +204,8 @@ def _fail(plan_id: int, attempt: str, message: str) -> None:
 
 
 def plans_resume() -> int:
-    """Queue again every plan left queued or running, for a worker that starts (the broker may
-    have lost a killed worker's message; our table has not). A duplicate of a run still alive
-    elsewhere stores nothing (``_store``)."""
-    from mushra.tasks import compute_plan
-
-    rows = PlanCache.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
-    queued = 0
-    for pk, attempt in rows.exclude(attempt="").values_list("pk", "attempt"):
-        compute_plan.delay(pk, attempt)
-        queued += 1
-    return queued
+    """Queue again every plan left queued or running (``resume_unfinished``)."""
+    return resume_unfinished(PlanCache, dispatch.COMPUTE_PLAN)
 
 
 def plan_for_page(test: ListeningTest, options: PlanOptions) -> tuple[PlanCache, dict]:

@@ -25,7 +25,7 @@ from mushra.analysis.power import Progress
 from mushra.models import Condition, ListeningTest, PlanCache
 from mushra.reports.planning_plots import power_curve_plot, sequential_plot
 from mushra.result_reads import Fingerprint, in_flight
-from mushra.results import ReportOptions, test_analysis
+from mushra.results import ReportOptions, listening_test_analysis
 from mushra.typed_results import is_typed
 
 
@@ -49,7 +49,9 @@ def plan_for_test(
     if is_typed(test):  # the simulation draws MUSHRA ratings from a fitted mixed model
         raise AnalysisError(f"power planning is for MUSHRA tests, not {test.test_type} tests")
     # One bootstrap resample: the plan uses no interval of the descriptives.
-    result = test_analysis(test, ReportOptions(n_boot=1, mixed="full", formats=()), stage=stage)
+    result = listening_test_analysis(
+        test, ReportOptions(n_boot=1, mixed="full", formats=()), stage=stage
+    )
     stage("simulating")
     plan = plan_pilot(result, options, progress=progress)
     stage("drawing")

@@ -37,14 +37,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
 
+from evalsite import dispatch
 from mushra.analysis import AnalysisError, Result
 from mushra.analysis.types import TypedResult
 from mushra.models import KeptComputation, ListeningTest, ResultCache
+from mushra.rating_reads import acr_ratings
 from mushra.reports import FORMATS, write_report
 from mushra.reports.pdf import render_pdf
+from mushra.result_options import worded_for_page
 from mushra.result_reads import (
     Fingerprint,
     analysed_inline,
@@ -58,11 +61,10 @@ from mushra.result_reads import (
 )
 from mushra.results import (
     ReportOptions,
-    acr_ratings,
+    listening_test_analysis,
+    listening_test_report_file,
     report_dict,
     report_meta,
-    test_analysis,
-    test_report_file,
 )
 from mushra.typed_results import typed_summary, write_typed
 
@@ -97,9 +99,7 @@ def result_request(
     if attempt is None:
         return row, None
     if not inline:
-        from mushra.tasks import compute_results  # tasks import services; not the other way
-
-        transaction.on_commit(lambda: compute_results.delay(row.pk, attempt))
+        dispatch.send_on_commit(dispatch.COMPUTE_RESULTS, row.pk, attempt)
     return row, attempt
 
 
@@ -139,8 +139,8 @@ def result_compute(
     report = _stage_reporter(row.pk, attempt, stage)
     try:
         fingerprint, folder, summary = _run(row, report)
-    except AnalysisError as exc:
-        _fail(row.pk, attempt, str(exc))
+    except AnalysisError as exc:  # kept for the results page: worded by its form's fields
+        _fail(row.pk, attempt, worded_for_page(exc))
         return "failed"
     except SoftTimeLimitExceeded:
         _fail(row.pk, attempt, "the analysis took longer than the workers' time limit")
@@ -179,7 +179,7 @@ def _run(row: ResultCache, stage: Callable[[str], None]) -> tuple[Fingerprint, s
     test = row.test
     # Read before the ratings: the stored fingerprint never claims ratings that were not read.
     fingerprint = ratings_fingerprint(test)
-    result = test_analysis(test, options_from_json(row.options), stage=stage)
+    result = listening_test_analysis(test, options_from_json(row.options), stage=stage)
     stage("report")
     folder = f"results/{test.pk}/{row.pk}-{uuid.uuid4().hex}"
     try:
@@ -289,15 +289,18 @@ def _remove_folder(folder: str) -> None:
 
 
 def results_resume() -> int:
-    """Queue again every computation left queued or running, for a worker that starts (the
-    broker may have lost a killed worker's message; our table has not). A duplicate of a run
-    still alive elsewhere stores nothing (``_store``)."""
-    from mushra.tasks import compute_results
+    """Queue again every computation left queued or running (``resume_unfinished``)."""
+    return resume_unfinished(ResultCache, dispatch.COMPUTE_RESULTS)
 
-    rows = ResultCache.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
+
+def resume_unfinished(model: type[KeptComputation], task: str) -> int:
+    """Queue again every row of ``model`` left queued or running, for a worker that starts (the
+    broker may have lost a killed worker's message; our table has not). A duplicate of a run
+    still alive elsewhere stores nothing (each kept computation's ``_store``)."""
+    rows = model.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
     queued = 0
     for pk, attempt in rows.exclude(attempt="").values_list("pk", "attempt"):
-        compute_results.delay(pk, attempt)
+        dispatch.send_now(task, pk, attempt)
         queued += 1
     return queued
 
@@ -329,7 +332,9 @@ def result_file(
             result_compute(cache_id=row.pk, attempt=attempt)
             row.refresh_from_db()
         elif in_flight(row):  # another request is computing it: no waiting for that one
-            return ContentFile(test_report_file(test, fmt, name, options), name=name), False
+            return ContentFile(
+                listening_test_report_file(test, fmt, name, options), name=name
+            ), False
     else:
         row, _ = result_request(test=test, options=options, fingerprint=fingerprint)
     if row.status == Status.FAILED:

@@ -6,9 +6,9 @@ aggregates: the test's submitted real trials (every saved trial adds its ratings
 attention check at once, and nothing deletes one, so their count changes with every new rating)
 and the time of the latest, and the sessions that ended (a questionnaire's answers are strata;
 screened-out listeners are counted in the report). It reads trials, not ratings: a trial holds
-all its conditions' ratings, so there are several times fewer, and ``test_progress`` already
-counts them for the same page. Objective metrics measured later are not in it: measuring them
-again is rare and "Update the results" on the page recomputes.
+all its conditions' ratings, so there are several times fewer, and
+``listening_test_progress`` already counts them for the same page. Objective metrics measured
+later are not in it: measuring them again is rare and "Update the results" on the page recomputes.
 """
 
 from __future__ import annotations

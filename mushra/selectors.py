@@ -13,8 +13,7 @@ from django.utils.translation import gettext
 
 from mushra import sql, test_types
 from mushra.models import Condition, ListeningTest, Session, Trial, TrialSignal
-from mushra.sessions import resume_key_of
-from synth_workers.models import Stimulus
+from synth_workers.models import Stimulus, System
 
 TRAINING_LABELS = {role: label for role, label in Condition.Role.choices}
 
@@ -95,7 +94,7 @@ class _AudioUrls:
         return f"{self._trial[0]}/{position}/{self._trial[1]}"
 
 
-def test_progress(test: ListeningTest) -> dict:
+def listening_test_progress(test: ListeningTest) -> dict:
     """Sessions started/finished and ratings per condition and per item (previews left out)."""
     sessions = test.sessions.filter(preview=False)
     # Every saved real trial rates every condition of the test once (the ratings POST refuses
@@ -139,6 +138,12 @@ def test_progress(test: ListeningTest) -> dict:
     }
 
 
+def systems_of(test: ListeningTest) -> list[System]:
+    """The systems of a test's conditions: those under test, and the recordings its hidden
+    reference and anchors come from."""
+    return list(System.objects.filter(pk__in=test.conditions.values("system_id")))
+
+
 @dataclass(frozen=True)
 class Returning:
     """Who opened the entry link: a session to resume, a participant id already in use, or new."""
@@ -166,7 +171,7 @@ def returning_session(
         return Returning()  # a new participant (whoever used this browser before)
     if cookie_session is not None and cookie_session.pk == own.pk:
         return Returning(session=own)
-    if own.resume_key and resume_value and own.resume_key == resume_key_of(resume_value):
+    if own.resume_key and resume_value and own.resume_key == Session.resume_key_for(resume_value):
         return Returning(session=own)
     return Returning(taken=True)
 

@@ -24,12 +24,14 @@ from mushra.models import (
     ItemLoad,
     ListeningTest,
 )
+from mushra.selectors import systems_of
+from synth_workers.audio import LOW_ANCHOR, MID_ANCHOR
 from synth_workers.models import Corpus, System, Utterance
 from synth_workers.services.metrics import corpus_metrics_request
 
 ANCHORS = {
-    "low": (Condition.Role.ANCHOR_LOW, "anchor_35", "Low anchor (3.5 kHz)"),
-    "mid": (Condition.Role.ANCHOR_MID, "anchor_70", "Mid anchor (7 kHz)"),
+    "low": (Condition.Role.ANCHOR_LOW, LOW_ANCHOR, "Low anchor (3.5 kHz)"),
+    "mid": (Condition.Role.ANCHOR_MID, MID_ANCHOR, "Mid anchor (7 kHz)"),
 }
 
 
@@ -245,10 +247,9 @@ def listening_test_close(*, test: ListeningTest) -> None:
     )
 
 
-def test_metrics_request(*, test: ListeningTest, names: list[str] | None = None) -> int:
+def listening_test_metrics_request(*, test: ListeningTest, names: list[str] | None = None) -> int:
     """Measure the objective metrics of the test's stimuli: every stimulus of its systems (those
     under test, and the recordings its reference and anchors come from) on its corpus, so the
     training voices a sampled voice is compared with are measured too. Returns how many
     stimuli were queued; InputError when the metrics extra is missing or a name is unknown."""
-    systems = list(System.objects.filter(pk__in=test.conditions.values("system_id")))
-    return corpus_metrics_request(corpus=test.corpus, names=names, systems=systems)
+    return corpus_metrics_request(corpus=test.corpus, names=names, systems=systems_of(test))

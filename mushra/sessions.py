@@ -13,7 +13,6 @@ the database as it was.
 """
 
 import functools
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from evalsite.errors import InputError
 from mushra import attention, design, sql, test_types
-from mushra.layout import TestLayout, test_layout
+from mushra.layout import TestLayout, listening_test_layout
 from mushra.models import (
     AttentionCheck,
     Condition,
@@ -37,6 +36,7 @@ from mushra.models import (
     Trial,
     TrialSignal,
 )
+from mushra.selectors import returning_session
 from mushra.trap_speech import TRAP_ANSWER
 
 Stage = Session.Stage
@@ -73,9 +73,53 @@ def stage_passed(session: Session, stage: str) -> bool:
     return STAGES.index(session.stage) > STAGES.index(stage)
 
 
-def resume_key_of(value: str) -> str:
-    """What is stored of a resume parameter (e.g. Prolific's SESSION_ID): its sha256, not it."""
-    return hashlib.sha256(value.encode()).hexdigest() if value else ""
+# --- Entering a test: resume or start ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an entry request comes to: a session to go to (``started`` when it is new), or why
+    none: "taken" (the participant id has a session this request may not resume), "full",
+    "closed"; nothing at all when no start was asked for and there is nothing to resume."""
+
+    session: Session | None = None
+    started: bool = False
+    refusal: str = ""
+
+
+def session_enter(
+    *,
+    test: ListeningTest,
+    start: bool,
+    cookie_token: str = "",
+    participant_id: str = "",
+    participant_source: str = "",
+    resume_value: str = "",
+    crowd: dict[str, str] | None = None,
+) -> Entry:
+    """The one place that decides between resuming and starting: the session this request may
+    resume (``selectors.returning_session``: a participant id alone never opens one), else a new
+    session when ``start`` (the listener pressed "start"), else nothing yet."""
+    found = returning_session(
+        test, participant_id=participant_id, resume_value=resume_value, cookie_token=cookie_token
+    )
+    if found.session or found.taken or not start:
+        return Entry(session=found.session, refusal="taken" if found.taken else "")
+    try:
+        session = session_start(
+            test=test,
+            participant_id=participant_id,
+            participant_source=participant_source,
+            resume_value=resume_value,
+            crowd=crowd,
+        )
+    except TestFull:
+        return Entry(refusal="full")
+    except ParticipantTaken:  # their other request won the race
+        return Entry(refusal="taken")
+    except InputError:  # closed between the page and the click
+        return Entry(refusal="closed")
+    return Entry(session=session, started=True)
 
 
 # --- Starting a session -------------------------------------------------------------------------
@@ -102,13 +146,13 @@ def session_start(
     """A new session: the least-rated items in a balanced order, its own opaque signal ids.
 
     A preview (a scientist trying the test) may run on a draft and counts for nothing. A
-    participant id that already has a session is refused (``ParticipantTaken``): resuming is the
-    caller's decision, made on something only that participant has (see ``selectors``)."""
+    participant id that already has a session is refused (``ParticipantTaken``): resuming is
+    ``session_enter``'s decision, made on something only that participant has."""
     if test.status != ListeningTest.Status.OPEN and not (
         preview and test.status == ListeningTest.Status.DRAFT
     ):
         raise InputError("this listening test is not open")
-    layout = test_layout(test)
+    layout = listening_test_layout(test)
     seed = design.new_seed()
     allocation = _allocate(test, layout, seed, counted=not preview)
     try:
@@ -119,7 +163,7 @@ def session_start(
             seed=seed,
             participant_id=participant_id[:200] if not preview else "",
             participant_source=participant_source[:50],
-            resume_key=resume_key_of(resume_value),
+            resume_key=Session.resume_key_for(resume_value),
             crowd=crowd or {},
             preview=preview,
         )

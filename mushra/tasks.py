@@ -10,6 +10,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import OperationalError
 
+from evalsite import dispatch
 from mushra.planning_cache import plan_compute, plans_resume
 from mushra.result_cache import result_compute, results_resume
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="mushra.tasks.compute_results",
+    name=dispatch.COMPUTE_RESULTS,
     ignore_result=True,  # the row (ResultCache) is the result; nothing reads a return value
     autoretry_for=(OperationalError,),  # e.g. SQLite busy: the same attempt runs again
     retry_backoff=True,
@@ -28,7 +29,7 @@ def compute_results(cache_id: int, attempt: str) -> str:
 
 
 @shared_task(
-    name="mushra.tasks.compute_plan",
+    name=dispatch.COMPUTE_PLAN,
     ignore_result=True,  # the row (PlanCache) is the result
     autoretry_for=(OperationalError,),
     retry_backoff=True,

@@ -35,7 +35,7 @@ def is_typed(test: ListeningTest) -> bool:
 
 
 def typed_frame(test: ListeningTest, ratings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The test's tidy ratings in its type's format; ``ratings``: ``results.ratings_frame`` of
+    """The test's tidy ratings in its type's format; ``ratings``: ``rating_reads.ratings_frame`` of
     an ACR or SMOS test (one row per rating already)."""
     if test_types.of(test).pair:
         frame = _pair_frame(test)

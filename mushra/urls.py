@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from mushra import i18n, scientist_views, views
+from mushra import i18n
+from mushra.views import listener, scientist
 
 
 class OpaqueId:
@@ -34,58 +35,60 @@ register_converter(Position, "position")
 
 app_name = "mushra"
 urlpatterns = [
-    path("t/<slug:slug>/", views.entry, name="entry"),
+    path("t/<slug:slug>/", listener.entry, name="entry"),
     path("jsi18n/<slug:lang>/", i18n.javascript_catalog, name="jsi18n"),
-    path("s/<opaque:token>/", views.session_page, name="session"),
-    path("s/<opaque:token>/consent", views.consent, name="consent"),
-    path("s/<opaque:token>/begin", views.begin, name="begin"),
-    path("s/<opaque:token>/questionnaire", views.questionnaire, name="questionnaire"),
-    path("s/<opaque:token>/screening", views.screening, name="screening"),
-    path("s/<opaque:token>/screening/calibration", views.calibration, name="calibration"),
+    path("s/<opaque:token>/", listener.session_page, name="session"),
+    path("s/<opaque:token>/consent", listener.consent, name="consent"),
+    path("s/<opaque:token>/begin", listener.begin, name="begin"),
+    path("s/<opaque:token>/questionnaire", listener.questionnaire, name="questionnaire"),
+    path("s/<opaque:token>/screening", listener.screening, name="screening"),
+    path("s/<opaque:token>/screening/calibration", listener.calibration, name="calibration"),
     path(
         "s/<opaque:token>/screening/<str:kind>/<position:position>/<position:interval>",
-        views.screening_audio,
+        listener.screening_audio,
         name="screening-audio",
     ),
-    path("s/<opaque:token>/trials.json", views.trials, name="trials"),
-    path("s/<opaque:token>/ratings", views.ratings, name="ratings"),
-    path("s/<opaque:token>/audio/<opaque:public_id>", views.audio, name="audio"),
+    path("s/<opaque:token>/trials.json", listener.trials, name="trials"),
+    path("s/<opaque:token>/ratings", listener.ratings, name="ratings"),
+    path("s/<opaque:token>/audio/<opaque:public_id>", listener.audio, name="audio"),
     path(
-        "s/<opaque:token>/trials/<position:position>/audio", views.trial_audio, name="trial-audio"
+        "s/<opaque:token>/trials/<position:position>/audio",
+        listener.trial_audio,
+        name="trial-audio",
     ),
-    path("mushra/new/", scientist_views.new_test, name="new"),
-    path("mushra/tests/<int:test_id>/", scientist_views.progress, name="progress"),
+    path("mushra/new/", scientist.new_test, name="new"),
+    path("mushra/tests/<int:test_id>/", scientist.progress, name="progress"),
     path(
         "mushra/tests/<int:test_id>/progress.json",
-        scientist_views.progress_json,
+        scientist.progress_json,
         name="progress-json",
     ),
-    path("mushra/tests/<int:test_id>/preview", scientist_views.preview, name="preview"),
-    path("mushra/tests/<int:test_id>/metrics", scientist_views.measure_metrics, name="metrics"),
+    path("mushra/tests/<int:test_id>/preview", scientist.preview, name="preview"),
+    path("mushra/tests/<int:test_id>/metrics", scientist.measure_metrics, name="metrics"),
     path(
         "mushra/tests/<int:test_id>/metrics.json",
-        scientist_views.metrics_json,
+        scientist.metrics_json,
         name="metrics-json",
     ),
     path(
         "mushra/tests/<int:test_id>/results.json",
-        scientist_views.results_status,
+        scientist.results_status,
         name="results-status",
     ),
     path(
         "mushra/tests/<int:test_id>/results/<str:name>",
-        scientist_views.results_file,
+        scientist.results_file,
         name="results",
     ),
-    path("mushra/tests/<int:test_id>/planning", scientist_views.planning, name="planning"),
+    path("mushra/tests/<int:test_id>/planning", scientist.planning, name="planning"),
     path(
         "mushra/tests/<int:test_id>/planning.json",
-        scientist_views.planning_status,
+        scientist.planning_status,
         name="planning-status",
     ),
     path(
         "mushra/tests/<int:test_id>/<str:action>",
-        scientist_views.change_status,
+        scientist.change_status,
         name="status",
     ),
 ]

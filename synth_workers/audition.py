@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q
 
+from synth_workers.audio.anchors import LOW_ANCHOR, MID_ANCHOR
 from synth_workers.models import Corpus, Stimulus, Utterance
 
 PER_PAGE = 50
@@ -23,7 +24,7 @@ SYSTEM_ID = re.compile(r"[0-9]{1,18}")
 FACETS = ("style", "language", "speaker")
 
 # The BS.1534-3 anchors the preparation makes from each recording (synth_workers.audio.pipeline).
-ANCHOR_NAMES = {"anchor_35": "low anchor (3.5 kHz)", "anchor_70": "mid anchor (7 kHz)"}
+ANCHOR_NAMES = {LOW_ANCHOR: "low anchor (3.5 kHz)", MID_ANCHOR: "mid anchor (7 kHz)"}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The forms of the imports and of checkpoint registration, shared by the admin and the
-scientist's workspace (``workspace_views``): one set of fields and checks for both.
+scientist's workspace (``synth_workers.views.workspace``): one set of fields and checks for both.
 
 The checkpoint registration form is built from the chosen backend's own declarations. Each backend
 declares its file roles and config keys (DESIGN.md §5), so the form shows one upload per role with

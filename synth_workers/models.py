@@ -17,6 +17,8 @@ AUDIO_KINDS = ("wav", "flac", "ogg")
 class System(models.Model):
     """Something whose audio is compared: recordings, pre-rendered audio or a TTS checkpoint."""
 
+    CHECK_PENDING = "waiting for a worker"  # check_error until a synth worker has tried it
+
     class Kind(models.TextChoices):
         RECORDING = "recording", "Natural recordings"
         RENDERED = "rendered", "Pre-rendered audio"
@@ -147,8 +149,8 @@ class Stimulus(models.Model):
 
     ``source`` is the audio as imported or synthesized; ``audio`` the prepared file (resampled,
     loudness-normalised, metadata-free) made by a `cpu` task. ``condition`` holds the condition
-    parameters (e.g. speaker, style, or ``{"anchor": "lp3500"}`` for an anchor made from the
-    recording); ``condition_key`` is its canonical hash so the unique constraint can use it.
+    parameters (e.g. speaker, style, or ``{"anchor": audio.LOW_ANCHOR}`` for an anchor made from
+    the recording); ``condition_key`` is its canonical hash so the unique constraint can use it.
     """
 
     class Status(models.TextChoices):

@@ -23,7 +23,6 @@ from synth_workers.models import (
     SynthesisJob,
     System,
 )
-from synth_workers.services.registration import CHECK_PENDING
 
 
 def job_progress(job: SynthesisJob) -> dict:
@@ -54,7 +53,7 @@ def system_status(usable: bool, check_error: str) -> str:
     """usable, checking (no worker has tried the checkpoint yet) or check_error."""
     if usable:
         return "usable"
-    return "checking" if check_error == CHECK_PENDING else "check_error"
+    return "checking" if check_error == System.CHECK_PENDING else "check_error"
 
 
 STIMULI_SHOWN = 200

@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_init, worker_ready
 from django.db import OperationalError
 
+from evalsite import dispatch
 from synth_workers.services.import_runs import import_run_execute
 from synth_workers.services.metrics import stimulus_measure
 from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="synth_workers.tasks.prepare_stimulus",
+    name=dispatch.PREPARE_STIMULUS,
     bind=True,
     autoretry_for=(OperationalError,),  # e.g. SQLite busy: transient, retry with backoff
     retry_backoff=True,
@@ -39,7 +40,7 @@ def prepare_stimulus(self, stimulus_id: int) -> str:
 
 
 @shared_task(
-    name="synth_workers.tasks.measure_stimulus",  # the `cpu` queue
+    name=dispatch.MEASURE_STIMULUS,  # the `cpu` queue
     ignore_result=True,  # the stored rows are the result; nothing reads a return value
     autoretry_for=(OperationalError,),
     retry_backoff=True,
@@ -50,7 +51,7 @@ def measure_stimulus(stimulus_id: int, names: list[str] | None = None) -> int:
 
 
 @shared_task(
-    name="synth_workers.tasks.synth_batch",  # synth_* → the `synth` queue
+    name=dispatch.SYNTH_BATCH,  # synth_* → the `synth` queue
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -59,12 +60,12 @@ def synth_batch(job_id: int, item_ids: list[int]) -> dict:
     return batch_run(job_id=job_id, item_ids=item_ids)
 
 
-@shared_task(name="synth_workers.tasks.run_import")  # the `cpu` queue: checking audio
+@shared_task(name=dispatch.RUN_IMPORT)  # the `cpu` queue: checking audio
 def run_import(run_id: int) -> str:
     return import_run_execute(run_id=run_id)
 
 
-@shared_task(name="synth_workers.tasks.synth_check_system")
+@shared_task(name=dispatch.CHECK_SYSTEM)
 def synth_check_system(system_id: int) -> str:
     return system_check(system_id=system_id)
 

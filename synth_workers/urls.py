@@ -1,27 +1,26 @@
 from django.urls import path
 
-from synth_workers import audition_views, scientist_views, views
-from synth_workers import workspace_views as workspace
+from synth_workers.views import audition, catalogue, jobs, workspace
 
 app_name = "synth_workers"
 urlpatterns = [
-    path("jobs/<int:job_id>/", views.job_detail, name="job"),
-    path("jobs/<int:job_id>/progress.json", views.job_progress_json, name="job-progress"),
-    path("jobs/<int:job_id>/cancel", views.job_cancel_view, name="job-cancel"),
-    path("systems/<int:system_id>/synthesize/", views.synthesize, name="synthesize"),
-    path("systems/<int:system_id>/", scientist_views.system_detail, name="system"),
-    path("corpora/<int:corpus_id>/", scientist_views.corpus_detail, name="corpus"),
-    path("corpora/<int:corpus_id>/audition/", audition_views.audition, name="audition"),
-    path("corpora/<int:corpus_id>/metrics", scientist_views.corpus_measure, name="corpus-metrics"),
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job"),
+    path("jobs/<int:job_id>/progress.json", jobs.job_progress_json, name="job-progress"),
+    path("jobs/<int:job_id>/cancel", jobs.job_cancel_view, name="job-cancel"),
+    path("systems/<int:system_id>/synthesize/", jobs.synthesize, name="synthesize"),
+    path("systems/<int:system_id>/", catalogue.system_detail, name="system"),
+    path("corpora/<int:corpus_id>/", catalogue.corpus_detail, name="corpus"),
+    path("corpora/<int:corpus_id>/audition/", audition.audition, name="audition"),
+    path("corpora/<int:corpus_id>/metrics", catalogue.corpus_measure, name="corpus-metrics"),
     path(
         "corpora/<int:corpus_id>/metrics.json",
-        scientist_views.corpus_metrics_json,
+        catalogue.corpus_metrics_json,
         name="corpus-metrics-json",
     ),
-    path("stimuli/<int:stimulus_id>/audio", audition_views.stimulus_audio, name="stimulus-audio"),
+    path("stimuli/<int:stimulus_id>/audio", audition.stimulus_audio, name="stimulus-audio"),
     path(
         "stimuli/<int:stimulus_id>/provenance.json",
-        audition_views.stimulus_provenance,
+        audition.stimulus_provenance,
         name="stimulus-provenance",
     ),
     # The workspace: a project's inputs, for its editors (workspace_views).

@@ -4,7 +4,7 @@ Read/validate/resample/normalise uploaded audio, make BS.1534-3 anchors, and wri
 carry no metadata. Every expected refusal is an AudioError with a plain-words reason.
 """
 
-from .anchors import low_anchor, lowpass_anchor, mid_anchor
+from .anchors import LOW_ANCHOR, MID_ANCHOR, low_anchor, lowpass_anchor, mid_anchor
 from .core import Audio, AudioError
 from .edit import downmix, trim_silence
 from .io import audio_chunks, encode_audio, read_audio, write_audio
@@ -14,6 +14,8 @@ from .resample import resample
 from .validate import ValidationLimits, validate
 
 __all__ = [
+    "LOW_ANCHOR",
+    "MID_ANCHOR",
     "Audio",
     "AudioError",
     "Measurements",

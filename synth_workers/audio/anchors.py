@@ -28,6 +28,9 @@ from scipy import signal
 
 from .core import Audio, AudioError
 
+# The anchors' names in a stimulus' condition ({"anchor": LOW_ANCHOR}): the one spelling of each.
+LOW_ANCHOR = "anchor_35"
+MID_ANCHOR = "anchor_70"
 LOW_ANCHOR_HZ = 3500.0
 MID_ANCHOR_HZ = 7000.0
 # Mask points relative to the cutoff: 4 kHz and 4.5 kHz for the 3.5 kHz anchor.

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from .anchors import low_anchor, mid_anchor
+from .anchors import LOW_ANCHOR, MID_ANCHOR, low_anchor, mid_anchor
 from .core import Audio, AudioError
 from .edit import DOWNMIX_POLICIES, downmix, trim_silence
 from .io import SUBTYPE_BITS, WRITE_FORMATS
@@ -18,7 +18,7 @@ from .validate import ValidationLimits, validate
 # Bumped whenever preparation changes what it outputs for the same policy (another resampler,
 # another anchor filter), so files prepared by older code never pass for current ones.
 PIPELINE_VERSION = 1
-ANCHORS = {"anchor_35": low_anchor, "anchor_70": mid_anchor}
+ANCHORS = {LOW_ANCHOR: low_anchor, MID_ANCHOR: mid_anchor}
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,11 @@ def prepare_anchors(
     *,
     names: Sequence[str] = tuple(ANCHORS),
 ) -> dict[str, Audio]:
-    """{"anchor_35": low anchor, "anchor_70": mid anchor}, each loudness-normalised like a stimulus.
+    """{LOW_ANCHOR: low anchor, MID_ANCHOR: mid anchor}, each loudness-normalised like a stimulus.
 
     prepared_reference is the output of prepare() for the test's reference. At sample rates of
     18 kHz or less the 7 kHz anchor is refused (AudioError, see anchors.py); a test that must run
-    at such a rate asks for names=("anchor_35",) and runs without a mid anchor (BS.1534-3
+    at such a rate asks for names=(LOW_ANCHOR,) and runs without a mid anchor (BS.1534-3
     post-screening then skips its mid-anchor rule).
     """
     if prepared_reference.sample_rate != policy.sample_rate:

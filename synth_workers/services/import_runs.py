@@ -21,9 +21,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils import timezone
 
+from evalsite import dispatch
 from evalsite.errors import InputError
 from synth_workers.models import Corpus, ImportRun
 from synth_workers.services.imports import (
@@ -58,8 +58,6 @@ def import_run_create(
 ) -> ImportRun:
     """Store the uploads where workers can read them and queue the import; InputError at once,
     storing nothing, for what needs no file read (a name already taken)."""
-    from synth_workers.tasks import run_import  # tasks import services; not the other way
-
     if kind == ImportRun.Kind.CORPUS:
         corpus_import_precheck(name=params["name"])
     else:
@@ -77,7 +75,7 @@ def import_run_create(
     run = ImportRun.objects.create(
         kind=kind, params={**params, **stored}, folder=relative, created_by=user
     )
-    transaction.on_commit(lambda: run_import.delay(run.pk))
+    dispatch.send_on_commit(dispatch.RUN_IMPORT, run.pk)
     return run
 
 

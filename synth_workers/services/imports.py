@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from evalsite import dispatch
 from evalsite.errors import InputError
 from evalsite.models import default_project_id
 from synth_workers import audio
@@ -22,7 +23,6 @@ from synth_workers.models import Corpus, Stimulus, System, Utterance
 from synth_workers.services.naming import check_free, create_unique
 from synth_workers.services.preparation import (
     current_policy,
-    enqueue_preparation,
     policy_as_dict,
     stimulus_key,
 )
@@ -293,5 +293,5 @@ def _create_stimulus(
         source_sha256=checked.sha256,
         provenance={"origin": "import"},
     )
-    enqueue_preparation(stim)
+    dispatch.send_on_commit(dispatch.PREPARE_STIMULUS, stim.pk)
     return stim

@@ -17,6 +17,7 @@ import soundfile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from evalsite import dispatch
 from evalsite.errors import InputError
 from synth_workers.metric_catalog import (
     INSTALL_HINT,
@@ -91,8 +92,6 @@ def corpus_metrics_request(
     commit); returns how many were queued. ``systems`` narrows it to their stimuli (a listening
     test's conditions: its systems under test and the recordings its reference and anchors
     come from)."""
-    from synth_workers.tasks import measure_stimulus  # tasks import services, not the reverse
-
     metrics = chosen_metrics(names)
     requested = [m.name for m in metrics] if names else []
     with transaction.atomic():
@@ -104,15 +103,13 @@ def corpus_metrics_request(
         missing = missing_by_stimulus(stimuli, metrics)
         ids = [pk for pk, todo in missing.items() if todo]
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: measure_stimulus.delay(pk, requested or None))
+            dispatch.send_on_commit(dispatch.MEASURE_STIMULUS, pk, requested or None)
     return len(ids)
 
 
 def metrics_resume() -> int:
     """For a starting `cpu` worker: queue again every stimulus of a requested corpus that still
     lacks a requested metric. 0 when the metrics extra is not installed on this worker."""
-    from synth_workers.tasks import measure_stimulus
-
     # (corpus, systems or () for all) → metric names, "*" for every one
     wanted: dict[tuple[int, tuple[int, ...]], set[str]] = {}
     for request in MetricRequest.objects.prefetch_related("systems"):
@@ -131,7 +128,7 @@ def metrics_resume() -> int:
                 stimuli = stimuli.filter(system_id__in=system_ids)
             for pk, todo in missing_by_stimulus(stimuli, metrics).items():
                 if todo:
-                    measure_stimulus.delay(pk, [m.name for m in todo])
+                    dispatch.send_now(dispatch.MEASURE_STIMULUS, pk, [m.name for m in todo])
                     queued += 1
     except InputError:
         return queued

@@ -15,7 +15,6 @@ import socket
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
 from synth_workers import audio
@@ -43,13 +42,6 @@ def stimulus_key(condition: dict) -> str:
         return ""
     canonical = json.dumps(condition, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def enqueue_preparation(stim: Stimulus) -> None:
-    """Queue preparation once the creating transaction commits (never for a rolled-back row)."""
-    from synth_workers.tasks import prepare_stimulus
-
-    transaction.on_commit(lambda: prepare_stimulus.delay(stim.pk))
 
 
 def stimulus_prepare(*, stimulus_id: int) -> str:

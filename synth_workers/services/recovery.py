@@ -11,9 +11,9 @@ once at a time, see import_runs), so queueing one that is also still in the brok
 on another worker, costs a little time and never a duplicate.
 """
 
+from evalsite import dispatch
 from synth_workers.models import ImportRun, Stimulus, SynthesisItem, SynthesisJob, System
 from synth_workers.services.metrics import metrics_resume
-from synth_workers.services.registration import CHECK_PENDING, queue_check
 from synth_workers.services.synthesis import enqueue_batches
 
 
@@ -54,32 +54,28 @@ def jobs_resume() -> int:
 def checks_resume() -> int:
     """Queue again the smoke test of every checkpoint system still waiting for one."""
     waiting = System.objects.filter(
-        kind=System.Kind.CHECKPOINT, usable=False, check_error=CHECK_PENDING
+        kind=System.Kind.CHECKPOINT, usable=False, check_error=System.CHECK_PENDING
     ).values_list("pk", flat=True)
     for system_id in waiting:
-        queue_check(system_id)
+        dispatch.send_now(dispatch.CHECK_SYSTEM, system_id)
     return len(waiting)
 
 
 def preparations_resume() -> int:
     """Queue again the preparation of every pending stimulus (anchors: see stimulus_prepare)."""
-    from synth_workers.tasks import prepare_stimulus  # tasks import services, not the reverse
-
     queued = 0
     pending = Stimulus.objects.filter(status=Stimulus.Status.PENDING).order_by("pk")
     for stimulus_id in pending.values_list("pk", flat=True).iterator(chunk_size=2000):
-        prepare_stimulus.delay(stimulus_id)
+        dispatch.send_now(dispatch.PREPARE_STIMULUS, stimulus_id)
         queued += 1
     return queued
 
 
 def imports_resume() -> int:
     """Queue again every import that is queued or was running (its runner may be dead)."""
-    from synth_workers.tasks import run_import
-
     unfinished = ImportRun.objects.filter(
         status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING]
     ).values_list("pk", flat=True)
     for run_id in unfinished:
-        run_import.delay(run_id)
+        dispatch.send_now(dispatch.RUN_IMPORT, run_id)
     return len(unfinished)

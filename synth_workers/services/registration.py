@@ -14,6 +14,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from evalsite import dispatch
 from evalsite.errors import InputError
 from evalsite.models import default_project_id
 from synth_workers.backends import BackendError, SynthRequest, get_backend
@@ -22,7 +23,6 @@ from synth_workers.services.backend_cache import loaded_backend, system_files
 from synth_workers.services.naming import check_free, create_unique
 
 SMOKE_TEXT = "This is a short test sentence."
-CHECK_PENDING = "waiting for a worker"  # check_error until a synth worker has tried the system
 
 
 def _sha256(path: Path) -> str:
@@ -83,7 +83,7 @@ def system_register(
                 description=description,
                 usable=False,
                 project_id=project_id or default_project_id(),
-                check_error=CHECK_PENDING,
+                check_error=System.CHECK_PENDING,
                 capabilities=capabilities,
             )
             for role, path in files.items():
@@ -97,7 +97,7 @@ def system_register(
                 CheckpointFile.objects.create(
                     system=system, role=role, file=saved, sha256=sha, size=path.stat().st_size
                 )
-            transaction.on_commit(lambda: queue_check(system.pk))
+            dispatch.send_on_commit(dispatch.CHECK_SYSTEM, system.pk)
     except Exception:
         for saved in stored:
             default_storage.delete(saved)
@@ -128,12 +128,6 @@ def _wrapped_system(config: dict, files: dict, project_id: int | None) -> tuple[
     config = {**config, "base_backend": base.backend, "base_config": base.backend_config}
     files = {f"base:{role}": path for role, path in system_files(base).items()}
     return config, files, base.trusted
-
-
-def queue_check(system_id: int) -> None:
-    from synth_workers.tasks import synth_check_system
-
-    synth_check_system.delay(system_id)
 
 
 def system_check(*, system_id: int) -> str:

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from evalsite import dispatch
 from evalsite.errors import InputError
 from synth_workers import audio
 from synth_workers.backends import (
@@ -35,7 +36,7 @@ from synth_workers.backends import (
 )
 from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
 from synth_workers.services.backend_cache import loaded_backend, resolve_device, system_files
-from synth_workers.services.preparation import current_policy, enqueue_preparation, policy_as_dict
+from synth_workers.services.preparation import current_policy, policy_as_dict
 from synth_workers.services.storage import CheckedAudio, NewFiles
 
 GRID_FIELDS = ("speaker", "style", "language")
@@ -221,11 +222,9 @@ def _refusal(planned: SynthRequest, info: BackendInfo) -> str:
 
 def enqueue_batches(job_id: int, item_ids: list[int]) -> int:
     """Queue the items in batches of SYNTH_BATCH_SIZE; returns how many batches."""
-    from synth_workers.tasks import synth_batch
-
     size = settings.SYNTH_BATCH_SIZE
     for start in range(0, len(item_ids), size):
-        synth_batch.delay(job_id, item_ids[start : start + size])
+        dispatch.send_now(dispatch.SYNTH_BATCH, job_id, item_ids[start : start + size])
     return -(-len(item_ids) // size)
 
 
@@ -258,12 +257,7 @@ def batch_run(*, job_id: int, item_ids: list[int]) -> dict:
     policy = current_policy()
     todo = []
     for item in items:
-        existing = Stimulus.objects.filter(
-            system=job.system,
-            utterance=item.utterance,
-            condition_key=item.key,
-            policy_key=policy.key(),
-        ).first()
+        existing = Stimulus.objects.filter(**_stimulus_of(job, item, policy)).first()
         if existing:  # a re-delivered batch: the stimulus was made before the worker died
             _finish(item, stimulus=existing)
         else:
@@ -333,10 +327,7 @@ def _store(
     try:
         with transaction.atomic():
             stim, created = Stimulus.objects.get_or_create(
-                system=job.system,
-                utterance=item.utterance,
-                condition_key=item.key,
-                policy_key=policy.key(),
+                **_stimulus_of(job, item, policy),
                 defaults={
                     "condition": item.condition,
                     "policy": policy_as_dict(policy),
@@ -346,18 +337,22 @@ def _store(
                 },
             )
     except IntegrityError:  # another worker made it between our read and our write
-        stim, created = (
-            Stimulus.objects.get(
-                system=job.system,
-                utterance=item.utterance,
-                condition_key=item.key,
-                policy_key=policy.key(),
-            ),
-            False,
-        )
+        stim, created = Stimulus.objects.get(**_stimulus_of(job, item, policy)), False
     if created:
-        enqueue_preparation(stim)  # outside a transaction on_commit runs at once
+        # outside a transaction on_commit sends at once
+        dispatch.send_on_commit(dispatch.PREPARE_STIMULUS, stim.pk)
     return stim
+
+
+def _stimulus_of(job: SynthesisJob, item: SynthesisItem, policy) -> dict:
+    """The fields that name an item's stimulus (the unique constraint's): one rendering of an
+    utterance by a system under a condition, prepared under a policy."""
+    return {
+        "system": job.system,
+        "utterance": item.utterance,
+        "condition_key": item.key,
+        "policy_key": policy.key(),
+    }
 
 
 def _flac_bytes(clip: audio.Audio) -> bytes:

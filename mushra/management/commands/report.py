@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 from mushra.analysis import AnalysisError
 from mushra.analysis.analyze import MIXED_MODELS
 from mushra.analysis.bootstrap import N_BOOT
-from mushra.analysis.cli import parse_names
+from mushra.analysis.cli import worded
+from mushra.analysis.options import parse_names
 from mushra.models import ListeningTest
 from mushra.reports import FORMATS
-from mushra.results import ReportOptions, test_report
+from mushra.results import ReportOptions, listening_test_report
 
 
 class Command(BaseCommand):
@@ -58,10 +59,10 @@ class Command(BaseCommand):
             raise CommandError(f"no listening test with slug '{test}'", returncode=2)
         try:
             if opts["bootstrap"] < 1:
-                raise AnalysisError("--bootstrap must be at least 1")
+                raise AnalysisError("at least 1 bootstrap resample is needed", option="bootstrap")
             options = ReportOptions(
-                gaps=tuple(parse_names(v, 3, "--gap") for v in opts["gap"]),
-                compare=tuple(parse_names(v, 2, "--compare") for v in opts["compare"]),
+                gaps=tuple(parse_names(v, 3, "gap") for v in opts["gap"]),
+                compare=tuple(parse_names(v, 2, "compare") for v in opts["compare"]),
                 by=tuple(opts["by"]),
                 screening=not opts["no_screening"],
                 exclude_fast=opts["exclude_fast"],
@@ -71,9 +72,10 @@ class Command(BaseCommand):
                 formats=tuple(opts["format"]) or FORMATS,
             )
             self.stdout.write(f"Analysing '{found.name}' …")
-            written = test_report(found, out, options)
+            written = listening_test_report(found, out, options)
         except AnalysisError as exc:
-            raise CommandError(str(exc), returncode=2) from exc
+            # the flags are the analysis CLI's, so its wording names them
+            raise CommandError(worded(exc), returncode=2) from exc
         except OSError as exc:
             message = f"cannot write into {out}: {exc.strerror or exc}"
             raise CommandError(message, returncode=2) from exc

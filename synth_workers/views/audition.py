@@ -2,8 +2,8 @@
 
 Members of the corpus' project see the grid; a stimulus' audio and provenance are served to
 members of its system's project (``evalsite.access``; anything else is a 404). Unlike a
-listener's audio, which is blind and session-bound (mushra.views), this audio is the prepared
-file as stored: members may know which system made it.
+listener's audio, which is blind and session-bound (mushra.views.listener), this audio is the
+prepared file as stored: members may know which system made it.
 """
 
 from django.contrib.auth.decorators import login_required

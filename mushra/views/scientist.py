@@ -16,20 +16,25 @@ from evalsite import access
 from evalsite.errors import InputError
 from mushra import services, sessions
 from mushra.analysis import AnalysisError
-from mushra.analysis.analyze import MIXED_MODELS
-from mushra.analysis.cli import parse_names
 from mushra.forms import NewTestForm
-from mushra.metric_reads import test_has_metric, test_metric_progress
+from mushra.metric_reads import listening_test_has_metric, listening_test_metric_progress
 from mushra.models import ListeningTest
 from mushra.planning_cache import plan_for_page
 from mushra.planning_forms import PlanningForm
 from mushra.planning_reads import cached_plan, plan_state, system_labels
 from mushra.progress_reads import LISTENER_ROWS, progress_overview, timing_overview
+from mushra.rating_reads import strata_choices
 from mushra.result_cache import result_file, results_for_page
+from mushra.result_options import (
+    RESULT_FILES,
+    report_options_from,
+    result_names,
+    worded_for_page,
+)
 from mushra.result_reads import cached_result, in_flight, ratings_fingerprint, result_state
-from mushra.results import ReportOptions, strata_choices, test_report_file
-from mushra.selectors import test_progress
-from mushra.typed_results import TYPED_FILES, is_typed
+from mushra.results import ReportOptions, listening_test_report_file
+from mushra.selectors import listening_test_progress
+from mushra.typed_results import is_typed
 from synth_workers.models import Corpus, System
 
 
@@ -85,13 +90,13 @@ def new_test(request: HttpRequest):
 def progress(request: HttpRequest, test_id: int):
     test = _test(request, test_id)
     link = request.build_absolute_uri(f"/t/{test.slug}/")
-    metrics = test_metric_progress(test)
-    has_f0 = test_has_metric(test, "f0")
+    metrics = listening_test_metric_progress(test)
+    has_f0 = listening_test_has_metric(test, "f0")
     files = [n for n in result_names(test) if n != "f0.svg" or has_f0]
     context = {
         "test": test,
         "can_change": access.may(request.user, "change", test.project_id),
-        "progress": test_progress(test),
+        "progress": listening_test_progress(test),
         "overview": progress_overview(test),
         "timing": timing_overview(test),
         "listener_rows_cap": LISTENER_ROWS,
@@ -112,7 +117,7 @@ def _results_context(request: HttpRequest, test: ListeningTest) -> dict:
     """The results' state for the options in the URL (a download that found them computing
     comes back here with its options): a large test's computation is queued if none is fresh."""
     try:
-        options = _report_options(request)
+        options = report_options_from(request.GET)
     except AnalysisError:
         options = ReportOptions()  # the download that refused them said why
     query = request.GET.urlencode()
@@ -128,54 +133,6 @@ def _results_context(request: HttpRequest, test: ListeningTest) -> dict:
 
 STREAM_FROM_BYTES = 8 * 1024 * 1024  # a larger results file is streamed from storage
 
-# File name → (format of mushra.reports.write_report, content type, shown inline?, button)
-RESULT_FILES = {
-    "report.html": ("html", "text/html; charset=utf-8", True, "Report (HTML)"),
-    "report.pdf": ("pdf", "application/pdf", True, "Report (PDF)"),
-    "report.txt": ("txt", "text/plain; charset=utf-8", True, "Report (text)"),  # other types
-    "ratings.csv": ("csv", "text/csv; charset=utf-8", False, "Ratings (tidy CSV)"),
-    "mushra.csv": ("mushra_csv", "text/csv; charset=utf-8", False, "Ratings (webMUSHRA CSV)"),
-    "analysis.json": ("json", "application/json", False, "Analysis (JSON)"),
-    "means.tex": ("latex", "application/x-tex; charset=utf-8", False, "Means (LaTeX table)"),
-    "conditions.svg": ("svg", "image/svg+xml", True, "Plot per condition (SVG)"),
-    "items.svg": ("svg", "image/svg+xml", True, "Plot per item (SVG)"),
-    "f0.svg": ("svg", "image/svg+xml", True, "F0 distributions (SVG)"),  # once F0 is measured
-    # One row per session with the crowd ids, outcome, screening and timing: for payments.
-    "sessions.csv": ("sessions_csv", "text/csv; charset=utf-8", False, "Sessions (CSV)"),
-}
-
-
-def result_names(test: ListeningTest) -> list[str]:
-    """The results files of the test's type: MUSHRA's, or those of the other types
-    (``mushra.typed_results.TYPED_FILES``), and sessions.csv for every test."""
-    if is_typed(test):
-        return [*TYPED_FILES, "sessions.csv"]
-    return [name for name in RESULT_FILES if name != "report.txt"]
-
-
-def _mixed_model(value: str) -> str:
-    if value not in MIXED_MODELS:
-        raise AnalysisError(f"unknown mixed model {value!r}: use {', '.join(MIXED_MODELS)}")
-    return value
-
-
-def _report_options(request: HttpRequest) -> ReportOptions:
-    """The results form: optional gap (three selects; the top is any condition, the recordings
-    or e.g. copy-synthesis) and strata; all else is the default."""
-    gap = [request.GET.get(k, "") for k in ("new", "base", "top")]
-    gaps = (tuple(gap),) if all(gap) else ()
-    if any(gap) and not all(gap):
-        raise AnalysisError("gap closure needs all three of new, base and top")
-    return ReportOptions(
-        gaps=gaps,
-        compare=tuple(parse_names(v, 2, "compare") for v in request.GET.getlist("compare")),
-        # Checked against the test's own strata columns by mushra.results.test_spec.
-        by=tuple(dict.fromkeys(request.GET.getlist("by"))),
-        screening=request.GET.get("screening", "on") != "off",
-        exclude_fast=request.GET.get("fast") == "exclude",
-        mixed=_mixed_model(request.GET.get("mixed", "full")),
-    )
-
 
 @login_required
 def results_file(request: HttpRequest, test_id: int, name: str):
@@ -189,13 +146,15 @@ def results_file(request: HttpRequest, test_id: int, name: str):
     fmt, content_type, inline, _ = RESULT_FILES[name]
     try:
         if fmt == "sessions_csv":  # no analysis: every session now, rated or not
-            body, stale = test_report_file(test, fmt, name, ReportOptions()), False
+            body, stale = listening_test_report_file(test, fmt, name, ReportOptions()), False
         else:
-            body, stale = result_file(test, _report_options(request), fmt, name)
+            body, stale = result_file(test, report_options_from(request.GET), fmt, name)
     except AnalysisError as exc:
         if content_type.startswith("image/"):  # an <img> of the test's page: no message queued
-            return HttpResponse(f"No plot: {exc}", status=404, content_type="text/plain")
-        messages.error(request, f"No report: {exc}")
+            return HttpResponse(
+                f"No plot: {worded_for_page(exc)}", status=404, content_type="text/plain"
+            )
+        messages.error(request, f"No report: {worded_for_page(exc)}")
         return redirect("mushra:progress", test_id=test.pk)
     if body is None:
         return _computing(request, test, content_type)
@@ -230,9 +189,9 @@ def results_status(request: HttpRequest, test_id: int) -> JsonResponse:
     the ratings' fingerprint (is it stale?) only once it has finished."""
     test = _test(request, test_id)
     try:
-        row = cached_result(test, _report_options(request))
+        row = cached_result(test, report_options_from(request.GET))
     except AnalysisError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": worded_for_page(exc)}, status=400)
     finished = row is not None and not in_flight(row)
     return JsonResponse(result_state(row, ratings_fingerprint(test) if finished else None))
 
@@ -242,7 +201,7 @@ def progress_json(request: HttpRequest, test_id: int) -> JsonResponse:
     """The page's live numbers and pictures (the timing and the listener table are read once
     per page load: they scan every submitted trial)."""
     test = _test(request, test_id)
-    return JsonResponse({**test_progress(test), **progress_overview(test)})
+    return JsonResponse({**listening_test_progress(test), **progress_overview(test)})
 
 
 @login_required
@@ -251,7 +210,7 @@ def measure_metrics(request: HttpRequest, test_id: int):
     """Queue the objective metrics of the test's stimuli that are not measured yet."""
     test = _test(request, test_id, "change")
     try:
-        queued = services.test_metrics_request(test=test)
+        queued = services.listening_test_metrics_request(test=test)
     except InputError as exc:
         messages.error(request, exc.message)
     else:
@@ -266,7 +225,7 @@ def measure_metrics(request: HttpRequest, test_id: int):
 
 @login_required
 def metrics_json(request: HttpRequest, test_id: int) -> JsonResponse:
-    return JsonResponse(test_metric_progress(_test(request, test_id)))
+    return JsonResponse(listening_test_metric_progress(_test(request, test_id)))
 
 
 @login_required

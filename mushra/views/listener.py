@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from evalsite.errors import InputError
@@ -30,14 +30,8 @@ from mushra.i18n import shown_question
 from mushra.markdown import render_markdown
 from mushra.models import CROWD_PARAMS, ListeningTest, Session
 from mushra.screening_reads import calibration_audio, check_audio, screening_payload
-from mushra.selectors import (
-    returning_session,
-    signal_for_audio,
-    trials_payload,
-)
-from mushra.selectors import (
-    trial_audio as trial_files,
-)
+from mushra.selectors import signal_for_audio, trials_payload
+from mushra.selectors import trial_audio as trial_files
 from mushra.sessions import Stage, StageError
 
 COOKIE = "mushra_session_{}"  # per test: reopening the link without a participant id resumes
@@ -45,6 +39,16 @@ COOKIE_MAX_AGE = 30 * 86400
 MAX_RATINGS_BODY = 64 * 1024  # a trial of 12 signals needs about 2 kB
 MAX_PARAM = 200  # characters of a participant id or resume parameter
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"  # MTurk shows the task before a worker accepts it
+# CSRF of the listener's JSON endpoints (ratings, screening answers): they are exempt, and the
+# player sends no CSRF header. CSRF guards requests a browser authenticates with its cookies;
+# these are authorised by the session's secret token in the URL path, which a cross-site page
+# cannot know, and the session cookie is only used by the entry link to find a session to resume.
+# A CSRF check would add nothing but a way to lose ratings (a blocked or expired csrftoken cookie).
+REFUSAL_PAGES = {  # sessions.Entry.refusal -> page and status
+    "taken": ("mushra/taken.html", 409),
+    "full": ("mushra/full.html", 410),
+    "closed": ("mushra/closed.html", 404),
+}
 
 
 def _session(token: str) -> Session:
@@ -80,32 +84,21 @@ def entry(request: HttpRequest, slug: str):
         crowd = _crowd(request)
     except InputError as exc:
         return render(request, "mushra/refused.html", {"message": exc.message}, status=400)
-    cookie = request.COOKIES.get(COOKIE.format(test.pk), "")
-    found = returning_session(
-        test, participant_id=participant, resume_value=resume_value, cookie_token=cookie
+    entry = sessions.session_enter(
+        test=test,
+        start=request.method == "POST",
+        cookie_token=request.COOKIES.get(COOKIE.format(test.pk), ""),
+        participant_id=participant,
+        participant_source=source,
+        resume_value=resume_value,
+        crowd=crowd,
     )
-    if found.session:
-        return _set_cookie(
-            redirect("mushra:session", token=found.session.token), test, found.session
-        )
-    if found.taken:
-        return render(request, "mushra/taken.html", status=409)
-    if request.method == "POST":
-        try:
-            session = sessions.session_start(
-                test=test,
-                participant_id=participant,
-                participant_source=source,
-                resume_value=resume_value,
-                crowd=crowd,
-            )
-        except sessions.TestFull:
-            return render(request, "mushra/full.html", status=410)
-        except sessions.ParticipantTaken:
-            return render(request, "mushra/taken.html", status=409)
-        except InputError:
-            return render(request, "mushra/closed.html", status=404)
-        return _set_cookie(redirect("mushra:session", token=session.token), test, session)
+    if entry.session:
+        page = redirect("mushra:session", token=entry.session.token)
+        return _set_cookie(page, test, entry.session)
+    if entry.refusal:
+        template, status = REFUSAL_PAGES[entry.refusal]
+        return render(request, template, status=status)
     return render(request, "mushra/entry.html", {"query": request.GET.urlencode()})
 
 
@@ -178,7 +171,6 @@ def _end_page(request: HttpRequest, session: Session) -> HttpResponse:
     return render(request, template, context)
 
 
-@ensure_csrf_cookie
 def _screening_page(request: HttpRequest, session: Session) -> HttpResponse:
     config = {**screening_payload(session), "strings": _screening_strings()}
     return render(request, "mushra/screening.html", {"session": session, "config": config})
@@ -209,7 +201,6 @@ def _screening_strings() -> dict[str, str]:
     }
 
 
-@ensure_csrf_cookie
 def _trials_page(request: HttpRequest, session: Session):
     config = {
         "session": session.token,
@@ -263,7 +254,7 @@ def questionnaire(request: HttpRequest, token: str):
     return redirect("mushra:session", token=token)
 
 
-@csrf_exempt  # the token in the path is the credential, as for the ratings
+@csrf_exempt  # see "CSRF of the listener's JSON endpoints" above
 @require_POST
 def screening(request: HttpRequest, token: str) -> JsonResponse:
     """The screening's answers: ``{"calibrated": true}`` once the volume is set, then
@@ -335,7 +326,7 @@ def trials(request: HttpRequest, token: str) -> JsonResponse:
 
 # The session token in the path is the credential (no cookie grants anything here), so a
 # cross-site request cannot act for a listener: CSRF protection has nothing to protect.
-@csrf_exempt
+@csrf_exempt  # see "CSRF of the listener's JSON endpoints" above
 @require_POST
 def ratings(request: HttpRequest, token: str) -> JsonResponse:
     # The player names its test's language (Accept-Language): messages in it, without a query.
