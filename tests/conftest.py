@@ -1,82 +1,33 @@
-"""Shared fixtures: real services when configured, a real Celery worker, skip-or-fail rules.
+"""Shared fixtures: real services when configured, a real Celery worker, a real browser.
 
-Tests that need something this machine may lack (PostgreSQL, Redis, Chromium, ../shared/datasets)
-call ``need(...)``: it skips with a visible reason, or fails when the matching ``REQUIRE_*=1``
-is set (CI sets all three, so a missing service can never turn into a quiet green run).
+The helpers they use (``need_*``, the worker's command line) live in tests/support/services.py.
 """
 
 import os
-import shutil
 import subprocess
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from evalsite.launcher import worker_command
-from evalsite.tasks import ping
+from evalsite.var_dir import prepare_var_dir
+from tests.support.paths import ROOT
+from tests.support.roles import build_world
+from tests.support.services import (
+    CHROMIUM,
+    Worker,
+    database_url_of_test_db,
+    need_browser,
+    need_redis,
+    wait_for_worker,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Variables that select real services; a test of the embedded default removes them all.
-SERVICE_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
-
-
-def need(available: bool, reason: str, require_flag: str) -> None:
-    if available:
-        return
-    if os.environ.get(require_flag) == "1":
-        pytest.fail(f"{reason} (required because {require_flag}=1)")
-    pytest.skip(f"{reason} (set {require_flag}=1 to make this a failure)")
-
-
-def need_postgres() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    need(
-        url.startswith(("postgres://", "postgresql://")),
-        "PostgreSQL not configured: DATABASE_URL is not a postgres:// URL",
-        "REQUIRE_SERVICES",
-    )
-
-
-def need_redis() -> None:
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    need(
-        url.startswith(("redis://", "rediss://")),
-        "Redis not configured: CELERY_BROKER_URL is not a redis:// URL",
-        "REQUIRE_SERVICES",
-    )
-
-
-def need_browser() -> None:
-    need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}", "REQUIRE_BROWSER")
-
-
-def need_pdftoppm() -> None:
-    """poppler-utils' pdftoppm rasterises report PDFs; a system tool like the browser."""
-    need(
-        shutil.which("pdftoppm") is not None,
-        "pdftoppm (poppler-utils) not found",
-        "REQUIRE_BROWSER",
-    )
-
-
-def need_shared_data() -> None:
-    need(SHARED_DATASETS.is_dir(), f"{SHARED_DATASETS} not found", "REQUIRE_SHARED_DATA")
-
-
-def embedded_env(var_dir: Path) -> dict[str, str]:
-    """The environment of a fresh machine: no service variables, a private var/ folder."""
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    env.update(EVALSITE_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="evalsite.settings")
-    env.pop("SECRET_KEY", None)
-    env.pop("DEBUG", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser fixture, not by a machine
-    return env
+# --- var/ before any test (issue 17) ---------------------------------------------------------
+# The settings only read. pytest-django has loaded them before this file (with a key of this run's
+# own when var/ has none), so make the var/ folders and the local secret key here, as the launcher
+# and manage.py do, before the test database, the broker or a worker process needs them.
+prepare_var_dir()
 
 
 @pytest.fixture(scope="module")
@@ -96,38 +47,15 @@ def _isolated_media_and_plain_static(settings, tmp_path):
     }
 
 
-def database_url_of_test_db() -> str:
-    """DATABASE_URL for the database pytest-django created, so a worker process shares it."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    auth = f"{user}:{db['PASSWORD']}@" if db.get("PASSWORD") else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def wait_for_worker(queues: tuple[str, ...], proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    for queue in queues:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"Celery worker exited with code {proc.returncode}")
-            token = uuid.uuid4().hex
-            try:
-                if (
-                    ping.apply_async((token,), queue=queue, expires=5).get(timeout=5)["token"]
-                    == token
-                ):
-                    break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-
-
-@dataclass
-class Worker:
-    proc: subprocess.Popen
-    media_root: Path
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests make users by the dozen and each PBKDF2 hash takes a fifth of a second; a test's
+    passwords need not resist brute force (Django's advice for test suites). Logins still check
+    them, through the same authentication path, and a hash made elsewhere still verifies."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +103,13 @@ def worker_media(celery_worker, settings) -> Path:
     """This test and the worker read and write the same media folder."""
     settings.MEDIA_ROOT = celery_worker.media_root
     return celery_worker.media_root
+
+
+@pytest.fixture
+def world(db, tmp_path):
+    """Projects A and B, each with an open test and a job; a user for each role (the outsider
+    owns B and nothing of A): (users by role, objects by "own"/"other")."""
+    return build_world(tmp_path)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ numbered among the others, and the database holds one verdict per check and no r
 import pytest
 
 from mushra.models import AttentionCheck, Rating
-from tests.browser.test_listener_flow import finish_questionnaire, rate_current_trial, start
-from tests.mushra.conftest import open_test
+from tests.support.browser import finish_questionnaire, rate_current_trial, start_session
+from tests.support.listening import open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ def live_test(transactional_db, tmp_path):
 
 
 def test_a_listener_goes_through_catch_trials_like_any_other(page, live_server, live_test):
-    session = start(page, live_server, query="")
+    session = start_session(page, live_server)
     rate_current_trial(page)  # practice
     headings = []
     for _ in range(5):  # three real trials and two attention checks

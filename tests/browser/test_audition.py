@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from evalsite.services import member_set
 from synth_workers.models import Stimulus
-from tests.mushra.conftest import open_test
+from tests.support.listening import open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

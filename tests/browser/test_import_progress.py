@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from synth_workers.models import Corpus, ImportRun
-from tests.synth_workers.audio_files import write_silence, write_tone
+from tests.support.audio import write_silence, write_tone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,11 +13,10 @@ import pytest
 from mushra.models import Rating, Session, TrialSignal
 from synth_workers.audio.containers import container_chunks
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import SYSTEM_NAMES, open_test, split_bundle
+from tests.support.browser import finish_questionnaire, rate_current_trial, start_session, stored
+from tests.support.listening import SYSTEM_NAMES, open_test, split_bundle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SCORES = [100, 20, 35, 60, 80]  # in the order the sliders are shown
 
 
 @pytest.fixture
@@ -32,65 +31,10 @@ def page(listener_page):
     return listener_page
 
 
-def start(page, live_server, query="?PROLIFIC_PID=abc123") -> Session:
-    page.goto(f"{live_server.url}/t/blind-test/{query}")
-    page.click("#start")
-    page.click("#agree")
-    page.click("#begin")
-    page.wait_for_selector(".mushra-next")
-    token = re.search(r"/s/([^/]+)/", page.url)[1]
-    return Session.objects.get(token=token)
-
-
-def rate_current_trial(page) -> dict[str, int]:
-    """Play every sample (by its key), set SCORES, press Next; returns id → score."""
-    sliders = page.locator("input[data-condition]")
-    page.wait_for_function("document.querySelectorAll('input[data-condition]').length > 0")
-    ids = [sliders.nth(i).get_attribute("data-condition") for i in range(sliders.count())]
-    given = {}
-    for k, (signal_id, score) in enumerate(zip(ids, SCORES, strict=True)):
-        page.keyboard.press(str(k + 1))
-        page.wait_for_function(f"__mushra.current() === '{signal_id}' && __mushra.playing()")
-        page.wait_for_timeout(30)
-        slider = page.locator(f"input[data-condition='{signal_id}']")
-        slider.focus()
-        page.keyboard.press("Home" if score <= 50 else "End")
-        steps = score if score <= 50 else 100 - score
-        for _ in range(steps // 10):
-            page.keyboard.press("PageUp" if score <= 50 else "PageDown")
-        for _ in range(steps % 10):
-            page.keyboard.press("ArrowRight" if score <= 50 else "ArrowLeft")
-        assert slider.input_value() == str(score)
-        given[signal_id] = score
-    heading = page.locator(".mushra-head h1").inner_text()
-    page.click(".mushra-next")
-    page.wait_for_function(f"document.querySelector('.mushra-head h1')?.innerText !== {heading!r}")
-    return given
-
-
-def stored(session) -> dict[str, float]:
-    by_condition = {
-        (s.trial_id, s.condition_id): s.public_id
-        for s in TrialSignal.objects.filter(trial__session=session)
-    }
-    return {
-        by_condition[(r.trial_id, r.condition_id)]: r.score
-        for r in Rating.objects.filter(session=session)
-    }
-
-
-def finish_questionnaire(page):
-    page.wait_for_selector("#age_band")
-    page.select_option("#age_band", "25-34")
-    page.select_option("#headphones", "closed headphones")
-    page.fill("#native_language", "English")
-    page.click("#finish")
-
-
 def test_a_listener_completes_the_test_and_the_database_holds_what_they_set(
     page, live_server, live_test
 ):
-    session = start(page, live_server)
+    session = start_session(page, live_server, query="?PROLIFIC_PID=abc123")
     assert session.participant_id == "abc123" and session.participant_source == "PROLIFIC_PID"
     practice = rate_current_trial(page)
     given = {}
@@ -110,7 +54,7 @@ def test_a_listener_completes_the_test_and_the_database_holds_what_they_set(
 
 
 def test_a_reload_in_trial_two_resumes_there_with_trial_one_saved(page, live_server, live_test):
-    session = start(page, live_server, query="")
+    session = start_session(page, live_server)
     rate_current_trial(page)  # practice
     first = rate_current_trial(page)
     page.wait_for_function("document.querySelectorAll('input[data-condition]').length > 0")
@@ -128,7 +72,7 @@ def test_a_reload_in_trial_two_resumes_there_with_trial_one_saved(page, live_ser
 def test_ratings_sent_while_the_server_is_unreachable_arrive_exactly_once(
     page, live_server, live_test
 ):
-    session = start(page, live_server, query="")
+    session = start_session(page, live_server)
     rate_current_trial(page)  # practice
     page.route("**/ratings", lambda route: route.abort("connectionrefused"))
     first = rate_current_trial(page)
@@ -172,7 +116,7 @@ def test_nothing_the_browser_receives_names_a_system_or_a_file(
             bodies.append((response.url, dict(response.headers), body))
 
         page.on("response", keep)
-        start(page, live_server, query="")
+        start_session(page, live_server)
         rate_current_trial(page)  # the practice trial's audio and JSON too
         page.wait_for_timeout(500)
         context.close()
@@ -210,7 +154,7 @@ def test_nothing_the_browser_receives_names_a_system_or_a_file(
 def test_a_bad_submission_from_a_browser_is_refused_and_stores_nothing(
     page, live_server, live_test
 ):
-    session = start(page, live_server, query="")
+    session = start_session(page, live_server)
     trial = session.trials.get(position=1)
     signals = list(trial.signals.values_list("public_id", flat=True))
     url = f"{live_server.url}/s/{session.token}/ratings"

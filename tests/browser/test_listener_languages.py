@@ -5,9 +5,9 @@ buttons and scale included, shows a word of the English interface."""
 import pytest
 
 from mushra.models import Session
-from tests.browser.test_listener_flow import rate_current_trial
-from tests.mushra.conftest import open_test
-from tests.mushra.i18n import english_shown, ensure_compiled
+from tests.support.browser import rate_current_trial
+from tests.support.i18n import english_shown, ensure_compiled
+from tests.support.listening import open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ rendered before anything was measured), reaches the end once the worker has meas
 
 import pytest
 
-from tests.mushra.conftest import prepared_corpus
+from tests.support.listening import prepared_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("swift_f0", reason="the metrics extra is not installed")

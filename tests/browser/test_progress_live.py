@@ -6,7 +6,7 @@ import os
 import pytest
 
 from mushra.sessions import session_start
-from tests.mushra.conftest import open_test
+from tests.support.listening import open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,8 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen
+from tests.support.listening import listen, open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,7 +15,7 @@ def rated(transactional_db, tmp_path, django_user_model):
     test = open_test(tmp_path / "audio", n_items=4, slug="rated", trials_per_session=4)
     rng = np.random.default_rng(3)
     for n in range(5):
-        _listen(test, n, rng)
+        listen(test, n, rng)
     django_user_model.objects.create_superuser("sci", "sci@example.org", "pw-for-tests")
     return test
 

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from mushra.result_cache import STAGES
-from tests.conftest import need_postgres
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen
+from tests.support.listening import listen, open_test
+from tests.support.services import need_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +34,7 @@ def test_the_bar_follows_the_worker_and_the_results_appear_without_a_reload(
     django_user_model.objects.create_superuser("sci", "sci@example.org", "pw-for-tests")
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="crowd")
     for n in range(4):
-        _listen(test, n, np.random.default_rng(n))
+        listen(test, n, np.random.default_rng(n))
     page = scientist_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "sci")

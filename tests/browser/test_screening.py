@@ -9,8 +9,8 @@ import pytest
 
 from mushra.models import HeadphoneAnswer, Rating, Session
 from mushra.screening_stage import check_trial
-from tests.browser.test_listener_flow import rate_current_trial
-from tests.mushra.conftest import open_test
+from tests.support.browser import rate_current_trial
+from tests.support.listening import open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -2,28 +2,16 @@
 (five categories per sample, no reference) and MUSHRA without reference. The stored ratings equal
 what the browser set, and nothing the browser receives names a system or a stored file."""
 
-import re
-
 import pytest
 
-from mushra.models import Session
 from synth_workers.models import Stimulus, System
-from tests.browser import test_listener_flow as flow
-from tests.browser.test_listener_flow import finish_questionnaire, rate_current_trial, stored
-from tests.mushra.conftest import SYSTEM_NAMES, open_test
+from tests.support.browser import finish_questionnaire, rate_current_trial, start_session, stored
+from tests.support.listening import SYSTEM_NAMES, open_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CATEGORIES = [5, 1, 3]  # in the order the samples are shown: recordings and two systems
-
-
-def start(page, live_server, slug: str) -> Session:
-    page.goto(f"{live_server.url}/t/{slug}/")
-    page.click("#start")
-    page.click("#agree")
-    page.click("#begin")
-    page.wait_for_selector(".mushra-next")
-    return Session.objects.get(token=re.search(r"/s/([^/]+)/", page.url)[1])
+NOREF_SCORES = [20, 35, 60, 80]  # four samples, none at 100
 
 
 def rate_categories(page) -> dict[str, int]:
@@ -89,7 +77,7 @@ def test_a_listener_completes_an_acr_test_and_the_database_holds_their_categorie
     test = open_test(tmp_path, n_items=2, slug="acr-live", test_type="acr")
     page = listener_page
     bodies = watch(page)
-    session = start(page, live_server, "acr-live")
+    session = start_session(page, live_server, "acr-live")
     assert not page.locator("[data-pick=reference]").count()  # no reference to compare with
     assert "rate it on its own" in page.inner_text(".mushra-head")
     labels = page.locator("[role=radiogroup]").first.inner_text()
@@ -110,7 +98,7 @@ def test_a_listener_completes_an_smos_test_rating_voices_against_the_reference(
     test = open_test(tmp_path, n_items=2, slug="smos-live", test_type="smos")
     page = listener_page
     bodies = watch(page)
-    session = start(page, live_server, "smos-live")
+    session = start_session(page, live_server, "smos-live")
     assert page.locator("[data-pick=reference]").count() == 1  # the target speaker's recording
     assert "how similar the voice" in page.inner_text(".mushra-head")
     labels = page.locator("[role=radiogroup]").first.inner_text()
@@ -126,21 +114,20 @@ def test_a_listener_completes_an_smos_test_rating_voices_against_the_reference(
 
 
 def test_a_listener_completes_mushra_without_reference(
-    listener_page, live_server, transactional_db, tmp_path, monkeypatch
+    listener_page, live_server, transactional_db, tmp_path
 ):
-    monkeypatch.setattr(flow, "SCORES", [20, 35, 60, 80])  # four samples, none at 100
     test = open_test(tmp_path, n_items=2, slug="noref-live", test_type="mushra_noref")
     page = listener_page
     bodies = watch(page)
-    session = start(page, live_server, "noref-live")
+    session = start_session(page, live_server, "noref-live")
     assert not page.locator("[data-pick=reference]").count()
     assert "There is no reference" in page.inner_text(".mushra-head")
     page.keyboard.press("r")  # R chooses nothing here: no reference
     assert page.evaluate("__mushra.current()") != "reference"
-    rate_current_trial(page)  # practice; no sample at 100 and none is asked for
+    rate_current_trial(page, NOREF_SCORES)  # practice; no sample at 100 and none is asked for
     given = {}
     for _ in range(2):
-        given |= rate_current_trial(page)
+        given |= rate_current_trial(page, NOREF_SCORES)
     finish_questionnaire(page)
     page.wait_for_selector("#completion-code")
     assert stored(session) == {k: float(v) for k, v in given.items()}
@@ -180,7 +167,7 @@ def test_a_listener_completes_a_pair_test_and_each_pair_stores_its_answer(
     test = open_test(tmp_path, n_items=2, slug=slug, test_type=test_type)
     page = listener_page
     bodies = watch(page)
-    session = start(page, live_server, slug)
+    session = start_session(page, live_server, slug)
     assert ("same as A or as B" in page.inner_text(".mushra-head")) is (test_type == "abx")
     for _ in range(3):  # the practice pair, then one pair (two systems) per utterance
         answer_pair(page, test_type)

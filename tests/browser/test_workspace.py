@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from evalsite.services import member_set, project_create
 from mushra.models import ListeningTest
-from tests.mushra.conftest import prepared_corpus
+from tests.support.listening import prepared_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "pw-for-tests"

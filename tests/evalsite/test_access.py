@@ -9,8 +9,7 @@ from evalsite.models import Membership, Project
 from evalsite.services import member_remove, member_set, project_create
 from mushra.models import ListeningTest
 from synth_workers.models import SynthesisJob
-from tests.evalsite.conftest import ROLES
-from tests.evalsite.conftest import login_client as _client
+from tests.support.roles import ROLES, login_client
 
 # (name, method, url of the object dict, action needed, status when allowed)
 ENDPOINTS = [
@@ -158,7 +157,7 @@ def _expected(role: str, whose: str, action: str, allowed: int) -> int:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_answers_each_role_for_its_own_and_another_projects_objects(world, role):
     users, objects = world
-    client = _client(users, role)
+    client = login_client(users, role)
     for whose in ("own", "other"):
         target = objects[whose]
         for name, method, url, action, allowed in ENDPOINTS:
@@ -181,7 +180,7 @@ def test_every_page_answers_each_role_for_its_own_and_another_projects_objects(w
 @pytest.mark.parametrize("role", ROLES)
 def test_the_dashboard_shows_each_role_only_the_projects_it_is_a_member_of(world, role):
     users, objects = world
-    response = _client(users, role).get("/dashboard/")
+    response = login_client(users, role).get("/dashboard/")
     if role == "anonymous":
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
         return
@@ -196,7 +195,7 @@ def test_the_dashboard_shows_each_role_only_the_projects_it_is_a_member_of(world
 @pytest.mark.parametrize("role", ROLES)
 def test_the_new_test_page_offers_only_corpora_the_user_may_build_on(world, role):
     users, objects = world
-    client = _client(users, role)
+    client = login_client(users, role)
     for whose in ("own", "other"):
         response = client.get(f"/mushra/new/?corpus={objects[whose]['corpus'].pk}")
         if role == "anonymous":
@@ -211,7 +210,7 @@ def test_the_new_test_page_offers_only_corpora_the_user_may_build_on(world, role
 
 def test_projects_list_shows_only_mine_with_my_role(world):
     users, objects = world
-    client = _client(users, "viewer")
+    client = login_client(users, "viewer")
     page = client.get("/projects/").content.decode()
     assert "Lab A" in page and "Lab B" not in page and "viewer" in page
     response = client.post("/projects/", {"name": "Lab C"})
@@ -250,7 +249,7 @@ def test_a_staff_account_sees_only_its_projects_in_the_admin(world):
     editor.is_staff = True
     editor.save()
     editor.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    client = _client(users, "editor")
+    client = login_client(users, "editor")
     listing = client.get("/admin/mushra/listeningtest/").content.decode()
     own, other = objects["own"]["test"].pk, objects["other"]["test"].pk
     assert f"/listeningtest/{own}/change/" in listing
@@ -301,6 +300,6 @@ def test_a_test_or_job_cannot_mix_projects(world):
 def test_an_id_beyond_a_32_bit_column_is_a_404_not_an_error(world, url):
     """PostgreSQL refuses a number its integer column cannot hold: no page may pass one on."""
     users, _ = world
-    client = _client(users, "superuser")
+    client = login_client(users, "superuser")
     for number in (2**31, 10**30):
         assert client.get(url.format(number)).status_code == 404, (url, number)

@@ -14,18 +14,11 @@ from evalsite.models import ApiToken, Membership
 from evalsite.services import token_create
 from mushra.models import ListeningTest
 from synth_workers.models import Stimulus, SynthesisJob, System
-from tests.evalsite.conftest import ROLES
+from tests.support.audio import write_tone
+from tests.support.roles import ROLES, api_client
 
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 NEEDS = {"view": 1, "change": 2, "manage": 3}
-
-
-def api(users, role) -> Client:
-    """A client that authenticates the way a script does: with a token of its own."""
-    if role == "anonymous":
-        return Client()
-    _, secret = token_create(user=users[role], name=f"{role}'s script")
-    return Client(HTTP_AUTHORIZATION=f"Token {secret}")
 
 
 def _stimulus(objects: dict) -> int:
@@ -71,7 +64,7 @@ def _expected(role: str, whose: str, action: str) -> int:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_resource_answers_each_role_for_its_own_and_another_projects_objects(world, role):
     users, objects = world
-    client = api(users, role)
+    client = api_client(users, role)
     for whose in ("own", "other"):
         for name, method, path, action, body in RESOURCES:
             url = path(objects[whose])
@@ -91,7 +84,7 @@ def test_every_resource_answers_each_role_for_its_own_and_another_projects_objec
 
 def test_lists_hold_only_my_projects_objects_and_paginate(world):
     users, objects = world
-    client = api(users, "viewer")
+    client = api_client(users, "viewer")
     for resource, key in [("tests", "test"), ("jobs", "job"), ("corpora", "corpus")]:
         page = client.get(f"/api/v1/{resource}/").json()
         ids = {row["id"] for row in page["results"]}
@@ -109,7 +102,7 @@ def test_lists_hold_only_my_projects_objects_and_paginate(world):
 
 def test_list_endpoints_cost_the_same_queries_for_one_row_or_many(world):
     users, objects = world
-    client = api(users, "owner")
+    client = api_client(users, "owner")
     project = objects["own"]["project"]
     counts = {}
     utterance = objects["own"]["corpus"].utterances.first()
@@ -165,7 +158,7 @@ def test_a_malformed_token_is_a_401_never_an_error(db, header):
 
 def test_errors_name_the_field_and_the_services_message(world):
     users, objects = world
-    client = api(users, "owner")
+    client = api_client(users, "owner")
     missing = client.post("/api/v1/projects/", {}, content_type="application/json")
     assert missing.status_code == 400
     assert missing.json()["problems"] == ["name: This field is required."]
@@ -206,7 +199,7 @@ def test_the_schema_is_valid_openapi_and_the_docs_are_served_without_a_cdn(db, t
 
 def test_a_test_is_built_from_a_json_spec_opened_and_refused_outside_ones_projects(world):
     users, objects = world
-    editor, outsider = api(users, "editor"), api(users, "outsider")
+    editor, outsider = api_client(users, "editor"), api_client(users, "outsider")
     corpus = objects["own"]["corpus"]
     alpha = System.objects.get(name="Alpha-TTS")
     spec = {
@@ -242,7 +235,7 @@ def test_a_test_is_built_from_a_json_spec_opened_and_refused_outside_ones_projec
     assert mixed.status_code == 400 and "not in the corpus' project" in mixed.json()["error"]
     empty = editor.post("/api/v1/tests/", {"name": "x"}, content_type="application/json")
     assert "systems: This field is required." in empty.json()["problems"]
-    viewer = api(users, "viewer").post(
+    viewer = api_client(users, "viewer").post(
         "/api/v1/tests/", {**spec, "slug": "viewer"}, content_type="application/json"
     )
     assert viewer.status_code == 400  # a viewer builds nothing
@@ -251,7 +244,7 @@ def test_a_test_is_built_from_a_json_spec_opened_and_refused_outside_ones_projec
 
 def test_jobs_are_refused_with_the_services_message_and_results_say_when_there_are_none(world):
     users, objects = world
-    editor = api(users, "editor")
+    editor = api_client(users, "editor")
     own = objects["own"]
     job = {"system": own["test"].corpus.recordings_id, "corpus": own["corpus"].pk}
     refused = editor.post("/api/v1/jobs/", job, content_type="application/json")
@@ -272,7 +265,7 @@ def test_a_create_resent_with_its_idempotency_key_answers_the_same_and_makes_not
     world,
 ):
     users, _ = world
-    client = api(users, "editor")
+    client = api_client(users, "editor")
     first = client.post(
         "/api/v1/projects/", {"name": "Lab D"}, content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="run-42",
@@ -311,7 +304,7 @@ def test_a_checkpoint_is_registered_by_upload_and_bounded(world, settings):
     from synth_workers.backends.piper import joe_voice_files
 
     users, objects = world
-    client = api(users, "editor")
+    client = api_client(users, "editor")
     own = objects["own"]["project"].pk
     files = joe_voice_files()
     form = {"project": own, "name": "Joe", "backend": "piper", "config": "{}"}
@@ -325,7 +318,7 @@ def test_a_checkpoint_is_registered_by_upload_and_bounded(world, settings):
     with files["config"].open("rb") as config:
         missing = client.post("/api/v1/systems/", {**form, "name": "Half", "file.config": config})
     assert missing.status_code == 400 and not System.objects.filter(name="Half").exists()
-    viewer = api(users, "viewer").post("/api/v1/systems/", {**form, "name": "Viewer's"})
+    viewer = api_client(users, "viewer").post("/api/v1/systems/", {**form, "name": "Viewer's"})
     assert viewer.status_code == 400 and "not an editor" in viewer.json()["error"]
     settings.SYNTH_MAX_CHECKPOINT_BYTES = 1000
     with files["model"].open("rb") as model:
@@ -339,10 +332,9 @@ def test_a_corpus_is_imported_as_a_run_whose_progress_its_maker_follows(world, t
 
     from synth_workers.models import Corpus
     from synth_workers.services.import_runs import import_run_execute
-    from tests.synth_workers.audio_files import write_tone
 
     users, objects = world
-    client = api(users, "editor")
+    client = api_client(users, "editor")
     own = objects["own"]["project"].pk
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
@@ -361,14 +353,14 @@ def test_a_corpus_is_imported_as_a_run_whose_progress_its_maker_follows(world, t
     assert run["status"] == "done" and run["done"] == run["total"] == 2, run
     corpus = Corpus.objects.get(name="API corpus")
     assert corpus.project_id == own and corpus.recordings.project_id == own
-    assert api(users, "viewer").get(f"/api/v1/imports/{run_id}/").status_code == 404
-    viewer = api(users, "viewer").post("/api/v1/corpora/", {"project": own, "name": "x"})
+    assert api_client(users, "viewer").get(f"/api/v1/imports/{run_id}/").status_code == 404
+    viewer = api_client(users, "viewer").post("/api/v1/corpora/", {"project": own, "name": "x"})
     assert viewer.status_code == 400
 
 
 def test_a_spec_names_the_test_type_and_an_unknown_one_is_refused(world):
     users, objects = world
-    editor = api(users, "editor")
+    editor = api_client(users, "editor")
     alpha = System.objects.get(name="Alpha-TTS")
     spec = {
         "name": "Alpha MOS",

@@ -2,7 +2,7 @@
 owner stays."""
 
 from evalsite.models import Membership
-from tests.evalsite.test_api import api
+from tests.support.roles import api_client
 
 
 def _members(project) -> dict[str, str]:
@@ -12,7 +12,7 @@ def _members(project) -> dict[str, str]:
 def test_an_owner_removes_a_member_and_cannot_remove_the_last_owner(world):
     users, objects = world
     project = objects["own"]["project"]
-    owner = api(users, "owner")
+    owner = api_client(users, "owner")
     assert owner.delete(f"/api/v1/projects/{project.pk}/members/viewer/").status_code == 204
     assert "viewer" not in _members(project)
     again = owner.delete(f"/api/v1/projects/{project.pk}/members/viewer/")
@@ -27,9 +27,9 @@ def test_only_owners_remove_members_and_another_projects_members_do_not_exist(wo
     users, objects = world
     own, other = objects["own"]["project"], objects["other"]["project"]
     for role, expected in [("viewer", 403), ("editor", 403), ("anonymous", 401)]:
-        response = api(users, role).delete(f"/api/v1/projects/{own.pk}/members/editor/")
+        response = api_client(users, role).delete(f"/api/v1/projects/{own.pk}/members/editor/")
         assert response.status_code == expected, role
         assert set(response.json()) == {"error", "problems"}
-    outsider = api(users, "owner").delete(f"/api/v1/projects/{other.pk}/members/outsider/")
+    outsider = api_client(users, "owner").delete(f"/api/v1/projects/{other.pk}/members/outsider/")
     assert outsider.status_code == 404
     assert _members(own)["editor"] == "editor" and _members(other)["outsider"] == "owner"

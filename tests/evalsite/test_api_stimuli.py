@@ -12,7 +12,7 @@ from evalsite.services import token_create
 from synth_workers.models import ImportRun, Stimulus, System
 from synth_workers.services.import_runs import import_run_execute
 from synth_workers.services.preparation import stimulus_key
-from tests.synth_workers.audio_files import write_tone
+from tests.support.audio import write_tone
 
 
 def api(users, role: str) -> Client:

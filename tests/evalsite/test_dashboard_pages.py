@@ -9,10 +9,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from evalsite.services import project_create
-from mushra.models import Condition, ListeningTest, Session
-from synth_workers.models import CheckpointFile, Corpus, Stimulus, SynthesisJob, System, Utterance
-from synth_workers.services.registration import CHECK_PENDING
-from tests.evalsite.conftest import login_client as _client
+from mushra.models import Condition, Session
+from synth_workers.models import CheckpointFile, System, Utterance
+from tests.support.factories import (
+    CorpusFactory,
+    ListeningTestFactory,
+    StimulusFactory,
+    SynthesisJobFactory,
+    SystemFactory,
+    UtteranceFactory,
+)
+from tests.support.roles import login_client
 
 
 def _section(page: str, project: str) -> str:
@@ -26,7 +33,7 @@ def _section(page: str, project: str) -> str:
 
 def test_the_dashboard_shows_each_of_my_projects_with_what_it_holds(world):
     users, objects = world
-    page = _client(users, "viewer").get("/dashboard/").content.decode()
+    page = login_client(users, "viewer").get("/dashboard/").content.decode()
     lab_a = _section(page, "Lab A")
     own = objects["own"]
     assert f'href="/synthesis/systems/{System.objects.get(name="Alpha-TTS").pk}/"' in lab_a
@@ -44,7 +51,7 @@ def test_the_dashboard_offers_actions_to_editors_only(world):
     new_test = f'href="/mushra/new/?corpus={corpus.pk}"'
     audition = f'href="/synthesis/corpora/{corpus.pk}/audition/"'
     for role, offered in [("viewer", False), ("editor", True), ("owner", True)]:
-        lab_a = _section(_client(users, role).get("/dashboard/").content.decode(), "Lab A")
+        lab_a = _section(login_client(users, role).get("/dashboard/").content.decode(), "Lab A")
         assert (new_test in lab_a) == offered, role
         assert (audition in lab_a) == offered, role
 
@@ -54,18 +61,14 @@ def test_a_user_without_projects_is_told_how_to_get_one(django_user_model, clien
     assert 'id="no-projects"' in client.get("/dashboard/").content.decode()
 
 
-def _fill(project, owner, n: int, tag: str) -> None:
+def _fill(project, n: int) -> None:
     """`n` systems, corpora (with utterances), jobs and tests (with a condition and a session)."""
-    for i in range(n):
-        name = f"{tag}{i}"
-        system = System.objects.create(
-            name=f"sys-{name}", slug=f"sys-{name}", kind="checkpoint", backend="espeak",
-            project=project, usable=False, check_error=CHECK_PENDING,
-        )  # fmt: skip
-        corpus = Corpus.objects.create(name=f"corpus-{name}", project=project, recordings=system)
-        Utterance.objects.create(corpus=corpus, key="u1", text="Hello.", language="en")
-        SynthesisJob.objects.create(system=system, corpus=corpus, project=project, total=2)
-        test = ListeningTest.objects.create(name=name, slug=name, corpus=corpus, project=project)
+    for _ in range(n):
+        system = SystemFactory(project=project, usable=False, check_error=System.CHECK_PENDING)
+        corpus = CorpusFactory(project=project, recordings=system)
+        UtteranceFactory(corpus=corpus)
+        SynthesisJobFactory(system=system, corpus=corpus, total=2)
+        test = ListeningTestFactory(corpus=corpus)
         Condition.objects.create(test=test, label="A", system=system, role="system")
         Session.objects.create(test=test, token=secrets.token_urlsafe(8), number=1, seed=1)
 
@@ -80,10 +83,10 @@ def test_the_dashboard_reads_in_as_many_queries_for_five_rows_as_for_one(django_
     user = django_user_model.objects.create_user("busy", password="pw")
     client.force_login(user)
     first = project_create(name="First", owner=user)
-    _fill(first, user, 1, "a")
+    _fill(first, 1)
     one = _dashboard_queries(client)
-    _fill(first, user, 4, "b")
-    _fill(project_create(name="Second", owner=user), user, 5, "c")
+    _fill(first, 4)
+    _fill(project_create(name="Second", owner=user), 5)
     page = client.get("/dashboard/").content.decode()
     assert page.count('data-system="') == 10 and page.count('data-test="') == 10
     assert "checking" in page
@@ -91,9 +94,9 @@ def test_the_dashboard_reads_in_as_many_queries_for_five_rows_as_for_one(django_
 
 
 def _checkpoint(project, **fields) -> System:
-    system = System.objects.create(
-        name="Orca-TTS", slug="orca", kind="checkpoint", backend="piper", project=project,
-        capabilities=["speaker", "style"], **fields,
+    system = SystemFactory(
+        name="Orca-TTS", backend="piper", project=project, capabilities=["speaker", "style"],
+        **fields,
     )  # fmt: skip
     CheckpointFile.objects.create(
         system=system, role="model", file="checkpoints/orca.onnx", sha256="ab" * 32, size=2048
@@ -105,14 +108,11 @@ def test_a_system_page_shows_its_files_jobs_and_stimuli(world):
     users, objects = world
     own = objects["own"]
     system = _checkpoint(own["project"], usable=False, check_error="CUDA out of memory")
-    job = SynthesisJob.objects.create(system=system, corpus=own["corpus"], project=own["project"])
+    job = SynthesisJobFactory(system=system, corpus=own["corpus"])
     utterances = list(own["corpus"].utterances.order_by("key"))
-    Stimulus.objects.create(
-        system=system, utterance=utterances[0], status="failed", error="no such voice",
-        policy_key="p",
-    )  # fmt: skip
-    Stimulus.objects.create(system=system, utterance=utterances[1], policy_key="p")
-    page = _client(users, "viewer").get(f"/synthesis/systems/{system.pk}/").content.decode()
+    StimulusFactory(system=system, utterance=utterances[0], status="failed", error="no such voice")
+    StimulusFactory(system=system, utterance=utterances[1])
+    page = login_client(users, "viewer").get(f"/synthesis/systems/{system.pk}/").content.decode()
     assert "piper" in page and "<code>speaker</code>" in page and "Lab A" in page
     assert "check error" in page and "CUDA out of memory" in page
     assert "ab" * 32 in page and "2.0\xa0KB" in page and "model" in page
@@ -128,8 +128,8 @@ def test_a_system_page_shows_its_files_jobs_and_stimuli(world):
 
 def test_a_system_being_checked_says_so(world):
     users, objects = world
-    system = _checkpoint(objects["own"]["project"], usable=False, check_error=CHECK_PENDING)
-    page = _client(users, "viewer").get(f"/synthesis/systems/{system.pk}/").content.decode()
+    system = _checkpoint(objects["own"]["project"], usable=False, check_error=System.CHECK_PENDING)
+    page = login_client(users, "viewer").get(f"/synthesis/systems/{system.pk}/").content.decode()
     assert ">checking<" in page and 'id="check-error"' not in page
 
 
@@ -140,7 +140,7 @@ def test_a_corpus_page_lists_its_utterances_a_hundred_at_a_time(world):
         Utterance(corpus=corpus, key=f"z{i:03}", text=f"Line {i}.", language="de", speaker="anna")
         for i in range(148)
     )  # 150 with the two of the fixture
-    client = _client(users, "editor")
+    client = login_client(users, "editor")
     first = client.get(f"/synthesis/corpora/{corpus.pk}/").content.decode()
     assert first.count("<tr><td>") == 100 and "Page 1 of 2" in first
     assert "<td>item0</td><td>Sentence number 0.</td>" in first
@@ -149,13 +149,13 @@ def test_a_corpus_page_lists_its_utterances_a_hundred_at_a_time(world):
     assert last.count("<tr><td>") == 50 and "<td>z147</td>" in last and "anna" in last
     assert f'href="/synthesis/corpora/{corpus.pk}/audition/"' in first
     assert f'href="/mushra/new/?corpus={corpus.pk}"' in first
-    viewer = _client(users, "viewer").get(f"/synthesis/corpora/{corpus.pk}/").content.decode()
+    viewer = login_client(users, "viewer").get(f"/synthesis/corpora/{corpus.pk}/").content.decode()
     assert f'href="/mushra/new/?corpus={corpus.pk}"' not in viewer
 
 
 def test_the_section_bar_marks_where_i_am_and_shows_admin_to_staff_only(world):
     users, objects = world
-    client = _client(users, "editor")
+    client = login_client(users, "editor")
     current = re.compile(r'id="nav-([\w-]+)" aria-current="page"')
     pages = {
         "/dashboard/": "dashboard",
@@ -171,7 +171,7 @@ def test_the_section_bar_marks_where_i_am_and_shows_admin_to_staff_only(world):
         assert 'id="site-user"' in page and 'id="nav-admin"' not in page
     users["editor"].is_staff = True
     users["editor"].save()
-    assert 'id="nav-admin"' in _client(users, "editor").get("/dashboard/").content.decode()
+    assert 'id="nav-admin"' in login_client(users, "editor").get("/dashboard/").content.decode()
 
 
 def _steps(page: str) -> tuple[list[str], list[str]]:
@@ -184,7 +184,7 @@ def _steps(page: str) -> tuple[list[str], list[str]]:
 
 def test_the_test_builder_shows_its_steps_from_corpus_to_open(world):
     users, objects = world
-    client = _client(users, "editor")
+    client = login_client(users, "editor")
     corpus = objects["own"]["corpus"]
     choose = client.get("/mushra/new/").content.decode()
     assert _steps(choose) == (["Corpus", "Conditions", "Options", "Preview", "Open"], ["1"])
@@ -200,7 +200,7 @@ def test_the_test_builder_shows_its_steps_from_corpus_to_open(world):
     draft = client.get(f"/mushra/tests/{objects['own']['test'].pk}/").content.decode()
     assert _steps(draft)[1] == ["4", "5"]
     assert 'id="preview-test"' in draft and 'id="open-test"' in draft
-    viewer = _client(users, "viewer").get(f"/mushra/tests/{objects['own']['test'].pk}/")
+    viewer = login_client(users, "viewer").get(f"/mushra/tests/{objects['own']['test'].pk}/")
     assert "wizard-steps" not in viewer.content.decode()  # viewers build nothing
     opened = client.get(f"/mushra/tests/{objects['other']['test'].pk}/")
     assert opened.status_code == 404

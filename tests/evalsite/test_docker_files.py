@@ -7,7 +7,7 @@ import tomllib
 import yaml
 
 from evalsite.launcher import parse_args
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 DOCKER = ROOT / "docker"
 

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -29,21 +28,15 @@ from mushra.sessions import (
 from synth_workers.backends.piper import joe_voice_files
 from synth_workers.models import Corpus, Stimulus, SynthesisJob, System
 from synth_workers.services import corpus_import, rendered_import
-from tests.conftest import ROOT
-from tests.synth_workers.audio_files import write_tone
+from tests.support.audio import write_tone
+from tests.support.paths import ROOT
+from tests.support.services import wait_for
 
 pytestmark = pytest.mark.slow
 EXAMPLE = ROOT / "examples" / "evaluate_checkpoint.py"
 N_ITEMS = 3
 # What the simulated listeners give each condition (by role, or by system for the two under test).
 SCORES = {"reference": 95, "anchor_low": 15, "anchor_mid": 40, "Joe step 1": 70, "Baseline": 50}
-
-
-def wait_for(condition, timeout: float = 120, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
 
 
 def run_example(url: str, token: str, *args: str) -> subprocess.CompletedProcess:

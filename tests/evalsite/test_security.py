@@ -7,7 +7,8 @@ import sys
 from django.test import RequestFactory
 
 from evalsite.security import client_ip
-from tests.conftest import ROOT, embedded_env
+from tests.support.paths import ROOT
+from tests.support.services import embedded_env
 
 PRODUCTION = {
     "HTTPS": "1",

@@ -28,7 +28,13 @@ from mushra.services import SystemCondition, listening_test_create, listening_te
 from mushra.sessions import session_start, trial_submit
 from synth_workers.audio import read_audio
 from synth_workers.models import System
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus, split_bundle
+from tests.support.listening import (
+    SYSTEM_NAMES,
+    at_trials,
+    open_test,
+    prepared_corpus,
+    split_bundle,
+)
 
 MEANS = {"reference": 97, "anchor_low": 15, "anchor_mid": 45, "system": 65}
 
@@ -340,7 +346,7 @@ def test_the_attention_rule_excludes_exactly_the_planted_listeners(db, tmp_path)
             )
     assert AttentionCheck.objects.count() == 14
     assert AttentionCheck.objects.filter(passed=False).count() == 4
-    result = results.test_analysis(test, results.ReportOptions(n_boot=50, mixed="none"))
+    result = results.listening_test_analysis(test, results.ReportOptions(n_boot=50, mixed="none"))
     data = result.to_dict()
     assert RULE_ATTENTION in data["screening"]["rules"]
     excluded = {(e["listener"], e["rule"], e["fraction"]) for e in data["screening"]["excluded"]}

@@ -16,9 +16,8 @@ from mushra.models import ListeningTest, Session, Trial
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
 from mushra.sessions import session_start, trial_submit
 from synth_workers.models import System
-from tests.conftest import need_postgres
-from tests.mushra.conftest import SYSTEM_NAMES, prepared_corpus
-from tests.mushra.test_sessions import load_matches_trials
+from tests.support.listening import SYSTEM_NAMES, load_matches_trials, prepared_corpus
+from tests.support.services import need_postgres
 
 N_ITEMS = 6
 _made = Counter()

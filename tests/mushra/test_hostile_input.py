@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mushra.models import ItemLoad, Rating, Session, Trial
-from tests.mushra.conftest import at_trials
+from tests.support.listening import at_trials
 
 FUZZ = settings(
     max_examples=60,

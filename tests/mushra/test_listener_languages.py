@@ -9,8 +9,8 @@ import pytest
 
 from mushra.models import ItemLoad, ListeningTest, Session
 from mushra.sessions import session_start
-from tests.mushra.conftest import at_trials, open_test
-from tests.mushra.i18n import english_shown, ensure_compiled, visible_text
+from tests.support.i18n import english_shown, ensure_compiled, visible_text
+from tests.support.listening import at_trials, open_test
 
 INSTRUCTIONS = "静かな部屋で聞いてください。"  # the scientist's own text, shown as typed
 

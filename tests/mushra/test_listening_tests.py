@@ -1,7 +1,6 @@
 """Building and opening a test, starting sessions, saving ratings: the server side of MUSHRA."""
 
 import io
-import json
 import uuid
 
 import numpy as np
@@ -15,10 +14,12 @@ from synth_workers.audio import read_audio
 from synth_workers.audio.containers import container_chunks as audio_chunks_of
 from synth_workers.audio.containers import flac_blocks
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import (
+from tests.support.listening import (
     SYSTEM_NAMES,
     at_trials,
+    full_ratings,
     open_test,
+    post_ratings,
     prepared_corpus,
     split_bundle,
 )
@@ -108,19 +109,6 @@ def test_a_participant_id_gets_one_session_and_never_a_second(mushra_test):
 
 
 # -- the JSON API the player talks to ------------------------------------------------------------
-
-
-def post_ratings(client, session, position, ratings, key=None):
-    body = {"trial": position, "key": key or uuid.uuid4().hex, "ratings": ratings}
-    return client.post(
-        f"/s/{session.token}/ratings", json.dumps(body), content_type="application/json"
-    )
-
-
-def full_ratings(trial, score=50):
-    return {
-        s.public_id: {"score": score, "plays": 1, "listening_ms": 900} for s in trial.signals.all()
-    }
 
 
 def test_a_trial_is_stored_once_whatever_the_retries(client, mushra_test):

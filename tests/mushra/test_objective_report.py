@@ -2,7 +2,7 @@
 stimuli on demand, then in the report, the F0 figure, the tidy CSV and the JSON.
 
 Real audio through the real services: tones whose pitch is known (recordings 180-240 Hz, Zephyr
-300-330 Hz, Quokka 350-380 Hz; tests/mushra/conftest.py), measured by the real metric models
+300-330 Hz, Quokka 350-380 Hz; tests/support/listening.py), measured by the real metric models
 in this process (a worker would run the same ``stimulus_measure``)."""
 
 import csv
@@ -14,8 +14,7 @@ import pytest
 from mushra import metric_reads, services
 from synth_workers.models import MetricRequest, StimulusMetric
 from synth_workers.services.metrics import stimulus_measure
-from tests.mushra.conftest import open_test
-from tests.mushra.test_stimulus_strata import _rate
+from tests.support.listening import open_test, rate_every_trial
 
 pytest.importorskip("swift_f0", reason="the metrics extra is not installed")
 METRICS = ["f0", "speaker_embedding"]  # the two the figures below need; all are tested elsewhere
@@ -31,8 +30,8 @@ def _score(condition, utterance, listener: int) -> int:
 @pytest.fixture
 def measured_test(db, tmp_path):
     test = open_test(tmp_path, slug="objective", trials_per_session=4)
-    _rate(test, 3, _score)
-    for pk in metric_reads.test_metric_scope(test).values_list("pk", flat=True):
+    rate_every_trial(test, 3, _score)
+    for pk in metric_reads.listening_test_metric_scope(test).values_list("pk", flat=True):
         stimulus_measure(stimulus_id=pk, names=METRICS)
     return test
 
@@ -77,7 +76,7 @@ def test_the_tidy_csv_carries_each_ratings_stimulus_metrics(measured_test, clien
 
 def test_a_report_without_measurements_has_no_metrics_section(db, tmp_path, client, admin_user):
     test = open_test(tmp_path, slug="plain", trials_per_session=4)
-    _rate(test, 2, _score)
+    rate_every_trial(test, 2, _score)
     client.force_login(admin_user)
     base = f"/mushra/tests/{test.pk}/results"
     assert "objective" not in json.loads(client.get(f"{base}/analysis.json").content)
@@ -102,11 +101,13 @@ def test_the_button_queues_the_tests_stimuli_and_the_bar_counts_them(
     request = MetricRequest.objects.get()
     assert set(request.systems.values_list("name", flat=True)) >= {"Zephyr-TTS", "Quokka-Voice"}
     # What a worker does for each queued stimulus; then the bar is full.
-    for pk in metric_reads.test_metric_scope(test).values_list("pk", flat=True):
+    for pk in metric_reads.listening_test_metric_scope(test).values_list("pk", flat=True):
         stimulus_measure(stimulus_id=pk)
     assert client.get(f"/mushra/tests/{test.pk}/metrics.json").json() == {
         "ready": 10,
         "measured": 10,
     }
-    assert services.test_metrics_request(test=test) == 0  # nothing left: nothing queued again
+    assert (
+        services.listening_test_metrics_request(test=test) == 0
+    )  # nothing left: nothing queued again
     assert StimulusMetric.objects.filter(name="f0").count() == 10

@@ -9,11 +9,18 @@ import pytest
 from evalsite.errors import InputError
 from mushra import design
 from mushra.models import Rating
-from mushra.selectors import test_progress as progress_of
+from mushra.selectors import listening_test_progress as progress_of
 from mushra.services import SystemCondition, listening_test_create
 from synth_workers.models import System
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus, split_bundle
-from tests.mushra.test_listening_tests import post_ratings
+from tests.support.listening import (
+    SYSTEM_NAMES,
+    at_trials,
+    open_test,
+    pair_answers,
+    post_ratings,
+    prepared_corpus,
+    split_bundle,
+)
 
 
 def test_pair_trials_hold_every_pair_of_every_item_and_balance_the_order_over_two_sessions():
@@ -33,14 +40,6 @@ def test_pair_trials_hold_every_pair_of_every_item_and_balance_the_order_over_tw
 
 def pair_test(tmp_path, test_type, **options):
     return open_test(tmp_path, n_items=2, slug=test_type, test_type=test_type, **options)
-
-
-def answers(trial, a_score, b_score):
-    a, b = trial.signals.order_by("order")
-    return {
-        a.public_id: {"score": a_score, "plays": 1, "listening_ms": 800},
-        b.public_id: {"score": b_score, "plays": 1, "listening_ms": 800},
-    }
 
 
 @pytest.mark.parametrize("test_type", ["cmos", "ab", "abx"])
@@ -94,13 +93,13 @@ def test_a_pairs_two_ratings_must_agree_and_are_stored_as_given(
     session = at_trials(test)
     trials = list(session.trials.order_by("position"))
     for a_score, b_score in bad:
-        refused = post_ratings(client, session, 0, answers(trials[0], a_score, b_score))
+        refused = post_ratings(client, session, 0, pair_answers(trials[0], a_score, b_score))
         assert refused.status_code == 400, (a_score, b_score)
         problems = " ".join(refused.json()["problems"])
         assert "contradict" in problems or "must be" in problems
     assert not Rating.objects.exists()
     for trial, (a_score, b_score) in zip(trials, good, strict=False):
-        saved = post_ratings(client, session, trial.position, answers(trial, a_score, b_score))
+        saved = post_ratings(client, session, trial.position, pair_answers(trial, a_score, b_score))
         assert saved.json() == {"saved": True}
         a, b = trial.signals.order_by("order")
         stored = dict(Rating.objects.filter(trial=trial).values_list("condition_id", "score"))
@@ -111,7 +110,7 @@ def test_progress_counts_two_ratings_a_pair_and_listeners_per_item(client, db, t
     test = pair_test(tmp_path, "ab", anchors=("low",), training=False)
     session = at_trials(test)
     for trial in session.trials.all():
-        post_ratings(client, session, trial.position, answers(trial, 1, 0))
+        post_ratings(client, session, trial.position, pair_answers(trial, 1, 0))
     progress = progress_of(test)
     assert progress["ratings"] == Rating.objects.count() == 2 * 3 * 2
     assert {c["ratings"] for c in progress["conditions"]} == {4}  # each in 2 pairs × 2 items

@@ -22,14 +22,13 @@ from django.urls import reverse
 from mushra.models import PlanCache
 from mushra.planning_cache import Throttle, plan_compute
 from mushra.result_reads import ratings_fingerprint
-from tests.conftest import need_postgres
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen, rated_test  # noqa: F401 (a fixture)
+from tests.support.listening import listen, open_test
+from tests.support.services import need_postgres
 
 GOOD = {"difference": "20", "power": "0.8", "alpha": "0.05", "simulations": "10"}
 
 
-def test_the_results_section_offers_the_planning_form(rated_test, admin_client):  # noqa: F811
+def test_the_results_section_offers_the_planning_form(rated_test, admin_client):
     page = admin_client.get(reverse("mushra:progress", args=[rated_test.pk])).content.decode()
     assert 'id="planning-form"' in page
     assert reverse("mushra:planning", args=[rated_test.pk]) in page
@@ -44,7 +43,7 @@ def _errors(response) -> dict:
     return {name: list(errs) for name, errs in response.context["form"].errors.items()}
 
 
-def test_bad_values_are_form_errors_naming_the_field(rated_test, admin_client):  # noqa: F811
+def test_bad_values_are_form_errors_naming_the_field(rated_test, admin_client):
     url = reverse("mushra:planning", args=[rated_test.pk])
     cases = [
         ({"difference": "-1"}, "difference"),
@@ -92,7 +91,7 @@ def _row(test) -> PlanCache:
     return PlanCache.objects.get(test=test)
 
 
-def test_a_good_difference_is_queued_once_then_shown_and_kept(rated_test, admin_client):  # noqa: F811
+def test_a_good_difference_is_queued_once_then_shown_and_kept(rated_test, admin_client):
     first = _plan_page(admin_client, rated_test, tasks=1).content.decode()
     assert 'id="plan-computing"' in first and 'id="plan-computing" hidden' not in first
     assert 'id="plan"' not in first
@@ -128,13 +127,13 @@ def test_a_good_difference_is_queued_once_then_shown_and_kept(rated_test, admin_
     assert PlanCache.objects.count() == 1
 
 
-def test_a_new_rating_shows_the_plan_stale_and_queues_its_update(rated_test, admin_client):  # noqa: F811
+def test_a_new_rating_shows_the_plan_stale_and_queues_its_update(rated_test, admin_client):
     _plan_page(admin_client, rated_test, tasks=1)
     row = _row(rated_test)
     plan_compute(plan_id=row.pk, attempt=row.attempt)
     computed = _row(rated_test)
 
-    _listen(rated_test, 6, np.random.default_rng(8))
+    listen(rated_test, 6, np.random.default_rng(8))
     page = _plan_page(admin_client, rated_test, tasks=1).content.decode()
     assert 'id="plan-stale"' in page and 'id="plan-stale" hidden' not in page
     assert 'id="plan"' in page and 'id="plan-computing" hidden' not in page
@@ -159,7 +158,7 @@ class Killed(BaseException):
 
 
 def test_a_run_stopped_mid_way_stores_nothing_and_its_redelivery_completes(
-    rated_test,  # noqa: F811
+    rated_test,
     admin_client,
 ):
     _plan_page(admin_client, rated_test, tasks=1)
@@ -185,7 +184,7 @@ def test_a_run_stopped_mid_way_stores_nothing_and_its_redelivery_completes(
 
 
 def test_a_superseded_run_stops_at_its_next_progress_write_and_stores_nothing(
-    rated_test,  # noqa: F811
+    rated_test,
     admin_client,
 ):
     _plan_page(admin_client, rated_test, tasks=1)
@@ -233,7 +232,7 @@ def _queued_plans(url: str, plan_id: int) -> int:
 def test_two_requests_with_the_same_values_queue_one_task(redis_broker, tmp_path, admin_user):
     need_postgres()  # concurrent writers: SQLite would serialise them anyway
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="raced-plan")
-    _listen(test, 0, np.random.default_rng(2))
+    listen(test, 0, np.random.default_rng(2))
     start = threading.Barrier(2)
     pages = []
 

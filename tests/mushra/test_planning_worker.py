@@ -8,9 +8,8 @@ import pytest
 from django.urls import reverse
 
 from mushra.models import PlanCache
-from tests.conftest import need_postgres
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen
+from tests.support.listening import listen, open_test
+from tests.support.services import need_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +36,7 @@ def test_the_worker_computes_the_plan_and_the_page_then_shows_it(
     client.force_login(admin_user)
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="planned")
     for n in range(4):
-        _listen(test, n, np.random.default_rng(n))
+        listen(test, n, np.random.default_rng(n))
     url = reverse("mushra:planning", args=[test.pk])
     first = client.get(url, VALUES).content.decode()
     assert 'id="plan-computing"' in first and 'id="plan-computing" hidden' not in first

@@ -28,9 +28,9 @@ from mushra.models import (
     Trial,
 )
 from mushra.progress_reads import funnel, listener_rows
-from mushra.results import ratings_frame, strata_choices
+from mushra.rating_reads import ratings_frame, strata_choices
 from mushra.sessions import session_consent, session_start, trial_submit
-from tests.mushra.conftest import at_trials, open_test
+from tests.support.listening import at_trials, open_test
 
 # A few hours ago, on the hour: the page draws a span of hours by hour.
 T0 = (timezone.now() - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
@@ -332,7 +332,7 @@ def test_the_rating_counts_match_the_stored_ratings(db, tmp_path):
     from django.db.models import Count
 
     from mushra.models import Rating
-    from mushra.selectors import test_progress
+    from mushra.selectors import listening_test_progress
 
     test = open_test(tmp_path, n_items=4, slug="counts", training=True, attention_checks=1)
     for n_trials in (5, 2, 0):  # practice + 4 real + 1 catch; part of them; none
@@ -341,7 +341,7 @@ def test_the_rating_counts_match_the_stored_ratings(db, tmp_path):
             _rate(session, trial)
     preview = session_start(test=test, preview=True)
     session_consent(session=preview)
-    progress = test_progress(test)
+    progress = listening_test_progress(test)
     stored = Rating.objects.filter(session__test=test, session__preview=False)
     assert progress["ratings"] == stored.count() > 0
     per_condition = dict(stored.values_list("condition__label").annotate(n=Count("pk")))

@@ -20,9 +20,8 @@ from mushra.models import ResultCache
 from mushra.result_cache import STAGES, result_compute, result_request
 from mushra.result_reads import options_key, ratings_fingerprint
 from mushra.results import ReportOptions
-from tests.conftest import need_postgres
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen
+from tests.support.listening import listen, open_test
+from tests.support.services import need_postgres
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def rated(db, tmp_path):
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4)
     rng = np.random.default_rng(11)
     for n in range(4):
-        _listen(test, n, rng)
+        listen(test, n, rng)
     return test
 
 
@@ -61,7 +60,7 @@ def test_a_small_test_is_analysed_once_and_again_after_a_new_rating(rated, clien
     assert plot["X-Results-Stale"] == "no" and b"<svg" in plot.content
     assert _row(rated).computed_at == row.computed_at
 
-    _listen(rated, 4, np.random.default_rng(12))  # a new listener: the result is stale
+    listen(rated, 4, np.random.default_rng(12))  # a new listener: the result is stale
     assert ratings_fingerprint(rated).key != row.fingerprint
     again = _analysis(client, rated)
     assert again["n_listeners"] == 5
@@ -81,7 +80,7 @@ def test_a_failed_analysis_is_a_message_on_the_page(db, tmp_path, client, admin_
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="careless")
     rng = np.random.default_rng(5)
     for n in range(3):
-        _listen(test, n, rng, careless=True)  # every listener rates the hidden reference 40
+        listen(test, n, rng, careless=True)  # every listener rates the hidden reference 40
     client.force_login(admin_user)
     response = client.get(f"/mushra/tests/{test.pk}/results/report.html", follow=True)
     assert response.status_code == 200
@@ -103,7 +102,7 @@ def test_a_run_stopped_mid_way_leaves_the_previous_result_and_its_redelivery_com
     before = _row(rated)
     leftover = f"results/{rated.pk}/{before.pk}-deadbeef/report.html"  # of a run killed earlier
     default_storage.save(leftover, ContentFile(b"<html>half"))
-    _listen(rated, 4, np.random.default_rng(13))
+    listen(rated, 4, np.random.default_rng(13))
     row, attempt = result_request(
         test=rated, options=ReportOptions(), fingerprint=ratings_fingerprint(rated), inline=True
     )
@@ -166,7 +165,7 @@ def test_two_requests_while_computing_queue_one_task(redis_broker, tmp_path, adm
     need_postgres()  # concurrent writers: SQLite would serialise them anyway
     settings.RESULTS_INLINE_MAX_RATINGS = 0  # every test is analysed by a worker
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="raced")
-    _listen(test, 0, np.random.default_rng(2))
+    listen(test, 0, np.random.default_rng(2))
     start = threading.Barrier(2)
     pages = []
 

@@ -13,9 +13,8 @@ import pytest
 from mushra.models import ResultCache
 from mushra.result_reads import options_key
 from mushra.results import ReportOptions
-from tests.conftest import need_postgres
-from tests.mushra.conftest import open_test
-from tests.mushra.test_results import _listen
+from tests.support.listening import listen, open_test
+from tests.support.services import need_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +45,7 @@ def test_the_worker_analyses_and_a_new_rating_makes_the_result_stale(background,
     client = background
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="big")
     for n in range(3):
-        _listen(test, n, np.random.default_rng(n))
+        listen(test, n, np.random.default_rng(n))
     url = f"/mushra/tests/{test.pk}/results/analysis.json"
     # Nothing computed yet: the download goes back to the page, which follows the worker.
     waiting = client.get(url)
@@ -58,7 +57,7 @@ def test_the_worker_analyses_and_a_new_rating_makes_the_result_stale(background,
     assert first["X-Results-Stale"] == "no"
     assert json.loads(first.content)["n_listeners"] == 3
 
-    _listen(test, 3, np.random.default_rng(3))
+    listen(test, 3, np.random.default_rng(3))
     page = client.get(f"/mushra/tests/{test.pk}/").content.decode()
     assert 'id="results-stale"' in page and 'id="results-stale" hidden' not in page
     stale = client.get(url)  # served while the update is computed
@@ -77,7 +76,7 @@ def test_a_failed_analysis_on_the_worker_is_a_message_on_the_page(background, tm
     client = background
     test = open_test(tmp_path / "audio", n_items=4, trials_per_session=4, slug="careless-big")
     for n in range(3):
-        _listen(test, n, np.random.default_rng(n), careless=True)
+        listen(test, n, np.random.default_rng(n), careless=True)
     client.get(f"/mushra/tests/{test.pk}/")
     assert _wait_until_finished(test).status == ResultCache.Status.FAILED
     page = client.get(f"/mushra/tests/{test.pk}/")

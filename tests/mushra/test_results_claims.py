@@ -8,8 +8,8 @@ import pytest
 from mushra import results
 from mushra.analysis import AnalysisError, analyze
 from mushra.analysis.claims import CONFIRMATORY, LISTENER_LEVEL
-from mushra.results import ReportOptions, ratings_frame
-from tests.mushra.test_results import rated_test  # noqa: F401 (a fixture)
+from mushra.rating_reads import ratings_frame
+from mushra.results import ReportOptions
 
 
 def analysis_json(client, test, **query) -> dict:
@@ -20,7 +20,7 @@ def analysis_json(client, test, **query) -> dict:
 
 
 def test_the_default_fits_the_confirmatory_model_and_it_backs_the_claims(
-    rated_test,  # noqa: F811
+    rated_test,
     admin_client,
 ):
     data = analysis_json(admin_client, rated_test)
@@ -40,22 +40,24 @@ def test_the_default_fits_the_confirmatory_model_and_it_backs_the_claims(
     assert 'id="claims"' in html and CONFIRMATORY in html
 
 
-def test_an_unknown_model_is_a_message_not_an_error(rated_test, admin_client):  # noqa: F811
+def test_an_unknown_model_is_a_message_not_an_error(rated_test, admin_client):
     response = admin_client.get(
         f"/mushra/tests/{rated_test.pk}/results/analysis.json", {"mixed": "cubic"}, follow=True
     )
     assert response.status_code == 200
-    assert "unknown mixed model &#x27;cubic&#x27;" in response.content.decode()
+    assert "Mixed model: unknown mixed model &#x27;cubic&#x27;" in response.content.decode()
 
 
 def test_a_test_the_confirmatory_model_cannot_fit_still_gets_its_results(
-    rated_test,  # noqa: F811
+    rated_test,
 ):
     """Asked for by name (the command line) the model's failure fails the analysis; as the
     platform's default it is left out and the claims fall to the listener-level tests."""
     ratings = ratings_frame(rated_test)
     one_system = ratings[ratings["condition"] != "Quokka-Voice"]
-    spec = results.test_spec(rated_test, ReportOptions())  # imported whole: pytest collects test_*
+    spec = results.listening_test_spec(
+        rated_test, ReportOptions()
+    )  # imported whole: pytest collects test_*
     assert spec.mixed == "full" and spec.model_optional
     with pytest.raises(AnalysisError, match="two conditions under test"):
         analyze(one_system, replace(spec, model_optional=False))

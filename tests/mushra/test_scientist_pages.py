@@ -4,7 +4,7 @@ project: tests/evalsite/test_access.py walks the roles)."""
 from mushra.models import ListeningTest, Session
 from mushra.services import SystemCondition, listening_test_create
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import prepared_corpus
+from tests.support.listening import prepared_corpus
 
 
 def test_a_scientist_builds_previews_and_opens_a_test(admin_client, db, tmp_path):

@@ -20,7 +20,7 @@ from mushra.screening_stage import check_trial
 from mushra.services import SystemCondition, listening_test_create
 from mushra.sessions import session_consent, session_start
 from synth_workers.models import System
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus
+from tests.support.listening import SYSTEM_NAMES, at_trials, open_test, prepared_corpus
 
 CODES = dict(
     completion_code="DONE-1",

@@ -9,22 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mushra.models import ItemLoad, Rating, Session, Trial
+from mushra.models import ItemLoad, Rating, Session
 from mushra.sessions import session_start, trial_submit
-from tests.mushra.conftest import at_trials, open_test
-
-
-def load_matches_trials(test) -> bool:
-    """The invariant: an item's load is its real trials that are rated or in a live session."""
-    loads = dict(ItemLoad.objects.filter(test=test).values_list("utterance_id", "assigned"))
-    counted = {u: 0 for u in loads}
-    real = Trial.objects.filter(session__test=test, session__preview=False, training=False)
-    for utterance_id, submitted, released in real.values_list(
-        "utterance_id", "submitted_at", "session__released_at"
-    ):
-        if submitted is not None or released is None:
-            counted[utterance_id] += 1
-    return loads == counted
+from tests.support.listening import at_trials, load_matches_trials, open_test
 
 
 def start_queries(test) -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 
 from mushra.models import Rating, Session
 from mushra.sessions import STAGES, session_start
-from tests.mushra.conftest import at_trials
+from tests.support.listening import at_trials
 
 ANSWERS = {"age_band": "25-34", "headphones": "earbuds", "native_language": "Welsh"}
 

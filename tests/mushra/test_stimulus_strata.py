@@ -14,35 +14,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mushra.analysis.cli import main as analysis_cli
-from mushra.results import ratings_frame
+from mushra.rating_reads import ratings_frame
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
-from mushra.sessions import session_questionnaire, trial_submit
 from synth_workers.models import Stimulus, System
-from tests.mushra.conftest import at_trials, open_test, prepared_corpus
-from tests.mushra.test_results import HEADPHONES
+from tests.support.listening import open_test, prepared_corpus, rate_every_trial
 
 ROLE_MEANS = {"reference": 95, "anchor_low": 15, "anchor_mid": 45}
 STYLED_MEANS = {("Baseline", "dj"): 50, ("Proposed", "dj"): 60}
 STYLED_MEANS |= {("Baseline", "news"): 40, ("Proposed", "news"): 46}
 LANGUAGES = ["en", "en", "es", "es"]
 LANGUAGE_EFFECT = {"en": 6, "es": -6}  # on Proposed only; cancels over the four items
-
-
-def _rate(test, n_listeners: int, score_of) -> None:
-    """Each listener rates every trial: ``score_of(condition, utterance, listener) → int``."""
-    for n in range(n_listeners):
-        session = at_trials(test)
-        trials = session.trials.select_related("utterance").prefetch_related("signals__condition")
-        for trial in trials:
-            ratings = {
-                s.public_id: {"score": score_of(s.condition, trial.utterance, n), "plays": 1}
-                for s in trial.signals.all()
-            }
-            key = f"{test.slug}-{n}-{trial.position}"
-            trial_submit(token=session.token, position=trial.position, key=key, ratings=ratings)
-        session.refresh_from_db()
-        answers = {"age_band": "25-34", "headphones": HEADPHONES[0], "native_language": "es"}
-        session_questionnaire(session=session, answers=answers)
 
 
 def _offset(listener: int, utterance, condition) -> int:
@@ -88,7 +69,7 @@ def styled_test(db, tmp_path):
         name="LCPVAE styles", slug="styles", corpus=corpus, systems=systems, trials_per_session=4
     )
     test = listening_test_open(test=test)
-    _rate(test, 4, _styled_score)
+    rate_every_trial(test, 4, _styled_score)
     return test
 
 
@@ -177,12 +158,13 @@ def test_an_unknown_breakdown_is_refused_not_ignored(styled_test, client, admin_
     client.force_login(admin_user)
     url = f"/mushra/tests/{styled_test.pk}/results/analysis.json"
     refused = client.get(url, {"by": "score"}, follow=True).content.decode()
-    assert "no column &#x27;score&#x27; to break the results down by" in refused
+    assert "Break down by: no column &#x27;score&#x27; to break the results down by" in refused
     assert "condition_style" in refused  # the message lists what the test offers
     api = client.get(f"/api/v1/tests/{styled_test.pk}/results/analysis.json", {"by": "item"})
     assert api.status_code == 400
-    assert api.json()["error"].startswith("no results: no column 'item' to break the results")
-    with pytest.raises(CommandError, match="no column 'condition_speed'"):
+    error = api.json()["error"]  # the API names its query parameter; the command, its flag
+    assert error.startswith("no results: query parameter by: no column 'item' to break the")
+    with pytest.raises(CommandError, match="--by: no column 'condition_speed'"):
         call_command("report", styled_test.slug, "--out", str(tmp_path), "--by", "condition_speed")
 
 
@@ -224,7 +206,7 @@ def _copy_score(condition, utterance, listener: int) -> int:
 def copy_test(db, tmp_path):
     names = ("Copy-synthesis", "CopyCat2", "Baseline")
     test = open_test(tmp_path, slug="copycat", system_names=names, trials_per_session=4)
-    _rate(test, 4, _copy_score)
+    rate_every_trial(test, 4, _copy_score)
     return test
 
 

@@ -8,8 +8,15 @@ from mushra.models import ListeningTest, Rating
 from mushra.services import SystemCondition, listening_test_create
 from mushra.test_types import QUESTION_ACR, QUESTION_MUSHRA, QUESTION_NOREF, QUESTION_SMOS
 from synth_workers.models import System
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, prepared_corpus, split_bundle
-from tests.mushra.test_listening_tests import full_ratings, post_ratings
+from tests.support.listening import (
+    SYSTEM_NAMES,
+    at_trials,
+    full_ratings,
+    open_test,
+    post_ratings,
+    prepared_corpus,
+    split_bundle,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ here."""
 
 import pytest
 
-from tests.mushra.i18n import DOMAINS, LANGS, catalogue, marked_strings, placeholders
+from tests.support.i18n import DOMAINS, LANGS, catalogue, marked_strings, placeholders
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

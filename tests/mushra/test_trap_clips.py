@@ -9,12 +9,11 @@ from django.conf import settings
 
 from mushra.models import AttentionCheck, Rating
 from mushra.results import ReportOptions
-from mushra.results import test_analysis as analysis_of
+from mushra.results import listening_test_analysis as analysis_of
 from mushra.trap_speech import INSTRUCTIONS, TRAP_ANSWER, instruction
 from synth_workers.audio import read_audio
 from synth_workers.audio.trap import GAP_SECONDS, LEAD_SECONDS
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test, split_bundle
-from tests.mushra.test_listening_tests import post_ratings
+from tests.support.listening import SYSTEM_NAMES, at_trials, open_test, post_ratings, split_bundle
 
 
 def test_every_interface_language_has_a_spoken_instruction():

@@ -10,12 +10,18 @@ from django.core.management import call_command
 
 from mushra.analysis import cli
 from mushra.models import Rating
-from mushra.results import ReportOptions, ratings_frame
-from mushra.results import test_analysis as analysis_of
+from mushra.rating_reads import ratings_frame
+from mushra.results import ReportOptions
+from mushra.results import listening_test_analysis as analysis_of
 from mushra.typed_results import typed_frame, typed_summary
-from tests.mushra.conftest import SYSTEM_NAMES, at_trials, open_test
-from tests.mushra.test_listening_tests import post_ratings
-from tests.mushra.test_pair_types import answers
+from tests.support.listening import (
+    SYSTEM_NAMES,
+    at_trials,
+    open_test,
+    pair_answers,
+    post_ratings,
+    prepared_corpus,
+)
 
 
 def rate_acr(client, test, scores_by_label: dict[str, int], sessions: int = 3):
@@ -73,7 +79,7 @@ def test_a_pair_tests_table_holds_each_trial_as_heard_and_answered(client, db, t
         a, b = trial.signals.order_by("order").select_related("condition")
         scores = {"cmos": [(-1, 1), (2, -2)], "ab": [(1, 0), (0.5, 0.5)], "abx": [(1, 0), (0, 1)]}
         a_score, b_score = scores[test_type][k]
-        post_ratings(client, session, trial.position, answers(trial, a_score, b_score))
+        post_ratings(client, session, trial.position, pair_answers(trial, a_score, b_score))
         row = {"listener": f"S{session.number}", "item": trial.utterance.key,
                "a": a.condition.label, "b": b.condition.label}  # fmt: skip
         if test_type == "cmos":
@@ -102,7 +108,7 @@ def test_abx_proportion_correct_counts_the_answers_that_named_x(client, db, tmp_
             say_a = right if k % 3 else not right  # every third answer wrong
             correct += say_a == right
             post_ratings(
-                client, session, trial.position, answers(trial, int(say_a), int(not say_a))
+                client, session, trial.position, pair_answers(trial, int(say_a), int(not say_a))
             )
     result = analysis_of(test, ReportOptions())
     overall = result.to_dict()["overall"]
@@ -168,7 +174,6 @@ def test_gold_clips_are_refused_where_p808_does_not_define_them(db, tmp_path):
     from evalsite.errors import InputError
     from mushra.services import SystemCondition, listening_test_create
     from synth_workers.models import System
-    from tests.mushra.conftest import prepared_corpus
 
     corpus = prepared_corpus(tmp_path, 2)
     systems = [SystemCondition(System.objects.get(name=name)) for name in SYSTEM_NAMES]

@@ -18,8 +18,8 @@ from mushra.webmushra_config import read_config
 from mushra.webmushra_import import webmushra_import
 from mushra.webmushra_plan import html_to_text
 from synth_workers.models import Corpus, Stimulus, System, Utterance
-from synth_workers.services.preparation import stimulus_prepare
-from tests.synth_workers.audio_files import write_tone
+from tests.support.audio import write_tone
+from tests.support.prepared_audio import SESSION
 
 # The example of shared/reference/webmushra-and-peers.md §2, with a generic page added.
 PILOT = textwrap.dedent(
@@ -261,8 +261,7 @@ def test_the_notes_say_what_was_not_carried_over(db, audio_root):
 
 def test_the_prepared_import_opens_as_a_test(db, audio_root):
     test = imported(audio_root, PILOT)
-    for pk in Stimulus.objects.filter(status="pending").values_list("pk", flat=True):
-        stimulus_prepare(stimulus_id=pk)
+    SESSION.make_ready(Stimulus.objects.all())  # the real preparation, shared by the session
     listening_test_open(test=test)
     assert test.status == "open" and test.stimuli.count() == 2 * 5
 
@@ -342,8 +341,7 @@ def test_paired_comparison_pages_become_an_abx_test_of_the_recordings_and_the_sy
 
 def test_the_prepared_abx_import_opens_as_a_test(db, audio_root):
     test = imported(audio_root, PAIRED)
-    for pk in Stimulus.objects.filter(status="pending").values_list("pk", flat=True):
-        stimulus_prepare(stimulus_id=pk)
+    SESSION.make_ready(Stimulus.objects.all())  # the real preparation, shared by the session
     listening_test_open(test=test)
     assert test.status == "open" and test.stimuli.count() == 2 * 3
     assert set(test.stimuli.values_list("condition__label", flat=True)) == {

@@ -23,7 +23,7 @@ import pytest
 from django.core.management import call_command
 
 from mushra.results import ReportOptions, report_dict
-from mushra.results import test_analysis as analysis_of  # not a test: pytest collects test_*
+from mushra.results import listening_test_analysis as analysis_of
 from mushra.services import SystemCondition
 from synth_workers import audio
 from synth_workers.audio.prosody import pyworld
@@ -31,7 +31,7 @@ from synth_workers.backends import SynthRequest, joe_voice_files
 from synth_workers.harvard import HARVARD_SENTENCES
 from synth_workers.models import Stimulus
 from synth_workers.services import rendered_import
-from tests.scenarios.kit import (
+from tests.support.scenarios import (
     import_corpus,
     measure,
     open_test,

@@ -9,7 +9,8 @@ import json
 
 import soundfile
 
-from tests.conftest import SHARED_DATASETS, need_shared_data
+from tests.support.paths import SHARED_DATASETS
+from tests.support.services import need_shared_data
 
 DATASET = SHARED_DATASETS / "codec-mushra"
 

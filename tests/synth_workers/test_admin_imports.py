@@ -1,31 +1,13 @@
 """The imports in Django admin: a worker runs them with progress; problems are listed per line."""
 
-import io
-import zipfile
-
 import pytest
 from django.contrib.auth.models import Permission
 
 from evalsite.models import Membership
 from synth_workers.models import Corpus, ImportRun, System
-from tests.synth_workers.audio_files import write_silence, write_tone
-from tests.synth_workers.test_synthesis_jobs import wait_for
-
-
-def zip_of(files: dict[str, object]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, path in files.items():
-            zf.write(path, name)
-    buffer.seek(0)
-    buffer.name = "audio.zip"
-    return buffer
-
-
-def manifest_file(text: str) -> io.BytesIO:
-    data = io.BytesIO(text.encode())
-    data.name = "manifest.csv"
-    return data
+from tests.support.audio import write_silence, write_tone
+from tests.support.files import manifest_file, zip_of
+from tests.support.services import wait_for
 
 
 def finished_run(response) -> ImportRun:

@@ -8,12 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from synth_workers.models import Stimulus, System, Utterance
-from tests.evalsite import conftest as evalsite
-from tests.evalsite.conftest import login_client
+from synth_workers.models import Stimulus, Utterance
+from tests.support.factories import StimulusFactory, SystemFactory, UtteranceFactory
+from tests.support.roles import login_client
 
-# Projects A and B with a corpus each, and a user of every role (tests/evalsite/conftest.py).
-world = evalsite.world
+# `world`: projects A and B with a corpus each, and a user of every role (tests/conftest.py).
 
 
 def grid_url(corpus, **params) -> str:
@@ -65,18 +64,12 @@ def test_a_synthesized_system_is_one_column_though_each_item_has_its_own_key(wor
     groups by system and condition, so a rendered corpus is one column per grid point."""
     users, objects = world
     corpus = objects["own"]["corpus"]
-    system = System.objects.create(
-        name="Rendered-TTS",
-        slug="rendered-tts",
-        kind="checkpoint",
-        backend="espeak-ng",
-        project=corpus.project,
-    )
+    system = SystemFactory(name="Rendered-TTS", project=corpus.project)
     for n, utterance in enumerate(corpus.utterances.order_by("key")):
         for style in ("dj", "news"):
-            Stimulus.objects.create(
+            StimulusFactory(
                 system=system, utterance=utterance, condition={"style": style},
-                condition_key=f"item-key-{n}-{style}", policy_key="p",
+                condition_key=f"item-key-{n}-{style}",
             )  # fmt: skip
     response = login_client(users, "editor").get(grid_url(corpus))
     assert [label for label in labels(response) if label.startswith("Rendered-TTS")] == [
@@ -111,14 +104,7 @@ def test_filters_narrow_rows_and_columns_and_stay_in_the_form(world):
     Utterance.objects.filter(corpus=corpus, key="item0").update(style="calm", speaker="joe")
     # Alpha-TTS also renders item1 in the style "dj", whatever the utterance's own style.
     dj = alpha.get(utterance__key="item1")
-    Stimulus.objects.create(
-        system=dj.system,
-        utterance=dj.utterance,
-        condition={"style": "dj"},
-        condition_key="dj",
-        policy=dj.policy,
-        policy_key=dj.policy_key,
-    )
+    StimulusFactory(system=dj.system, utterance=dj.utterance, condition={"style": "dj"})
 
     by_system = client.get(grid_url(corpus, system=dj.system_id))
     assert labels(by_system) == ["Alpha-TTS", "Alpha-TTS · style=dj"]
@@ -173,9 +159,7 @@ def test_grid_reads_take_as_many_queries_for_ten_utterances_as_for_two(world):
     two = queries()
     templates = list(Stimulus.objects.filter(utterance__corpus=corpus, utterance__key="item0"))
     for i in range(8):
-        utterance = Utterance.objects.create(
-            corpus=corpus, key=f"more{i}", text="Hi.", language="en"
-        )
+        utterance = UtteranceFactory(corpus=corpus, key=f"more{i}")
         Stimulus.objects.bulk_create(
             Stimulus(
                 system_id=t.system_id,

@@ -17,7 +17,8 @@ from synth_workers import audio
 from synth_workers.models import Stimulus, System
 from synth_workers.services import corpus_import, rendered_import
 from synth_workers.tasks import prepare_stimulus
-from tests.conftest import SHARED_DATASETS, need_shared_data
+from tests.support.paths import SHARED_DATASETS
+from tests.support.services import need_shared_data
 
 pytestmark = pytest.mark.slow
 DATASET = SHARED_DATASETS / "codec-mushra"

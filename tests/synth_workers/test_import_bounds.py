@@ -10,7 +10,7 @@ import soundfile
 from django.core.management import CommandError, call_command
 
 from synth_workers.models import Corpus, System
-from tests.synth_workers.audio_files import write_tone
+from tests.support.audio import write_tone
 
 RATE = 16000
 HOUR_DECODED = 3600 * RATE * 4  # bytes of float32 samples an hour of mono would take

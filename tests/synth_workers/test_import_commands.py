@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from synth_workers.models import Corpus, Stimulus, System, Utterance
-from tests.conftest import ROOT, embedded_env
-from tests.synth_workers.audio_files import write_silence, write_tone
+from tests.support.audio import write_silence, write_tone
+from tests.support.paths import ROOT
+from tests.support.services import embedded_env
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from evalsite.services import member_set, project_create
-from synth_workers.models import Corpus, SynthesisJob, System, Utterance
+from synth_workers.models import Corpus, SynthesisJob, System
 from synth_workers.services.synthesis import job_create
+from tests.support.factories import SystemFactory
+from tests.support.synthesis import corpus_with
 
 
 @pytest.fixture
@@ -26,22 +28,20 @@ def lab(db):
     member_set(project=project, username="editor", role="editor")
     member_set(project=project, username="viewer", role="viewer")
     other = project_create(name="Lab B", owner=users["stranger"])
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng", project=project
-    )
+    system = SystemFactory(name="espeak", project=project)
     corpora = [
-        corpus_of(project, "Harvard", "The birch canoe slid on the smooth planks.", "Glue it."),
-        corpus_of(project, "Rainbow", "When the sunlight strikes raindrops in the air."),
-        corpus_of(other, "Secret of B", "Not yours."),
+        corpus_with(
+            "The birch canoe slid on the smooth planks.",
+            "Glue it.",
+            name="Harvard",
+            project=project,
+        ),
+        corpus_with(
+            "When the sunlight strikes raindrops in the air.", name="Rainbow", project=project
+        ),
+        corpus_with("Not yours.", name="Secret of B", project=other),
     ]
     return users, system, corpora
-
-
-def corpus_of(project, name: str, *texts: str) -> Corpus:
-    corpus = Corpus.objects.create(name=name, project=project)
-    for i, text in enumerate(texts):
-        Utterance.objects.create(corpus=corpus, key=f"u{i}", text=text, language="en-us")
-    return corpus
 
 
 def as_user(user) -> Client:

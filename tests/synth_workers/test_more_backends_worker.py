@@ -12,8 +12,9 @@ from synth_workers.backends import SynthRequest, get_backend, joe_voice_files
 from synth_workers.models import Stimulus
 from synth_workers.services.registration import system_register
 from synth_workers.services.synthesis import job_create
-from tests.synth_workers.model_files import tiny_torchscript_file, tiny_vits_files
-from tests.synth_workers.test_synthesis_jobs import corpus_with, finished, usable_system, wait_for
+from tests.support.checkpoints import tiny_torchscript_file, tiny_vits_files
+from tests.support.services import wait_for
+from tests.support.synthesis import corpus_with, finished, usable_system
 
 pytestmark = pytest.mark.slow
 

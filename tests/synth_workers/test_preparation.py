@@ -8,16 +8,12 @@ import soundfile
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from synth_workers.models import Corpus, Stimulus, System, Utterance
-from synth_workers.services.preparation import (
-    current_policy,
-    policy_as_dict,
-    stimulus_fail,
-    stimulus_prepare,
-)
+from synth_workers.models import Stimulus, System
+from synth_workers.services.preparation import stimulus_fail, stimulus_prepare
 from synth_workers.services.storage import store_whole
 from synth_workers.tasks import prepare_stimulus
-from tests.synth_workers.audio_files import tone
+from tests.support.audio import tone
+from tests.support.factories import StimulusFactory
 
 
 def stored_wav(samples: np.ndarray, rate: int = 16000) -> str:
@@ -27,17 +23,9 @@ def stored_wav(samples: np.ndarray, rate: int = 16000) -> str:
 
 
 def make_stimulus(source: str, kind: str = System.Kind.RECORDING) -> Stimulus:
-    system = System.objects.create(name=f"s-{kind}", slug=f"s-{kind}", kind=kind)
-    corpus = Corpus.objects.create(name=f"c-{kind}")
-    utt = Utterance.objects.create(corpus=corpus, key="k1", text="Hello.", language="en")
-    policy = current_policy()
-    return Stimulus.objects.create(
-        system=system,
-        utterance=utt,
-        policy=policy_as_dict(policy),
-        policy_key=policy.key(),
-        source=source,
-        source_sha256="0" * 64,
+    """A pending stimulus of a new system of ``kind`` whose source is ``source``."""
+    return StimulusFactory(
+        system__kind=kind, system__backend="", source=source, source_sha256="0" * 64
     )
 
 

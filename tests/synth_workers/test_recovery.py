@@ -11,8 +11,7 @@ import pytest
 from evalsite.celery import app as celery_app
 from synth_workers.models import Corpus, ImportRun, System
 from synth_workers.services.import_runs import import_run_execute
-from synth_workers.services.registration import CHECK_PENDING
-from tests.synth_workers.test_worker_killed import start_worker
+from tests.support.services import start_worker
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +35,7 @@ def test_a_starting_worker_finishes_imports_and_system_checks_left_by_a_killed_o
     run = orphaned_import(settings.MEDIA_ROOT, "orphan")
     system = System.objects.create(
         name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng",
-        usable=False, check_error=CHECK_PENDING,
+        usable=False, check_error=System.CHECK_PENDING,
     )  # fmt: skip
     log = tmp_path / "workers.log"
     worker = start_worker(settings.MEDIA_ROOT, log, queues="synth,cpu")

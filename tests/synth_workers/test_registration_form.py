@@ -1,29 +1,14 @@
 """Registering a checkpoint in Django admin: an upload per backend role, nothing kept if refused."""
 
-import io
 import pickle
 from pathlib import Path
-
-from django.core.files.storage import default_storage
 
 from synth_workers.backends import joe_voice_files
 from synth_workers.models import CheckpointFile, System
 from synth_workers.services.registration import system_register
+from tests.support.files import stored_checkpoints, upload
 
 URL = "/admin/synth_workers/system/register/"
-
-
-def upload(path_or_bytes, name: str) -> io.BytesIO:
-    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
-    buffer = io.BytesIO(data)
-    buffer.name = name
-    return buffer
-
-
-def stored_checkpoints() -> list[str]:
-    return (
-        default_storage.listdir("checkpoints")[1] if default_storage.exists("checkpoints") else []
-    )
 
 
 def test_the_form_offers_every_backend_then_one_upload_per_role(admin_client):

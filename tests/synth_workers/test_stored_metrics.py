@@ -1,7 +1,7 @@
 """Objective metrics stored per stimulus (DESIGN.md §12): one row per applicable metric and
 version, measured again by nothing, through the service, a real worker and the command.
 
-The audio is the prepared tones of tests/mushra/conftest.py: not speech, so DNSMOS, WER and the
+The audio is the prepared tones of tests/support/listening.py: not speech, so DNSMOS, WER and the
 speaker embedding give just numbers (or a recorded "no speech" error), which is all these tests
 need: what is stored, with which provenance, and how often.
 """
@@ -18,7 +18,7 @@ from synth_workers.models import MetricRequest, Stimulus, StimulusMetric, System
 from synth_workers.selectors import corpus_metrics_progress, metric_scope_progress
 from synth_workers.services.metrics import corpus_metrics_request, stimulus_measure
 from synth_workers.services.recovery import cpu_resume
-from tests.mushra.conftest import prepared_corpus
+from tests.support.listening import prepared_corpus
 
 FAST = ["f0", "speaking_rate", "wer_relative"]  # no DNSMOS/speaker model: quick on a worker
 

@@ -9,42 +9,14 @@ from django.core.management import CommandError, call_command
 from evalsite.errors import InputError
 from evalsite.tasks import ping
 from synth_workers.backends.piper import joe_voice_files
-from synth_workers.models import Corpus, Stimulus, SynthesisItem, SynthesisJob, System, Utterance
-from synth_workers.services.registration import system_register
+from synth_workers.models import Stimulus, SynthesisItem, SynthesisJob, System
 from synth_workers.services.synthesis import job_cancel, job_create
 from synth_workers.tasks import synth_batch
+from tests.support.factories import SystemFactory
+from tests.support.services import wait_for
+from tests.support.synthesis import corpus_with, finished, usable_system
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, timeout: float = 120, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-
-
-def usable_system(**kwargs) -> System:
-    system = system_register(**kwargs)
-    wait_for(
-        lambda: System.objects.get(pk=system.pk).check_error != "waiting for a worker",
-        what="the registration check",
-    )
-    system.refresh_from_db()
-    assert system.usable, system.check_error
-    return system
-
-
-def corpus_with(*texts: str) -> Corpus:
-    corpus = Corpus.objects.create(name=f"c{time.monotonic_ns()}")
-    for i, text in enumerate(texts):
-        Utterance.objects.create(corpus=corpus, key=f"u{i}", text=text, language="en-us")
-    return corpus
-
-
-def finished(job: SynthesisJob) -> bool:
-    job.refresh_from_db()
-    return job.status in (SynthesisJob.Status.DONE, SynthesisJob.Status.CANCELLED)
 
 
 def test_a_grid_job_renders_every_item_once_and_a_redelivered_batch_adds_nothing(
@@ -91,9 +63,7 @@ def test_piper_voice_registers_and_refuses_a_speaker_grid(transactional_db, work
 
 
 def test_cancelling_a_job_stops_its_pending_items(transactional_db):
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
-    )
+    system = SystemFactory(name="espeak")
     job = job_create(system=system, corpus=corpus_with("One.", "Two."))
     job_cancel(job=job)
     job.refresh_from_db()
@@ -102,15 +72,13 @@ def test_cancelling_a_job_stops_its_pending_items(transactional_db):
 
 
 def test_recordings_cannot_be_synthesized(db):
-    system = System.objects.create(name="rec", slug="rec", kind="recording")
+    system = SystemFactory(name="rec", recording=True)
     with pytest.raises(InputError, match="not a checkpoint"):
         job_create(system=system, corpus=corpus_with("One."))
 
 
 def test_a_prosody_reference_on_a_backend_without_it_is_refused_before_anything_runs(db):
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
-    )
+    system = SystemFactory(name="espeak")
     corpus = corpus_with("Copy my melody.")
     corpus.utterances.update(prosody_reference="sources/ab/reference.wav")
     with pytest.raises(InputError, match=r"cannot do prosody_reference \(asked by utterance 'u0'"):
@@ -147,9 +115,7 @@ def test_register_system_command_waits_for_the_worker_check(transactional_db, wo
 
 
 def test_a_job_can_render_a_reference_corpus_without_its_references(db):
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
-    )
+    system = SystemFactory(name="espeak")
     corpus = corpus_with("Copy my melody.")
     corpus.utterances.update(prosody_reference="sources/ab/reference.wav")
     job = job_create(system=system, corpus=corpus, use_prosody_reference=False)
@@ -160,9 +126,7 @@ def test_a_job_can_render_a_reference_corpus_without_its_references(db):
 
 
 def test_two_utterances_with_the_same_text_and_conditioning_are_two_items(db):
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
-    )
+    system = SystemFactory(name="espeak")
     job = job_create(system=system, corpus=corpus_with("Say it again.", "Say it again."))
     assert job.total == 2
     assert len(set(job.items.values_list("key", flat=True))) == 2
@@ -193,9 +157,7 @@ def test_cancelling_a_job_while_its_batch_runs_leaves_it_cancelled(
     ("language", "grid"), [("en-uk", {}), ("en-us", {"language": ["de", "en-uk"]})]
 )
 def test_a_job_in_a_language_the_backend_lacks_is_refused_before_anything_runs(db, language, grid):
-    system = System.objects.create(
-        name="espeak", slug="espeak", kind="checkpoint", backend="espeak-ng"
-    )
+    system = SystemFactory(name="espeak")
     corpus = corpus_with("Hello there.")
     corpus.utterances.update(language=language)  # en-uk is no tag; espeak-ng has en-gb
     with pytest.raises(

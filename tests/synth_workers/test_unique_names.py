@@ -11,7 +11,7 @@ from evalsite.errors import InputError
 from synth_workers.models import Corpus, System
 from synth_workers.services.imports import corpus_import
 from synth_workers.services.registration import system_register
-from tests.conftest import need_postgres
+from tests.support.services import need_postgres
 
 
 def test_names_that_slugify_alike_get_their_own_slugs(db):

@@ -2,38 +2,20 @@
 
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 
 from evalsite.celery import app as celery_app
-from evalsite.launcher import worker_command
 from synth_workers.backends import joe_voice_files
 from synth_workers.models import Corpus, Stimulus, SynthesisJob, Utterance
 from synth_workers.services.imports import corpus_import
 from synth_workers.services.registration import system_check, system_register
 from synth_workers.services.synthesis import job_create
-from tests.conftest import ROOT, database_url_of_test_db
-from tests.synth_workers.audio_files import write_tone
+from tests.support.audio import write_tone
+from tests.support.services import start_worker
 
 pytestmark = pytest.mark.slow
-
-
-def start_worker(media_root, log_path, queues: str = "synth") -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_test_db(),
-        "MEDIA_ROOT": str(media_root),
-        "SYNTH_BATCH_SIZE": "2",
-    }
-    argv = [
-        *worker_command(queues=queues, pool="solo", concurrency=1),
-        "--without-mingle",
-        "--without-gossip",
-    ]
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
 def test_killing_the_worker_mid_job_and_starting_another_finishes_the_job_once(

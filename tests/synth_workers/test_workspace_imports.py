@@ -15,9 +15,8 @@ from synth_workers.models import CheckpointFile, Corpus, ImportRun, System
 from synth_workers.services import corpus_import
 from synth_workers.services.import_runs import import_run_execute
 from synth_workers.services.registration import system_register
-from tests.synth_workers.audio_files import write_silence, write_tone
-from tests.synth_workers.test_admin_imports import manifest_file, zip_of
-from tests.synth_workers.test_registration_form import stored_checkpoints, upload
+from tests.support.audio import write_silence, write_tone
+from tests.support.files import manifest_file, stored_checkpoints, upload, zip_of
 
 MANIFEST = "key,text,recording\na,One.,a.wav\nb,Two.,b.wav\n"
 

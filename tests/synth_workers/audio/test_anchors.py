@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 from synth_workers.audio import Audio, AudioError, low_anchor, lowpass_anchor, mid_anchor
-from tests.synth_workers.audio.signals import sines, speech_like, steady_gains_db
+from tests.support.audio import sines, speech_like, steady_gains_db
 
 SECONDS = 2.0  # long enough to leave a steady middle second after the filter's edge transients
 

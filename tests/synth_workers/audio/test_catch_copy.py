@@ -11,7 +11,7 @@ from scipy import signal
 from synth_workers.audio import Audio, AudioError, encode_audio, integrated_loudness, read_audio
 from synth_workers.audio.catch import CUTOFF_HZ, catch_copy, catch_copy_flac
 from synth_workers.audio.containers import container_chunks
-from tests.synth_workers.audio.signals import speech_like
+from tests.support.audio import speech_like
 
 RATE = 48_000
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from synth_workers.audio import Audio, AudioError, downmix, trim_silence
-from tests.synth_workers.audio.signals import sine
+from tests.support.audio import sine
 
 
 def stereo() -> Audio:

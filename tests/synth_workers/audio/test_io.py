@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from synth_workers.audio import Audio, AudioError, audio_chunks, read_audio, write_audio
-from tests.synth_workers.audio.signals import sine
+from tests.support.audio import sine
 
 # Byte strings that give away software or add descriptive chunks in WAV/FLAC/ID3.
 TELLTALES = [b"LIST", b"INFO", b"ISFT", b"bext", b"PEAK", b"id3 ", b"ID3", b"libFLAC", b"reference"]

@@ -12,7 +12,7 @@ from synth_workers.audio import (
     normalise_loudness,
     true_peak,
 )
-from tests.synth_workers.audio.signals import sine
+from tests.support.audio import sine
 
 PROPERTY = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

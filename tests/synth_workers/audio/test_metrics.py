@@ -29,8 +29,8 @@ from synth_workers.audio.metrics import (
 )
 from synth_workers.backends import get_backend, joe_voice_files
 from synth_workers.backends.base import SynthRequest
-from tests.conftest import ROOT
-from tests.synth_workers.audio_files import tone
+from tests.support.audio import tone
+from tests.support.paths import ROOT
 
 SENTENCE = "It is a nice day today."
 OTHER_SENTENCE = "Open the door and close the window."
@@ -280,7 +280,7 @@ def test_mel_spectrogram_and_dnsmos_match_the_packages_own_code(sentence):
 OFFLINE_RUN = """
 import sys, numpy as np
 from synth_workers.audio.metrics import METRICS, measure
-from tests.synth_workers.audio_files import tone
+from tests.support.audio import tone
 for name in METRICS:
     measure(name, tone(seconds=2.0)[:, 0], 16000, text="a nice day")
 assert "numba" not in sys.modules, "numba imported: it writes cache files"

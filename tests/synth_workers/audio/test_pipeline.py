@@ -19,8 +19,9 @@ from synth_workers.audio import (
     read_audio,
     write_audio,
 )
-from tests.conftest import SHARED_DATASETS, need_shared_data
-from tests.synth_workers.audio.signals import speech_like
+from tests.support.audio import speech_like
+from tests.support.paths import SHARED_DATASETS
+from tests.support.services import need_shared_data
 
 REAL_REFERENCE = SHARED_DATASETS / "codec-mushra" / "audio" / "stim_01" / "ref.wav"
 

@@ -8,7 +8,7 @@ from scipy import signal
 
 from synth_workers.audio import Audio, AudioError, resample
 from synth_workers.audio.resample import _lowpass_taps, upsample
-from tests.synth_workers.audio.signals import sine, tone_amplitude
+from tests.support.audio import sine, tone_amplitude
 
 RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000]
 # The autouse Django settings fixture is function-scoped; these tests do not touch it.

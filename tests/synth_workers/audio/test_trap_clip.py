@@ -8,7 +8,7 @@ import pytest
 
 from synth_workers.audio import Audio, AudioError, encode_audio, integrated_loudness, read_audio
 from synth_workers.audio.trap import GAP_SECONDS, LEAD_SECONDS, trap_clip, trap_clip_flac
-from tests.synth_workers.audio.signals import speech_like
+from tests.support.audio import speech_like
 
 RATE = 48_000
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from synth_workers.audio import Audio, AudioError, ValidationLimits, validate
-from tests.synth_workers.audio.signals import sine
+from tests.support.audio import sine
 
 
 def tone(rate: int = 48000, seconds: float = 1.0, amplitude: float = 0.5, channels: int = 1):

@@ -1,4 +1,4 @@
-"""The hf-vits backend with tiny random-init VitsModels (tests/synth_workers/model_files.py).
+"""The hf-vits backend with tiny random-init VitsModels (tests/support/checkpoints.py).
 
 Their audio is noise-like, so these tests measure what random weights still show: lengths,
 ranges, seeds, batching, speakers and durations; the file checks use real saved files.
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from synth_workers.backends import BackendError, SynthRequest, get_backend, hf_vits_files
-from tests.synth_workers.model_files import TINY_SAMPLE_RATE, tiny_vits_files
+from tests.support.checkpoints import TINY_SAMPLE_RATE, tiny_vits_files
 
 HfVits = get_backend("hf-vits")
 TEXTS = ["hello world, this is a test.", "hi", "the quick brown fox jumps over the lazy dog"]

@@ -4,7 +4,7 @@ loads no model runtime (those load when a backend is checked or loaded)."""
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_importing_the_backends_does_not_import_django_or_model_runtimes():

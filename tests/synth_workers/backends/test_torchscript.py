@@ -1,4 +1,4 @@
-"""The torchscript backend with a scripted sine "voice" (tests/synth_workers/model_files.py)."""
+"""The torchscript backend with a scripted sine "voice" (tests/support/checkpoints.py)."""
 
 import math
 import zipfile
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from synth_workers.backends import BackendError, SynthRequest, get_backend
-from tests.synth_workers.model_files import TINY_SAMPLE_RATE, SineVoice, tiny_torchscript_file
+from tests.support.checkpoints import TINY_SAMPLE_RATE, SineVoice, tiny_torchscript_file
 
 TorchScript = get_backend("torchscript")
 CONFIG = {"languages": ["en", "de"], "speakers": 3, "styles": ["calm", "loud"]}

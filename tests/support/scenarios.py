@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 
 from evalsite.errors import InputError
-from mushra.metric_reads import test_metric_scope
+from mushra.metric_reads import listening_test_metric_scope
 from mushra.models import ListeningTest
 from mushra.services import SystemCondition, listening_test_create, listening_test_open
-from mushra.services import test_metrics_request as metrics_request
+from mushra.services import listening_test_metrics_request as metrics_request
 from mushra.sessions import session_questionnaire, trial_submit
 from synth_workers import audio
 from synth_workers.backends import SynthRequest, get_backend
@@ -27,17 +26,11 @@ from synth_workers.selectors import metric_scope_progress
 from synth_workers.services import corpus_import
 from synth_workers.services.registration import system_register
 from synth_workers.services.synthesis import job_create
-from tests.mushra.conftest import at_trials
+from tests.support.listening import at_trials
+from tests.support.services import wait_for
 
 LISTENERS = 4  # even: the ± offsets below cancel, so each condition's mean is exactly its target
 ROLE_MEANS = {"reference": 95, "anchor_low": 15, "anchor_mid": 40}
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.25)
 
 
 def render_here(backend: str, files: dict, config: dict, requests: list[SynthRequest]):
@@ -153,7 +146,7 @@ def measure(test: ListeningTest, names: list[str]) -> None:
         metrics_request(test=test, names=names)
     except InputError as exc:  # the metrics extra is not installed here
         raise AssertionError(exc.message) from None
-    scope = test_metric_scope(test)
+    scope = listening_test_metric_scope(test)
 
     def done() -> bool:
         progress = metric_scope_progress(scope, names)

@@ -1,21 +1,19 @@
-"""Two projects with a test and a job each, and a user of every role (tests of the access policy
-over pages and API)."""
+"""Two projects with a test and a job each, and a user of every role: the world the tests of the
+access policy (pages and API) look at, and clients acting as each role."""
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from evalsite.services import member_set, project_create
+from evalsite.services import member_set, project_create, token_create
 from synth_workers.models import SynthesisJob
-from tests.mushra.conftest import open_test
+from tests.support.listening import open_test
 
 ROLES = ["anonymous", "viewer", "editor", "owner", "outsider", "superuser"]
 
 
-@pytest.fixture
-def world(db, tmp_path):
+def build_world(folder) -> tuple[dict, dict]:
     """Projects A and B, each with an open test and a job; a user for each role. The outsider
-    owns B and nothing of A."""
+    owns B and nothing of A. Returns (users by role, objects by "own"/"other")."""
     users = {name: get_user_model().objects.create_user(name, password="pw") for name in ROLES[1:]}
     users["superuser"].is_superuser = True
     users["superuser"].save()
@@ -26,7 +24,7 @@ def world(db, tmp_path):
     objects = {}
     for project, tag, names in [(a, "own", ("Alpha-TTS",)), (b, "other", ("Beta-TTS",))]:
         test = open_test(
-            tmp_path / tag,
+            folder / tag,
             n_items=2,
             slug=f"test-{tag}",
             system_names=names,
@@ -41,7 +39,16 @@ def world(db, tmp_path):
 
 
 def login_client(users, role) -> Client:
+    """A browser's client, logged in as ``role`` (none for "anonymous")."""
     client = Client()
     if role != "anonymous":
         client.force_login(users[role])
     return client
+
+
+def api_client(users, role) -> Client:
+    """A client that authenticates the way a script does: with a token of its own."""
+    if role == "anonymous":
+        return Client()
+    _, secret = token_create(user=users[role], name=f"{role}'s script")
+    return Client(HTTP_AUTHORIZATION=f"Token {secret}")

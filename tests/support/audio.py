@@ -1,9 +1,50 @@
-"""Test signals and measurements shared by the audio tests (real signals, no mocks)."""
+"""Real test audio: signals for the audio library's tests, measurements of them, and small
+speech-like files written with soundfile for the tests that import audio."""
+
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import soundfile
 from scipy import signal
 
 from synth_workers.audio import Audio
+
+
+def tone(
+    rate: int = 16000,
+    seconds: float = 1.0,
+    freq: float = 220.0,
+    level: float = 0.3,
+    channels: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
+    """A harmonic tone with a little noise and an envelope, so loudness meters see speech-like
+    energy; deterministic per seed (so computed once per set of arguments)."""
+    return _tone(rate, seconds, freq, level, channels, seed).copy()
+
+
+@lru_cache(maxsize=256)
+def _tone(rate, seconds, freq, level, channels, seed) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    samples = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 6))
+    samples = samples * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    samples += 0.01 * np.random.default_rng(seed).standard_normal(t.size)
+    samples = level * samples / np.max(np.abs(samples))
+    return np.repeat(samples[:, None], channels, axis=1).astype(np.float32)
+
+
+def write_tone(path: Path, **kwargs) -> Path:
+    rate = kwargs.get("rate", 16000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, tone(**kwargs), rate)
+    return path
+
+
+def write_silence(path: Path, rate: int = 16000, seconds: float = 1.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, np.zeros(int(rate * seconds), dtype=np.float32), rate)
+    return path
 
 
 def sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5, phase: float = 0.0):
