@@ -121,3 +121,16 @@ def test_services_never_import_tasks_and_reads_never_import_services_or_tasks():
         if _layer(dep) in forbidden.get(_layer(name), set())
     ]
     assert against == []
+
+
+def test_no_production_function_is_named_like_a_test():
+    """pytest collects any test_* it finds in a test module's namespace: a production function
+    of that name, once imported into a test, would run as a test (or break collection)."""
+    named = [
+        f"{name}.{node.name}"
+        for name, path in project_modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    ]
+    assert named == []
