@@ -32,14 +32,17 @@ TASKS = (
 
 def send_now(task: str, *args) -> None:
     """Queue ``task`` at once: for work whose rows are committed already (a worker resuming)."""
-    if task not in TASKS:
-        raise ValueError(f"not a task of this platform: {task}")
-    app.send_task(task, args=args)
+    app.send_task(_known(task), args=args)
 
 
 def send_on_commit(task: str, *args) -> None:
     """Queue ``task`` once the caller's transaction commits, so a worker never looks for a row
     that is not there yet, and a rolled-back row queues nothing (at once outside a transaction)."""
+    _known(task)  # refused now, where the caller can see it, not later inside the commit
+    transaction.on_commit(lambda: send_now(task, *args))
+
+
+def _known(task: str) -> str:
     if task not in TASKS:
         raise ValueError(f"not a task of this platform: {task}")
-    transaction.on_commit(lambda: send_now(task, *args))
+    return task

@@ -6,6 +6,7 @@ start, not quietly mean False. URL readers never repeat the value in their messa
 carry passwords and messages end up in logs.
 """
 
+import math
 import os
 import re
 from collections.abc import Collection
@@ -35,30 +36,23 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = env_str(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
-    return _at_least(name, value, minimum)
+    return _env_number(name, default, int, "a whole number", minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    return _env_number(name, default, float, "a finite number", minimum)
+
+
+def _env_number(name: str, default, convert, what: str, minimum):
     raw = env_str(name)
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = convert(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number")
-    return _at_least(name, value, minimum)
-
-
-def _at_least(name: str, value, minimum):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}") from None
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} is below its minimum, {minimum}")
     return value

@@ -30,18 +30,11 @@ MEANS = {"reference": 97, "anchor_low": 15, "anchor_mid": 45, "Zephyr-TTS": 75, 
 HEADPHONES = ("closed headphones", "open headphones")
 
 
-def prepared_corpus(
-    folder,
-    n_items: int = 4,
-    name: str = "Blind corpus",
-    system_names=SYSTEM_NAMES,
-    project_id: int | None = None,
-    manifest_columns: dict[str, list[str]] | None = None,
-) -> Corpus:
-    """A corpus of ``n_items`` recordings and one rendering of each by each system, every
-    stimulus ready (the session's prepared audio: tests/support/prepared_audio.py).
-    ``manifest_columns``: more manifest columns (language, speaker, style), a value per item."""
-    corpus = imported_corpus(folder, n_items, name, system_names, project_id, manifest_columns)
+def prepared_corpus(folder, *args, **kwargs) -> Corpus:
+    """``imported_corpus`` (same arguments) with every stimulus ready: a corpus of ``n_items``
+    recordings and one rendering of each by each system (the session's prepared audio:
+    tests/support/prepared_audio.py)."""
+    corpus = imported_corpus(folder, *args, **kwargs)
     SESSION.make_ready(Stimulus.objects.all())
     assert not Stimulus.objects.exclude(status="ready").exists()
     return corpus
@@ -56,7 +49,8 @@ def imported_corpus(
     manifest_columns: dict[str, list[str]] | None = None,
 ) -> Corpus:
     """``prepared_corpus`` before preparation: imported, its stimuli pending. The tones are the
-    same for every corpus (recording i, system s), so their prepared audio is shared."""
+    same for every corpus (recording i, system s), so their prepared audio is shared.
+    ``manifest_columns``: more manifest columns (language, speaker, style), a value per item."""
     extra = manifest_columns or {}
     rows = [",".join(["key", "text", "recording", *extra])]
     for i in range(n_items):
